@@ -1,0 +1,119 @@
+"""Fit the baseline once per split, then evaluate each variant on the same splits: `drop` refits
+without the features; `permute` and `mean` perturb the test fold and reuse the baseline's models."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+
+from .data import Dataset, Split
+from .models import build_pipeline
+from .plan import Variant
+from .seeds import derive_seed
+
+
+@dataclass
+class FoldPredictions:
+    """Test-fold predictions of one split; the leading axis holds repeated random draws (permute)."""
+
+    split: int
+    predictions: np.ndarray
+    scores: np.ndarray | None
+    fit_seconds: float
+
+
+@dataclass
+class Outcome:
+    """Everything a variant (or the baseline) produced, enough to score any metric later."""
+
+    name: str
+    folds: list[FoldPredictions]
+    models: list[Pipeline] = field(default_factory=list)
+
+    def without_models(self) -> Outcome:
+        return Outcome(self.name, self.folds)
+
+
+def fit_seed(study_seed: int, split: Split) -> int:
+    """Same seed for baseline and every refit variant on a split: common random numbers sharpen the pairing."""
+    return derive_seed(study_seed, "fit", split.index)
+
+
+def _predict(model: Pipeline, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    predictions = model.predict(rows)
+    if hasattr(model, "predict_proba"):
+        try:
+            return predictions, model.predict_proba(rows)
+        except AttributeError:  # e.g. SVC(probability=False) exposes the method but cannot use it
+            pass
+    if hasattr(model, "decision_function"):
+        return predictions, model.decision_function(rows)
+    return predictions, None
+
+
+def _fit_and_predict(estimator: BaseEstimator, dataset: Dataset, split: Split, features: list[str], seed: int) -> tuple[Pipeline, FoldPredictions]:
+    numeric = [c for c in dataset.numeric if c in features]
+    categorical = [c for c in dataset.categorical if c in features]
+    model = build_pipeline(estimator, numeric, categorical, fit_seed(seed, split))
+    train = dataset.features.iloc[split.train][features]
+    started = time.perf_counter()
+    model.fit(train, dataset.target[split.train])
+    fit_seconds = time.perf_counter() - started
+    predictions, scores = _predict(model, dataset.features.iloc[split.test][features])
+    return model, FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds)
+
+
+def fit_baseline(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int) -> Outcome:
+    """The full model on every split; its fitted fold models serve the inference-mode variants."""
+    features = list(dataset.features.columns)
+    fitted = [_fit_and_predict(estimator, dataset, split, features, seed) for split in splits]
+    return Outcome("baseline", [f for _, f in fitted], [m for m, _ in fitted])
+
+
+def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int,
+                baseline: Outcome | None) -> Outcome:
+    """One variant on every split (`baseline` is needed only by inference-mode variants)."""
+    if variant.refits:
+        kept = [c for c in dataset.features.columns if c not in variant.components]
+        return Outcome(variant.name, [_fit_and_predict(estimator, dataset, s, kept, seed)[1] for s in splits])
+    if baseline is None or len(baseline.models) != len(splits):
+        raise ValueError(f"variant {variant.name} reuses the baseline's fitted models, which were not given")
+    folds = []
+    for split, model in zip(splits, baseline.models):
+        draws = [perturb(variant, dataset, split, draw, seed) for draw in range(_draws(variant))]
+        predicted = [_predict(model, rows) for rows in draws]
+        scores = None if predicted[0][1] is None else np.stack([s for _, s in predicted])
+        folds.append(FoldPredictions(split.index, np.stack([p for p, _ in predicted]), scores, 0.0))
+    return Outcome(variant.name, folds)
+
+
+def _draws(variant: Variant) -> int:
+    return variant.permutations if variant.mode == "permute" else 1
+
+
+def perturb(variant: Variant, dataset: Dataset, split: Split, draw: int, seed: int) -> pd.DataFrame:
+    """The test fold with the variant's columns permuted (jointly, keeping a group's rows together)
+    or replaced by the training fold's mean (numeric) / most frequent value (categorical)."""
+    rows = dataset.features.iloc[split.test].copy()
+    columns = list(variant.components)
+    if variant.mode == "permute":
+        rng = np.random.default_rng(derive_seed(seed, variant.name, split.index, draw))
+        order = rng.permutation(len(rows))
+        for column in columns:  # one order for all: a group's rows move together
+            rows[column] = rows[column].to_numpy()[order]
+    elif variant.mode == "mean":
+        train = dataset.features.iloc[split.train]
+        for column in columns:
+            if column in dataset.categorical:
+                fill = train[column].mode(dropna=True)
+                rows[column] = fill.iloc[0] if len(fill) else np.nan
+            else:
+                rows[column] = float(train[column].mean())
+    else:
+        raise ValueError(f"mode {variant.mode} is not an inference-time perturbation")
+    return rows

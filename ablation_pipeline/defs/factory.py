@@ -1,0 +1,153 @@
+"""Turn a StudyPlan into Dagster assets: thin wrappers that call the core and attach metadata.
+
+Graph per study (keys prefixed by the study name, one asset group per study):
+source -> dataset (blocking check) -> splits -> baseline -> inference-mode variants -> scores
+                                         \\-> drop variants (refit, independent of baseline) -/
+scores -> comparison -> report
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import dagster as dg
+import pandas as pd
+
+from .. import study as core
+from ..data import source_version
+from ..report import markdown_with_inline_images
+from ..study import StudyPlan
+
+# Bump when the logic that produces a step's result changes, so Dagster marks old results stale.
+CODE_VERSION = "1"
+
+
+def _setup(plan: StudyPlan, dataset) -> core.Setup:
+    return core.setup_from(plan, dataset)
+
+
+def build_study_assets(plan: StudyPlan) -> list:
+    """Every asset and check of one study."""
+    spec = plan.spec
+    study = spec.name
+    key = lambda name: dg.AssetKey([study, name])  # noqa: E731
+    group = dict(group_name=study)
+    evaluation_version = spec.fingerprint(spec.model.model_dump(mode="json"), spec.evaluation.model_dump(mode="json"), CODE_VERSION)
+
+    def observe_source() -> dg.DataVersion:
+        return dg.DataVersion(source_version(spec))
+
+    with warnings.catch_warnings():  # observable sources are "beta" in 1.13 but are the documented way
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        source = dg.observable_source_asset(key=key("source"), group_name=study,
+                                            description=f"The study's data: {spec.data.source}")(observe_source)
+
+    @dg.asset(
+        key=key("dataset"), deps=[source.key], **group, code_version=spec.fingerprint(spec.data.model_dump(mode="json"), CODE_VERSION),
+        check_specs=[dg.AssetCheckSpec("fit_for_study", asset=key("dataset"), blocking=True,
+                                       description="target present and complete, no all-missing feature, enough rows per class")],
+        description="Rows of the study with typed columns and the encoded target.",
+    )
+    def dataset():
+        loaded = core.load_dataset(plan)
+        problems = core.dataset_problems(plan, loaded)
+        check = dg.AssetCheckResult(check_name="fit_for_study", passed=not problems,
+                                    metadata={"problems": "\n".join(problems) or "none"})
+        return dg.MaterializeResult(value=loaded, data_version=dg.DataVersion(loaded.version), check_results=[check], metadata={
+            "rows": loaded.n_rows, "features": len(loaded.features.columns), "task": loaded.task,
+            "data_version": loaded.version, "categorical": ", ".join(loaded.categorical) or "none",
+        })
+
+    @dg.asset(key=key("splits"), ins={"dataset": dg.AssetIn(key("dataset"))}, **group,
+              code_version=spec.fingerprint(spec.evaluation.model_dump(mode="json"), CODE_VERSION),
+              description="The repeated K-fold plan shared by the baseline and every variant.")
+    def splits(dataset) -> dg.MaterializeResult:
+        plan_splits = core.make_splits(_setup(plan, dataset))
+        return dg.MaterializeResult(value=plan_splits, metadata={
+            "n_splits": len(plan_splits), "test_train_ratio": core.holdout_ratio(plan_splits)})
+
+    @dg.asset(key=key("baseline"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits"))},
+              **group, code_version=evaluation_version, kinds={"sklearn"},
+              description=f"The full model ({spec.model.estimator}) fitted on every split, with its test-fold predictions.")
+    def baseline(dataset, splits) -> dg.MaterializeResult:
+        outcome = core.baseline(_setup(plan, dataset), splits)
+        return dg.MaterializeResult(value=outcome, metadata=_fit_metadata(outcome))
+
+    variant_assets = [_variant_asset(plan, v, key, evaluation_version) for v in plan.variants]
+    outcome_ins = {"baseline": dg.AssetIn(key("baseline"))} | {v.name: dg.AssetIn(key(v.name)) for v in plan.variants}
+
+    @dg.asset(key=key("scores"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits")), **outcome_ins},
+              **group, code_version=spec.fingerprint(spec.evaluation.metrics, CODE_VERSION),
+              description="Long table: variant, repeat, fold, metric, value (baseline included). Writes scores.csv.")
+    def scores(dataset, splits, **outcomes) -> dg.MaterializeResult:
+        setup = _setup(plan, dataset)
+        table = core.scores(setup, splits, [outcomes["baseline"], *(outcomes[v.name] for v in plan.variants)])
+        path = core.write_scores(table, core.results_dir(spec))
+        primary = setup.metrics[0].name
+        means = table[table.metric == primary].groupby("variant", sort=False)["value"].mean().rename(f"mean {primary}")
+        return dg.MaterializeResult(value=table, metadata={
+            "path": dg.MetadataValue.path(str(path)), "rows": len(table),
+            "means": dg.MetadataValue.md(means.reset_index().to_markdown(index=False, floatfmt=".4g"))})
+
+    @dg.asset(key=key("comparison"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits")),
+                                          "scores": dg.AssetIn(key("scores"))},
+              **group, code_version=spec.fingerprint(spec.statistics.model_dump(mode="json"), CODE_VERSION),
+              description="Corrected repeated-CV t-tests, adjusted p-values and a verdict per variant and metric. Writes comparison.csv.")
+    def comparison(dataset, splits, scores) -> dg.MaterializeResult:
+        setup = _setup(plan, dataset)
+        table = core.comparison(setup, splits, scores, extra_columns=True)
+        path = core.write_comparison(table, core.results_dir(spec))
+        primary = table[table.metric == setup.metrics[0].name]
+        verdicts = primary["verdict"].value_counts()
+        return dg.MaterializeResult(value=table, metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "primary_metric": setup.metrics[0].name,
+            **{f"n_{v}": int(verdicts.get(v, 0)) for v in ("essential", "harmful", "removable", "inconclusive")},
+            "table": dg.MetadataValue.md(_verdict_table(primary)),
+        })
+
+    @dg.asset(key=key("report"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits")),
+                                      "scores": dg.AssetIn(key("scores")), "comparison": dg.AssetIn(key("comparison"))},
+              **group, code_version=CODE_VERSION,
+              description="Markdown report with the comparison tables and forest plots. Writes report.md and PNGs.")
+    def report(dataset, splits, scores, comparison) -> dg.MaterializeResult:
+        setup = _setup(plan, dataset)
+        folder = core.results_dir(spec)
+        files = core.write_report_files(setup, splits, scores, comparison, folder)
+        markdown = files["report"].read_text(encoding="utf-8")
+        images = {p.name: p.read_bytes() for name, p in files.items() if name.startswith("forest_")}
+        return dg.MaterializeResult(value=str(files["report"]), metadata={
+            "path": dg.MetadataValue.path(str(files["report"])),
+            "report": dg.MetadataValue.md(markdown_with_inline_images(markdown, images)),
+        })
+
+    return [source, dataset, splits, baseline, *variant_assets, scores, comparison, report]
+
+
+def _variant_asset(plan: StudyPlan, variant, key, evaluation_version: str) -> dg.AssetsDefinition:
+    ins = {"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits"))}
+    if not variant.refits:
+        ins["baseline"] = dg.AssetIn(key("baseline"))
+    how = "refit without" if variant.refits else f"baseline models, test fold with {variant.mode}d"
+
+    @dg.asset(key=key(variant.name), ins=ins, group_name=plan.spec.name, kinds={"sklearn"},
+              code_version=plan.spec.fingerprint(evaluation_version, variant.identity()),
+              tags={"ablation/mode": variant.mode, "ablation/kind": variant.kind},
+              description=f"Variant {variant.name}: {how} {variant.components_text}.")
+    def _variant(dataset, splits, **upstream) -> dg.MaterializeResult:
+        outcome = core.variant(_setup(plan, dataset), variant.name, splits, upstream.get("baseline"))
+        return dg.MaterializeResult(value=outcome, metadata={
+            "mode": variant.mode, "components": variant.components_text, **_fit_metadata(outcome)})
+
+    return _variant
+
+
+def _fit_metadata(outcome) -> dict:
+    seconds = [f.fit_seconds for f in outcome.folds]
+    return {"splits": len(seconds), "fit_seconds_total": float(sum(seconds)),
+            "fit_seconds_mean": float(sum(seconds) / max(len(seconds), 1))}
+
+
+def _verdict_table(rows: pd.DataFrame) -> str:
+    shown = rows[["variant", "delta", "ci_low", "ci_high", "p_adjusted", "verdict"]]
+    return shown.to_markdown(index=False, floatfmt=".4g")

@@ -1,0 +1,112 @@
+"""Run a study's graph from the CLI in the persistent local instance (so it shows in the UI),
+with a progress bar fed by the run's own event log."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+
+import dagster as dg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..paths import dagster_home
+from ..study import StudyPlan
+from .definitions import build_definitions
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str | None
+    errors: list[str] = field(default_factory=list)
+
+
+def local_instance() -> dg.DagsterInstance:
+    """The instance `dagster dev` reads: DAGSTER_HOME, by default `.dagster_home` in the project."""
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_CONFIG)
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+    return dg.DagsterInstance.get()
+
+
+def materialize_study(plan: StudyPlan, console: Console, instance: dg.DagsterInstance | None = None) -> RunOutcome:
+    """Materialize every asset of the study; the main thread draws progress from the event log."""
+    instance = instance or local_instance()
+    assets = list(build_definitions([plan]).assets or [])
+    token = uuid.uuid4().hex
+    result: dict[str, object] = {}
+
+    def execute() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                result["run"] = dg.materialize(assets, instance=instance, tags={"ablation/cli": token},
+                                               run_config=QUIET_LOGS, raise_on_error=False)
+            except Exception as exc:  # reported below as the run's failure, never swallowed
+                result["error"] = exc
+
+    worker = threading.Thread(target=execute, daemon=True)
+    steps = sum(1 for a in assets if isinstance(a, dg.AssetsDefinition) and a.is_executable)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task(plan.spec.name, total=steps, step="starting")
+        worker.start()
+        run_id = None
+        while worker.is_alive():
+            run_id = run_id or _find_run(instance, token)
+            if run_id:
+                done, current = _progress(instance, run_id)
+                progress.update(task, completed=done, step=current)
+            time.sleep(0.25)
+        worker.join()
+        run_id = run_id or _find_run(instance, token)
+        if run_id:
+            done, current = _progress(instance, run_id)
+            progress.update(task, completed=done, step=current)
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    run = result["run"]
+    return RunOutcome(run.success, run_id, [] if run.success else _failures(instance, run_id))
+
+
+def _find_run(instance: dg.DagsterInstance, token: str) -> str | None:
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"ablation/cli": token}), limit=1)
+    return runs[0].run_id if runs else None
+
+
+def _progress(instance: dg.DagsterInstance, run_id: str) -> tuple[int, str]:
+    """(steps finished, the step most recently started)."""
+    records = instance.get_records_for_run(run_id, of_type={dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_START}).records
+    done = sum(1 for r in records if r.event_log_entry.dagster_event.event_type == dg.DagsterEventType.STEP_SUCCESS)
+    started = [r.event_log_entry.step_key for r in records if r.event_log_entry.dagster_event.event_type == dg.DagsterEventType.STEP_START]
+    return done, (started[-1] or "").split("__", 1)[-1] if started else ""
+
+
+def _failures(instance: dg.DagsterInstance, run_id: str | None) -> list[str]:
+    """The user-facing message of each failed step or blocking check (our errors are one line each)."""
+    if run_id is None:
+        return ["the run did not start"]
+    lines: list[str] = []
+    for record in instance.get_records_for_run(run_id, of_type={dg.DagsterEventType.STEP_FAILURE,
+                                                                dg.DagsterEventType.ASSET_CHECK_EVALUATION}).records:
+        event = record.event_log_entry.dagster_event
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            while error.cause is not None and "ablation_pipeline" not in (error.cls_name or "") and error.cause:
+                error = error.cause
+            lines.append(f"{record.event_log_entry.step_key}: {error.message.strip().splitlines()[0]}")
+        elif not event.event_specific_data.passed:
+            problems = event.event_specific_data.metadata.get("problems")
+            lines.extend(str(problems.value).splitlines() if problems else [f"check {event.event_specific_data.check_name} failed"])
+    return lines or [f"run {run_id} failed; see it in the Dagster UI"]

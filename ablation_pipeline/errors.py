@@ -1,0 +1,24 @@
+"""One small exception hierarchy, so the CLI can turn any expected failure into one clear line."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class AblationError(Exception):
+    """An expected failure the user can fix; its message is shown as-is, never as a traceback."""
+
+
+class SpecError(AblationError):
+    """The study spec is malformed or inconsistent with its data (one line per problem)."""
+
+
+class DataError(AblationError):
+    """The data cannot be read or is unfit for the study."""
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A '; did you mean 'x'?' suffix for the closest choice, or '' when nothing is close."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""

@@ -1,0 +1,34 @@
+"""Atomic file writes: a reader (or a crash) never sees a half-written result."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import pandas as pd
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> Path:
+    """Write to a fresh temp file beside `path`, fsync it, then os.replace it in (umask applies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    return atomic_write_text(path, frame.to_csv(index=False))

@@ -1,0 +1,118 @@
+"""Expand a spec's `ablations` into concrete, uniquely named variants (parse -> plan -> build)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import SpecError, did_you_mean
+from .spec import AblationSpec, StudySpec
+
+BASELINE = "baseline"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One ablated model: which features, how they are ablated, and where in the spec it came from."""
+
+    name: str
+    kind: str
+    mode: str
+    label: str
+    components: tuple[str, ...]
+    permutations: int
+    origin: str
+
+    @property
+    def refits(self) -> bool:
+        """Drop variants retrain; inference-mode variants reuse the baseline's fitted fold models."""
+        return self.mode == "drop"
+
+    @property
+    def components_text(self) -> str:
+        return "+".join(self.components)
+
+    def identity(self) -> dict[str, object]:
+        """What determines this variant's result (for its code version and cache key)."""
+        identity: dict[str, object] = {"mode": self.mode, "components": list(self.components)}
+        if self.mode == "permute":
+            identity["permutations"] = self.permutations
+        return identity
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "x"
+
+
+def plan_variants(spec: StudySpec, features: list[str]) -> list[Variant]:
+    """Every variant of the study, in spec order; names are `<mode>__<feature or group>`."""
+    label = str(spec.path) if spec.path else spec.name
+    groups = _checked_groups(spec, features, label)
+    variants: list[Variant] = []
+    seen: dict[str, Variant] = {}
+    seen_components: dict[tuple[str, frozenset[str]], Variant] = {}
+    problems: list[str] = []
+    for i, ablation in enumerate(spec.ablations):
+        for j, name_part, components in _targets(ablation, features, groups, f"{label}: ablations[{i}]", problems):
+            where = f"ablations[{i}]" if j is None else f"ablations[{i}].features[{j}]"
+            variant = Variant(
+                name=f"{ablation.mode}__{slug(name_part)}",
+                kind="feature",
+                mode=ablation.mode,
+                label=name_part,
+                components=components,
+                permutations=ablation.permutations,
+                origin=where,
+            )
+            twin = seen.get(variant.name) or seen_components.get((variant.mode, frozenset(components)))
+            if twin is not None:
+                problems.append(f"{label}: {where}: duplicate variant '{variant.name}' (same as '{twin.name}' from {twin.origin})")
+                continue
+            if variant.mode == "drop" and len(components) == len(features):
+                problems.append(f"{label}: {where}: dropping every feature leaves nothing to fit")
+                continue
+            seen[variant.name] = seen_components[(variant.mode, frozenset(components))] = variant
+            variants.append(variant)
+    if problems:
+        raise SpecError("\n".join(dict.fromkeys(problems)))
+    return variants
+
+
+def _checked_groups(spec: StudySpec, features: list[str], label: str) -> dict[str, tuple[str, ...]]:
+    problems = []
+    for group, members in spec.data.groups.items():
+        if group in features:
+            problems.append(f"{label}: data.groups.{group}: a group cannot share its name with a feature")
+        for k, member in enumerate(members):
+            if member not in features:
+                problems.append(f"{label}: data.groups.{group}[{k}]: unknown feature '{member}'{did_you_mean(member, features)}")
+    if problems:
+        raise SpecError("\n".join(problems))
+    return dict(spec.data.groups)
+
+
+def _targets(ablation: AblationSpec, features: list[str], groups: dict[str, tuple[str, ...]], where: str,
+             problems: list[str]) -> list[tuple[int | None, str, tuple[str, ...]]]:
+    """(position in the list, display name, feature tuple) for each variant an ablation entry asks for."""
+    if ablation.features in ("each", "groups"):
+        if ablation.features == "groups" and not groups:
+            problems.append(f"{where}.features: 'groups' needs data.groups to define at least one group")
+        singles = [(f, (f,)) for f in features] if ablation.features == "each" else []
+        return [(None, name, members) for name, members in [*singles, *groups.items()]]
+    targets = []
+    for j, item in enumerate(ablation.features):
+        if isinstance(item, str):
+            if item in groups:
+                targets.append((j, item, groups[item]))
+            elif item in features:
+                targets.append((j, item, (item,)))
+            else:
+                problems.append(f"{where}.features[{j}]: unknown feature or group '{item}'{did_you_mean(item, [*features, *groups])}")
+            continue
+        unknown = [m for m in item if m not in features]
+        for member in unknown:
+            k = item.index(member)
+            problems.append(f"{where}.features[{j}][{k}]: unknown feature '{member}'{did_you_mean(member, features)}")
+        if not unknown:
+            targets.append((j, "_and_".join(item), tuple(dict.fromkeys(item))))
+    return targets

@@ -1,0 +1,239 @@
+"""The study spec: frozen pydantic models, and `load_spec` which turns any problem into one line
+per problem naming the file and the field path (with "did you mean" hints)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import types
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import SpecError, did_you_mean
+
+MODES = ("drop", "permute", "mean")
+CORRECTIONS = ("holm", "fdr_bh", "bonferroni")
+STUDY_NAME = r"^[a-z][a-z0-9_]*$"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DataSpec(_Frozen):
+    """Where the rows come from: a CSV/Parquet file or a bundled dataset such as `sklearn:diabetes`."""
+
+    source: str = Field(min_length=1)
+    target: str = Field(min_length=1)
+    task: Literal["classification", "regression"] | None = None
+    features: tuple[str, ...] | None = None
+    categorical: tuple[str, ...] = ()
+    groups: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]] = {}
+
+
+class ModelSpec(_Frozen):
+    """A scikit-learn estimator by name or import path, with constructor params."""
+
+    estimator: str = Field(min_length=1)
+    params: dict[str, Any] = {}
+
+
+class EvaluationSpec(_Frozen):
+    """Repeated K-fold (stratified for classification); J = folds x repeats paired splits."""
+
+    folds: int = Field(default=5, ge=2)
+    repeats: int = Field(default=2, ge=1)
+    seed: int = 0
+    metrics: tuple[str, ...] = Field(default=(), description="first is primary; default by task")
+
+
+FeatureItem = Union[str, tuple[str, ...]]
+
+
+class AblationSpec(_Frozen):
+    """One entry of `ablations`: which features (each, groups, or a list) and how to ablate them."""
+
+    features: Literal["each", "groups"] | tuple[FeatureItem, ...]
+    mode: str = "drop"
+    permutations: int = Field(default=5, ge=1, description="draws per fold for mode permute")
+
+    @field_validator("mode")
+    @classmethod
+    def _known_mode(cls, mode: str) -> str:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode '{mode}', expected one of {', '.join(MODES)}{did_you_mean(mode, MODES)}")
+        return mode
+
+    @field_validator("features", mode="before")
+    @classmethod
+    def _features_shape(cls, features: Any) -> Any:
+        """One clear message instead of pydantic's one-per-union-member."""
+        expected = "expected 'each', 'groups' or a list of feature/group names and [feature, ...] lists"
+        if isinstance(features, str):
+            if features not in ("each", "groups"):
+                raise ValueError(f"{expected}, got '{features}'{did_you_mean(features, ('each', 'groups'))}")
+            return features
+        if not isinstance(features, (list, tuple)):
+            raise ValueError(f"{expected}, got {features!r}")
+        if not features:
+            raise ValueError("empty feature list; name at least one feature or group")
+        for item in features:
+            if isinstance(item, (list, tuple)):
+                if not item:
+                    raise ValueError("empty group []; list at least one feature")
+                if not all(isinstance(member, str) for member in item):
+                    raise ValueError(f"{expected}, got {item!r}")
+            elif not isinstance(item, str):
+                raise ValueError(f"{expected}, got {item!r}")
+        return tuple(tuple(i) if isinstance(i, list) else i for i in features)
+
+
+class StatisticsSpec(_Frozen):
+    """Decision rules: alpha, the multiple-testing correction, non-inferiority margins."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    correction: str = "holm"
+    margin: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default={}, description="absolute margin per metric; default 1% of the baseline mean"
+    )
+
+    @field_validator("correction")
+    @classmethod
+    def _known_correction(cls, correction: str) -> str:
+        if correction not in CORRECTIONS:
+            raise ValueError(
+                f"unknown correction '{correction}', expected one of {', '.join(CORRECTIONS)}"
+                f"{did_you_mean(correction, CORRECTIONS)}"
+            )
+        return correction
+
+
+class OutputSpec(_Frozen):
+    results_dir: str | None = None
+
+
+class StudySpec(_Frozen):
+    """A whole ablation study. `path` is where it was read from (for messages and relative paths)."""
+
+    name: str = Field(pattern=STUDY_NAME)
+    description: str = ""
+    data: DataSpec
+    model: ModelSpec
+    evaluation: EvaluationSpec = EvaluationSpec()
+    ablations: tuple[AblationSpec, ...]
+    statistics: StatisticsSpec = StatisticsSpec()
+    output: OutputSpec = OutputSpec()
+    path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("ablations", mode="before")
+    @classmethod
+    def _at_least_one_ablation(cls, ablations: Any) -> Any:
+        if isinstance(ablations, (list, tuple)) and not ablations:
+            raise ValueError("empty list; add at least one ablation such as {features: each, mode: drop}")
+        return ablations
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def fingerprint(self, *parts: Any) -> str:
+        """A stable hash of (parts of) the spec, for code versions and lineage."""
+        payload = json.dumps(parts or self.model_dump(mode="json"), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- loading and error messages
+
+
+def load_spec(path: str | Path) -> StudySpec:
+    """Read and validate a YAML spec; every problem becomes one line `file: field: message`."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(f"{path}: YAML syntax error{where}: {problem}") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{path}: not a UTF-8 text file") from None
+    return parse_spec(raw, path)
+
+
+def parse_spec(raw: Any, path: Path | None = None) -> StudySpec:
+    """Validate an already-parsed mapping (used by load_spec and by tests)."""
+    label = str(path) if path else "<spec>"
+    if not isinstance(raw, dict):
+        raise SpecError(f"{label}: expected a mapping of study fields at the top level, got {type(raw).__name__}")
+    try:
+        return StudySpec.model_validate({**raw, "path": path})
+    except ValidationError as exc:
+        lines = sorted({f"{label}: {_describe(err)}" for err in exc.errors()}, key=str)
+        raise SpecError("\n".join(lines)) from None
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """('ablations', 0, 'mode') -> 'ablations[0].mode'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = loc[-1]
+        allowed = _fields_at(loc[:-1])
+        return f"{field_path(loc)}: unknown key '{key}'{did_you_mean(key, allowed)}" + (
+            f" (allowed: {', '.join(allowed)})" if allowed else ""
+        )
+    if kind == "missing":
+        return f"{field_path(loc)}: required field is missing"
+    if kind == "too_short":
+        return f"{field_path(loc)}: is empty; list at least one entry"
+    message = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    shown = "" if kind == "value_error" or isinstance(got, (dict, list)) else f", got {got!r}"
+    return f"{field_path(loc)}: {message}{shown}"
+
+
+def _is_union_tag(part: Any) -> bool:
+    """Pydantic adds union member names (e.g. 'tuple[str, ...]') to locations; they mean nothing to users."""
+    return isinstance(part, str) and ("[" in part or part in {"str", "literal['each','groups']"} or part.startswith("literal"))
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed at a location, by walking the model annotations (for 'did you mean')."""
+    current: Any = StudySpec
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel) and isinstance(part, str):
+            field = current.model_fields.get(part)
+            current = field.annotation if field else None
+        elif isinstance(part, int):
+            args = typing.get_args(current)
+            current = args[0] if args else None
+        else:
+            args = typing.get_args(current)
+            current = args[-1] if args else None
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [n for n, f in current.model_fields.items() if not f.exclude]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X] / X | None -> X."""
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return annotation

@@ -1,0 +1,85 @@
+"""Shared helpers for the bad-input corpus (tests/test_bad_input.py): small generated data sets and
+a spec builder that writes a valid study into a folder, so each test changes only what it breaks."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+N_ROWS = 40
+CITIES = ("paris", "lyon", "nice", "lille")
+
+
+def regression_frame(n: int = N_ROWS, seed: int = 0) -> pd.DataFrame:
+    """Numeric a, b, c, categorical city and a numeric target y."""
+    rng = np.random.default_rng(seed)
+    a, b, c = rng.normal(size=(3, n))
+    city = np.array(CITIES)[np.arange(n) % len(CITIES)]
+    y = 3 * a - 2 * b + 0.5 * c + rng.normal(scale=0.1, size=n)
+    return pd.DataFrame({"a": a.round(4), "b": b.round(4), "c": c.round(4), "city": city, "y": y.round(4)})
+
+
+def classification_frame(counts: dict[str, int] | None = None, seed: int = 1) -> pd.DataFrame:
+    """Numeric a, b, c, categorical city and a string label; `counts` rows per class."""
+    counts = counts or {"cat": 20, "dog": 20}
+    labels = np.concatenate([[name] * k for name, k in counts.items()])
+    frame = regression_frame(len(labels), seed).drop(columns="y")
+    frame["label"] = labels
+    return frame
+
+
+REGRESSION_SPEC: dict[str, Any] = {
+    "name": "tiny_study",
+    "description": "A small generated study for the bad-input tests.",
+    "data": {
+        "source": "data.csv",
+        "target": "y",
+        "groups": {"ab": ["a", "b"]},
+    },
+    "model": {"estimator": "Ridge", "params": {"alpha": 1.0}},
+    "evaluation": {"folds": 3, "repeats": 1, "seed": 0, "metrics": ["rmse", "r2"]},
+    "ablations": [
+        {"features": "each", "mode": "drop"},
+        {"features": ["c", "city"], "mode": "permute", "permutations": 2},
+    ],
+}
+
+CLASSIFICATION_SPEC: dict[str, Any] = {
+    "name": "tiny_classes",
+    "data": {"source": "data.csv", "target": "label"},
+    "model": {"estimator": "LogisticRegression", "params": {"max_iter": 200}},
+    "evaluation": {"folds": 3, "repeats": 1, "metrics": ["accuracy"]},
+    "ablations": [{"features": "each", "mode": "drop"}],
+}
+
+
+def regression_spec() -> dict[str, Any]:
+    return copy.deepcopy(REGRESSION_SPEC)
+
+
+def classification_spec() -> dict[str, Any]:
+    return copy.deepcopy(CLASSIFICATION_SPEC)
+
+
+def write_study(folder: Path, spec: dict[str, Any] | str, frame: pd.DataFrame | None = None,
+                name: str = "study.yaml") -> Path:
+    """Write `data.csv` (when a frame is given) and the spec (a mapping, or raw YAML text) into `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if frame is not None:
+        frame.to_csv(folder / "data.csv", index=False)
+    path = folder / name
+    text = spec if isinstance(spec, str) else yaml.safe_dump(spec, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (relative path -> bytes), to prove nothing changed."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

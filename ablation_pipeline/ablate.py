@@ -34,9 +34,7 @@ class Outcome:
     name: str
     folds: list[FoldPredictions]
     models: list[Pipeline] = field(default_factory=list)
-
-    def without_models(self) -> Outcome:
-        return Outcome(self.name, self.folds)
+    fits: int = 0
 
 
 def fit_seed(study_seed: int, split: Split) -> int:
@@ -72,7 +70,7 @@ def fit_baseline(estimator: BaseEstimator, dataset: Dataset, splits: list[Split]
     """The full model on every split; its fitted fold models serve the inference-mode variants."""
     features = list(dataset.features.columns)
     fitted = [_fit_and_predict(estimator, dataset, split, features, seed) for split in splits]
-    return Outcome("baseline", [f for _, f in fitted], [m for m, _ in fitted])
+    return Outcome("baseline", [f for _, f in fitted], [m for m, _ in fitted], fits=len(fitted))
 
 
 def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int,
@@ -80,7 +78,7 @@ def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, sp
     """One variant on every split (`baseline` is needed only by inference-mode variants)."""
     if variant.refits:
         kept = [c for c in dataset.features.columns if c not in variant.components]
-        return Outcome(variant.name, [_fit_and_predict(estimator, dataset, s, kept, seed)[1] for s in splits])
+        return Outcome(variant.name, [_fit_and_predict(estimator, dataset, s, kept, seed)[1] for s in splits], fits=len(splits))
     if baseline is None or len(baseline.models) != len(splits):
         raise ValueError(f"variant {variant.name} reuses the baseline's fitted models, which were not given")
     folds = []

@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import AblationError, SpecError
-from .paths import resolve_study, study_files
+from .paths import project_root, resolve_study, study_files
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation studies as Dagster asset graphs.")
 out = Console(width=max(Console().width, 110))
@@ -129,6 +129,25 @@ def list_studies() -> None:
         except AblationError as exc:
             table.add_row(path.stem, "-", "-", f"[red]invalid:[/red] {escape(str(exc).splitlines()[0])}")
     out.print(table)
+
+
+@app.command()
+def ui(
+    port: int = typer.Option(3000, help="Port for the Dagster UI on 127.0.0.1."),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind; keep the loopback default unless you mean it."),
+) -> None:
+    """Start the Dagster UI (`dagster dev`) on the same instance `ablation run` writes to."""
+    import subprocess
+
+    from .defs.runner import local_instance
+
+    local_instance().dispose()  # creates DAGSTER_HOME with its dagster.yaml and exports it
+    workspace = project_root() / "workspace.yaml"
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster) if dagster.exists() else "dagster", "dev", "-h", host, "-p", str(port)]
+    command += ["-w", str(workspace)] if workspace.is_file() else ["-m", "ablation_pipeline.definitions"]
+    out.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']}); Ctrl-C stops it", highlight=False)
+    raise typer.Exit(subprocess.call(command, cwd=project_root()))
 
 
 def _print_comparison(table: pd.DataFrame, metric: str) -> None:

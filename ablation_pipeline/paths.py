@@ -25,6 +25,11 @@ def results_root() -> Path:
     return Path(os.environ.get("ABLATION_RESULTS_DIR") or project_root() / "data" / "results")
 
 
+def cache_dir() -> Path:
+    """Content-addressed fit results, shared by every study (safe: keys are content hashes)."""
+    return Path(os.environ.get("ABLATION_CACHE_DIR") or project_root() / "data" / "cache")
+
+
 def dagster_home() -> Path:
     return Path(os.environ.get("DAGSTER_HOME") or project_root() / ".dagster_home")
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from sklearn.base import BaseEstimator
 
 from . import data as data_mod
 from .ablate import Outcome, fit_baseline, run_variant
+from .cache import ResultCache, fingerprint
 from .data import Dataset, Split
 from .errors import AblationError, SpecError, did_you_mean
 from .metrics import Metric, resolve_metrics
@@ -147,6 +149,61 @@ def variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None) 
     return run_variant(setup.plan.variant(name), setup.estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, base)
 
 
+# ---------------------------------------------------------------- caching by content
+
+# Bump when fitting or perturbation logic changes results: every cached fit becomes stale.
+FIT_LOGIC_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A step's outcome, the fingerprint it is filed under, and whether it came from the cache."""
+
+    outcome: Outcome
+    fingerprint: str
+    cached: bool
+
+
+def splits_digest(splits: list[Split]) -> str:
+    digest = hashlib.sha256()
+    for split in splits:
+        digest.update(split.train.astype("int64").tobytes() + b"|" + split.test.astype("int64").tobytes() + b";")
+    return digest.hexdigest()
+
+
+def fit_fingerprint(setup: Setup, splits: list[Split]) -> str:
+    """Everything that determines the baseline's fits: data content, split plan, model, columns, code."""
+    spec, data = setup.plan.spec, setup.dataset
+    return fingerprint("fit", FIT_LOGIC_VERSION, data.version, data.target_name, data.task, splits_digest(splits),
+                       spec.model.model_dump(mode="json"), spec.evaluation.seed, list(data.numeric), list(data.categorical))
+
+
+def variant_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
+    return fingerprint(fit_fingerprint(setup, splits), setup.plan.variant(name).identity())
+
+
+def _through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache | None, force: bool, label: str) -> Computed:
+    if cache is not None and not force:
+        stored = cache.get(key)
+        if stored is not None:
+            return Computed(stored, key, cached=True)
+    outcome = compute()
+    if cache is not None:
+        cache.put(key, outcome, step=label)
+    return Computed(outcome, key, cached=False)
+
+
+def cached_baseline(setup: Setup, splits: list[Split], cache: ResultCache | None, force: bool = False) -> Computed:
+    return _through_cache(fit_fingerprint(setup, splits), lambda: baseline(setup, splits), cache, force,
+                          f"{setup.plan.spec.name}/baseline")
+
+
+def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None,
+                   cache: ResultCache | None, force: bool = False) -> Computed:
+    return _through_cache(variant_fingerprint(setup, splits, name), lambda: variant(setup, name, splits, base), cache, force,
+                          f"{setup.plan.spec.name}/{name}")
+
+
 def scores(setup: Setup, splits: list[Split], outcomes: list[Outcome]) -> pd.DataFrame:
     return score_outcomes(outcomes, setup.dataset, splits, list(setup.metrics))
 
@@ -198,12 +255,12 @@ class StudyResult:
     files: dict[str, Path]
 
 
-def run_study(spec: StudySpec, out_dir: Path | None = None) -> StudyResult:
+def run_study(spec: StudySpec, out_dir: Path | None = None, cache: ResultCache | None = None) -> StudyResult:
     """Every step in order in this process; writes the same files the Dagster graph writes."""
     setup = set_up(plan_study(spec))
     splits = make_splits(setup)
-    base = baseline(setup, splits)
-    outcomes = [base] + [variant(setup, v.name, splits, base) for v in setup.plan.variants]
+    base = cached_baseline(setup, splits, cache).outcome
+    outcomes = [base] + [cached_variant(setup, v.name, splits, base, cache).outcome for v in setup.plan.variants]
     score_table = scores(setup, splits, outcomes)
     table = comparison(setup, splits, score_table, extra_columns=True)
     folder = out_dir or results_dir(spec)

@@ -20,6 +20,7 @@ def isolated_env(tmp_path, monkeypatch):
     """Results and the Dagster instance go to the test's temp folder."""
     monkeypatch.setenv("ABLATION_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.setenv("ABLATION_CACHE_DIR", str(tmp_path / "cache"))
     yield
 
 

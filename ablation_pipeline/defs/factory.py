@@ -6,15 +6,17 @@ source -> dataset (blocking check) -> splits -> baseline -> inference-mode varia
 scores -> comparison -> report
 """
 
-from __future__ import annotations
 
 import warnings
 
 import dagster as dg
 import pandas as pd
+from dagster import AssetExecutionContext
 
 from .. import study as core
+from ..cache import ResultCache
 from ..data import source_version
+from ..paths import cache_dir
 from ..report import markdown_with_inline_images
 from ..study import StudyPlan
 
@@ -69,9 +71,9 @@ def build_study_assets(plan: StudyPlan) -> list:
     @dg.asset(key=key("baseline"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits"))},
               **group, code_version=evaluation_version, kinds={"sklearn"},
               description=f"The full model ({spec.model.estimator}) fitted on every split, with its test-fold predictions.")
-    def baseline(dataset, splits) -> dg.MaterializeResult:
-        outcome = core.baseline(_setup(plan, dataset), splits)
-        return dg.MaterializeResult(value=outcome, metadata=_fit_metadata(outcome))
+    def baseline(context: AssetExecutionContext, dataset, splits) -> dg.MaterializeResult:
+        computed = core.cached_baseline(_setup(plan, dataset), splits, ResultCache(cache_dir()), force=_forced(context))
+        return _computed_result(computed)
 
     variant_assets = [_variant_asset(plan, v, key, evaluation_version) for v in plan.variants]
     outcome_ins = {"baseline": dg.AssetIn(key("baseline"))} | {v.name: dg.AssetIn(key(v.name)) for v in plan.variants}
@@ -134,18 +136,32 @@ def _variant_asset(plan: StudyPlan, variant, key, evaluation_version: str) -> dg
               code_version=plan.spec.fingerprint(evaluation_version, variant.identity()),
               tags={"ablation/mode": variant.mode, "ablation/kind": variant.kind},
               description=f"Variant {variant.name}: {how} {variant.components_text}.")
-    def _variant(dataset, splits, **upstream) -> dg.MaterializeResult:
-        outcome = core.variant(_setup(plan, dataset), variant.name, splits, upstream.get("baseline"))
-        return dg.MaterializeResult(value=outcome, metadata={
-            "mode": variant.mode, "components": variant.components_text, **_fit_metadata(outcome)})
+    def _variant(context: AssetExecutionContext, dataset, splits, **upstream) -> dg.MaterializeResult:
+        computed = core.cached_variant(_setup(plan, dataset), variant.name, splits, upstream.get("baseline"),
+                                       ResultCache(cache_dir()), force=_forced(context))
+        return _computed_result(computed, {"mode": variant.mode, "components": variant.components_text})
 
     return _variant
 
 
-def _fit_metadata(outcome) -> dict:
-    seconds = [f.fit_seconds for f in outcome.folds]
-    return {"splits": len(seconds), "fit_seconds_total": float(sum(seconds)),
-            "fit_seconds_mean": float(sum(seconds) / max(len(seconds), 1))}
+FORCE_TAG = "ablation/force"
+
+
+def _forced(context: AssetExecutionContext) -> bool:
+    """`ablation run --force` (or this run tag set in the UI) refits and overwrites the cache."""
+    return context.run.tags.get(FORCE_TAG, "").lower() in ("1", "true", "yes")
+
+
+def _computed_result(computed: core.Computed, extra: dict | None = None) -> dg.MaterializeResult:
+    """Value plus the content fingerprint as data version; `fits` is 0 when the cache answered."""
+    seconds = [f.fit_seconds for f in computed.outcome.folds]
+    return dg.MaterializeResult(
+        value=computed.outcome,
+        data_version=dg.DataVersion(computed.fingerprint[:16]),
+        metadata={**(extra or {}), "fingerprint": computed.fingerprint[:16], "cache": "hit" if computed.cached else "miss",
+                  "fits": 0 if computed.cached else computed.outcome.fits, "splits": len(seconds),
+                  "fit_seconds_total": float(sum(seconds))},
+    )
 
 
 def _verdict_table(rows: pd.DataFrame) -> str:

@@ -16,13 +16,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import AblationError, SpecError
+from .errors import AblationError, SpecError, did_you_mean
 from .paths import project_root, resolve_study, study_files
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation studies as Dagster asset graphs.")
 out = Console(width=max(Console().width, 110))
 err = Console(stderr=True)
 
+EXECUTORS = ("in_process", "multiprocess", "dask")  # as in defs.executors, without importing Dagster here
 VERDICT_STYLE = {"essential": "bold red", "harmful": "bold magenta", "removable": "green", "inconclusive": "yellow"}
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
@@ -61,10 +62,17 @@ def validate(study: str = typer.Argument(..., help="A study name from the studie
 def run(
     study: str = typer.Argument(..., help="A study name from the studies folder or a path to a YAML spec."),
     results_dir: Optional[Path] = typer.Option(None, help="Folder for results (default data/results/<study>)."),
+    executor: str = typer.Option("in_process", help="in_process | multiprocess | dask"),
+    dask_address: Optional[str] = typer.Option(None, help="An existing Dask scheduler (tcp://host:8786); default: a local cluster."),
+    force: bool = typer.Option(False, "--force", help="Ignore cached fits: refit everything (and refresh the cache)."),
 ) -> None:
     """Materialize the study's whole asset graph in the local Dagster instance (visible in `dagster dev`)."""
     from .study import check_study, results_dir as study_results_dir
 
+    if executor not in EXECUTORS:
+        fail(SpecError(f"--executor: unknown executor '{executor}', expected one of {', '.join(EXECUTORS)}{did_you_mean(executor, EXECUTORS)}"))
+    if dask_address and executor != "dask":
+        fail(SpecError("--dask-address: only meaningful with --executor dask"))
     if results_dir is not None:
         os.environ["ABLATION_RESULTS_DIR"] = str(results_dir.resolve())
     try:
@@ -73,7 +81,7 @@ def run(
         fail(exc)
     from .defs.runner import materialize_study
 
-    outcome = materialize_study(setup.plan, console=out)
+    outcome = materialize_study(setup.plan, console=out, executor=executor, dask_address=dask_address, force=force)
     if not outcome.success:
         for line in outcome.errors:
             print_error(line)
@@ -104,8 +112,6 @@ def show(
     metrics = list(dict.fromkeys(table["metric"]))
     chosen = metric or metrics[0]
     if chosen not in metrics:
-        from .errors import did_you_mean
-
         fail(SpecError(f"--metric: '{chosen}' is not in {path.name} (has {', '.join(metrics)}){did_you_mean(chosen, metrics)}"))
     _print_comparison(table, chosen)
 

@@ -112,6 +112,22 @@ class StatisticsSpec(_Frozen):
         return correction
 
 
+class ScheduleSpec(_Frozen):
+    """When Dagster re-runs the study by itself: on a cron, and/or when the data's content changes."""
+
+    cron: str | None = None
+    timezone: str = "UTC"
+    on_data_change: bool = False
+    check_every_seconds: int = Field(default=60, ge=5)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, cron: str | None) -> str | None:
+        if cron is not None and len(cron.split()) != 5:
+            raise ValueError(f"expected a 5-field cron expression such as '0 3 * * *', got '{cron}'")
+        return cron
+
+
 class OutputSpec(_Frozen):
     results_dir: str | None = None
 
@@ -126,6 +142,7 @@ class StudySpec(_Frozen):
     evaluation: EvaluationSpec = EvaluationSpec()
     ablations: tuple[AblationSpec, ...]
     statistics: StatisticsSpec = StatisticsSpec()
+    schedule: ScheduleSpec = ScheduleSpec()
     output: OutputSpec = OutputSpec()
     path: Path | None = Field(default=None, exclude=True)
 

@@ -9,6 +9,7 @@ import time
 import uuid
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 from rich.console import Console
@@ -17,6 +18,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ..paths import dagster_home
 from ..study import StudyPlan
 from .definitions import build_definitions
+from .executors import dask_job_config, local_job_config
+from .factory import FORCE_TAG
+from .jobs import RUN_JOB_ENV, RUN_SPEC_ENV, cli_job, job_name
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
@@ -40,19 +44,23 @@ def local_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def materialize_study(plan: StudyPlan, console: Console, instance: dg.DagsterInstance | None = None) -> RunOutcome:
+def materialize_study(plan: StudyPlan, console: Console, executor: str = "in_process", dask_address: str | None = None,
+                      force: bool = False, instance: dg.DagsterInstance | None = None) -> RunOutcome:
     """Materialize every asset of the study; the main thread draws progress from the event log."""
     instance = instance or local_instance()
     assets = list(build_definitions([plan]).assets or [])
     token = uuid.uuid4().hex
+    tags = {"ablation/cli": token, "ablation/executor": executor, **({FORCE_TAG: "true"} if force else {})}
     result: dict[str, object] = {}
 
     def execute() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                result["run"] = dg.materialize(assets, instance=instance, tags={"ablation/cli": token},
-                                               run_config=QUIET_LOGS, raise_on_error=False)
+                if executor == "in_process":  # no step processes: the cheapest path for small studies
+                    result["run"] = dg.materialize(assets, instance=instance, tags=tags, run_config=QUIET_LOGS, raise_on_error=False)
+                else:
+                    result["run"] = _execute_job(plan, executor, dask_address, instance, tags)
             except Exception as exc:  # reported below as the run's failure, never swallowed
                 result["error"] = exc
 
@@ -78,6 +86,17 @@ def materialize_study(plan: StudyPlan, console: Console, instance: dg.DagsterIns
         raise result["error"]  # type: ignore[misc]
     run = result["run"]
     return RunOutcome(run.success, run_id, [] if run.success else _failures(instance, run_id))
+
+
+def _execute_job(plan: StudyPlan, executor: str, dask_address: str | None, instance: dg.DagsterInstance,
+                 tags: dict[str, str]) -> dg.ExecuteJobResult:
+    """The study's job, rebuilt by each step process from the spec path in the environment."""
+    os.environ[RUN_SPEC_ENV] = str(Path(plan.spec.path).resolve())
+    os.environ[RUN_JOB_ENV] = job_name(plan.spec.name, executor)
+    config = dask_job_config(dask_address) if executor == "dask" else local_job_config(executor)
+    with dg.execute_job(dg.reconstructable(cli_job), instance=instance, run_config={**config, **QUIET_LOGS},
+                        tags=tags, raise_on_error=False) as outcome:
+        return outcome
 
 
 def _find_run(instance: dg.DagsterInstance, token: str) -> str | None:

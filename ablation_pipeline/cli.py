@@ -81,14 +81,16 @@ def run(
         fail(exc)
     from .defs.runner import materialize_study
 
-    outcome = materialize_study(setup.plan, console=out, executor=executor, dask_address=dask_address, force=force)
+    outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force)
+    if outcome.steps == 0:
+        out.print(f"{setup.plan.spec.name} is up to date: nothing changed since the last run (use --force to refit)", highlight=False)
     if not outcome.success:
         for line in outcome.errors:
             print_error(line)
         raise typer.Exit(EXIT_FAILED)
     folder = study_results_dir(setup.plan.spec)
     _print_comparison(pd.read_csv(folder / "comparison.csv"), setup.metrics[0].name)
-    out.print(f"results: {folder}  (run {outcome.run_id})", highlight=False)
+    out.print(f"results: {folder}" + (f"  (run {outcome.run_id})" if outcome.run_id else ""), highlight=False)
 
 
 @app.command()

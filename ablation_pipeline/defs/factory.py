@@ -24,6 +24,23 @@ from ..study import StudyPlan
 CODE_VERSION = "1"
 
 
+def code_versions(plan: StudyPlan) -> dict[str, str]:
+    """Each asset's code version: a hash of the part of the spec (and code) that shapes its result,
+    so the UI marks exactly the affected assets stale when a spec changes."""
+    spec = plan.spec
+    split_plan = spec.evaluation.model_dump(mode="json", exclude={"metrics"})
+    evaluation = spec.fingerprint(spec.model.model_dump(mode="json"), split_plan, CODE_VERSION)
+    return {
+        "dataset": spec.fingerprint(spec.data.model_dump(mode="json"), CODE_VERSION),
+        "splits": spec.fingerprint(split_plan, CODE_VERSION),
+        "baseline": evaluation,
+        **{v.name: spec.fingerprint(evaluation, v.identity()) for v in plan.variants},
+        "scores": spec.fingerprint(spec.evaluation.metrics, CODE_VERSION),
+        "comparison": spec.fingerprint(spec.statistics.model_dump(mode="json"), CODE_VERSION),
+        "report": CODE_VERSION,
+    }
+
+
 def _setup(plan: StudyPlan, dataset) -> core.Setup:
     return core.setup_from(plan, dataset)
 
@@ -34,7 +51,7 @@ def build_study_assets(plan: StudyPlan) -> list:
     study = spec.name
     key = lambda name: dg.AssetKey([study, name])  # noqa: E731
     group = dict(group_name=study)
-    evaluation_version = spec.fingerprint(spec.model.model_dump(mode="json"), spec.evaluation.model_dump(mode="json"), CODE_VERSION)
+    versions = code_versions(plan)
 
     def observe_source() -> dg.DataVersion:
         return dg.DataVersion(source_version(spec))
@@ -45,7 +62,7 @@ def build_study_assets(plan: StudyPlan) -> list:
                                             description=f"The study's data: {spec.data.source}")(observe_source)
 
     @dg.asset(
-        key=key("dataset"), deps=[source.key], **group, code_version=spec.fingerprint(spec.data.model_dump(mode="json"), CODE_VERSION),
+        key=key("dataset"), deps=[source.key], **group, code_version=versions["dataset"],
         check_specs=[dg.AssetCheckSpec("fit_for_study", asset=key("dataset"), blocking=True,
                                        description="target present and complete, no all-missing feature, enough rows per class")],
         description="Rows of the study with typed columns and the encoded target.",
@@ -61,7 +78,7 @@ def build_study_assets(plan: StudyPlan) -> list:
         })
 
     @dg.asset(key=key("splits"), ins={"dataset": dg.AssetIn(key("dataset"))}, **group,
-              code_version=spec.fingerprint(spec.evaluation.model_dump(mode="json"), CODE_VERSION),
+              code_version=versions["splits"],
               description="The repeated K-fold plan shared by the baseline and every variant.")
     def splits(dataset) -> dg.MaterializeResult:
         plan_splits = core.make_splits(_setup(plan, dataset))
@@ -69,17 +86,17 @@ def build_study_assets(plan: StudyPlan) -> list:
             "n_splits": len(plan_splits), "test_train_ratio": core.holdout_ratio(plan_splits)})
 
     @dg.asset(key=key("baseline"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits"))},
-              **group, code_version=evaluation_version, kinds={"sklearn"},
+              **group, code_version=versions["baseline"], kinds={"sklearn"},
               description=f"The full model ({spec.model.estimator}) fitted on every split, with its test-fold predictions.")
     def baseline(context: AssetExecutionContext, dataset, splits) -> dg.MaterializeResult:
         computed = core.cached_baseline(_setup(plan, dataset), splits, ResultCache(cache_dir()), force=_forced(context))
         return _computed_result(computed)
 
-    variant_assets = [_variant_asset(plan, v, key, evaluation_version) for v in plan.variants]
+    variant_assets = [_variant_asset(plan, v, key, versions[v.name]) for v in plan.variants]
     outcome_ins = {"baseline": dg.AssetIn(key("baseline"))} | {v.name: dg.AssetIn(key(v.name)) for v in plan.variants}
 
     @dg.asset(key=key("scores"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits")), **outcome_ins},
-              **group, code_version=spec.fingerprint(spec.evaluation.metrics, CODE_VERSION),
+              **group, code_version=versions["scores"],
               description="Long table: variant, repeat, fold, metric, value (baseline included). Writes scores.csv.")
     def scores(dataset, splits, **outcomes) -> dg.MaterializeResult:
         setup = _setup(plan, dataset)
@@ -93,7 +110,7 @@ def build_study_assets(plan: StudyPlan) -> list:
 
     @dg.asset(key=key("comparison"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits")),
                                           "scores": dg.AssetIn(key("scores"))},
-              **group, code_version=spec.fingerprint(spec.statistics.model_dump(mode="json"), CODE_VERSION),
+              **group, code_version=versions["comparison"],
               description="Corrected repeated-CV t-tests, adjusted p-values and a verdict per variant and metric. Writes comparison.csv.")
     def comparison(dataset, splits, scores) -> dg.MaterializeResult:
         setup = _setup(plan, dataset)
@@ -110,7 +127,7 @@ def build_study_assets(plan: StudyPlan) -> list:
 
     @dg.asset(key=key("report"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits")),
                                       "scores": dg.AssetIn(key("scores")), "comparison": dg.AssetIn(key("comparison"))},
-              **group, code_version=CODE_VERSION,
+              **group, code_version=versions["report"],
               description="Markdown report with the comparison tables and forest plots. Writes report.md and PNGs.")
     def report(dataset, splits, scores, comparison) -> dg.MaterializeResult:
         setup = _setup(plan, dataset)
@@ -126,14 +143,14 @@ def build_study_assets(plan: StudyPlan) -> list:
     return [source, dataset, splits, baseline, *variant_assets, scores, comparison, report]
 
 
-def _variant_asset(plan: StudyPlan, variant, key, evaluation_version: str) -> dg.AssetsDefinition:
+def _variant_asset(plan: StudyPlan, variant, key, code_version: str) -> dg.AssetsDefinition:
     ins = {"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits"))}
     if not variant.refits:
         ins["baseline"] = dg.AssetIn(key("baseline"))
     how = "refit without" if variant.refits else f"baseline models, test fold with {variant.mode}d"
 
     @dg.asset(key=key(variant.name), ins=ins, group_name=plan.spec.name, kinds={"sklearn"},
-              code_version=plan.spec.fingerprint(evaluation_version, variant.identity()),
+              code_version=code_version,
               tags={"ablation/mode": variant.mode, "ablation/kind": variant.kind},
               description=f"Variant {variant.name}: {how} {variant.components_text}.")
     def _variant(context: AssetExecutionContext, dataset, splits, **upstream) -> dg.MaterializeResult:

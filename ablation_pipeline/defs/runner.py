@@ -16,10 +16,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..paths import dagster_home
-from ..study import StudyPlan
+from ..study import Setup, StudyPlan, results_dir
 from .definitions import build_definitions
 from .executors import dask_job_config, local_job_config
 from .factory import FORCE_TAG
+from .freshness import stale_assets
 from .jobs import RUN_JOB_ENV, RUN_SPEC_ENV, cli_job, job_name
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -31,6 +32,7 @@ class RunOutcome:
     success: bool
     run_id: str | None
     errors: list[str] = field(default_factory=list)
+    steps: int = 0
 
 
 def local_instance() -> dg.DagsterInstance:
@@ -44,11 +46,17 @@ def local_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def materialize_study(plan: StudyPlan, console: Console, executor: str = "in_process", dask_address: str | None = None,
+def materialize_study(setup: Setup, console: Console, executor: str = "in_process", dask_address: str | None = None,
                       force: bool = False, instance: dg.DagsterInstance | None = None) -> RunOutcome:
-    """Materialize every asset of the study; the main thread draws progress from the event log."""
+    """Materialize what is stale (everything with `force`); the main thread draws progress from the event log."""
+    plan = setup.plan
     instance = instance or local_instance()
     assets = list(build_definitions([plan]).assets or [])
+    names = [k.path[-1] for a in assets if isinstance(a, dg.AssetsDefinition) and a.is_executable for k in a.keys]
+    selected = names if force else stale_assets(setup, instance, results_dir(plan.spec))
+    if not selected:
+        return RunOutcome(True, None, steps=0)
+    selection = [dg.AssetKey([plan.spec.name, name]) for name in selected]
     token = uuid.uuid4().hex
     tags = {"ablation/cli": token, "ablation/executor": executor, **({FORCE_TAG: "true"} if force else {})}
     result: dict[str, object] = {}
@@ -58,14 +66,15 @@ def materialize_study(plan: StudyPlan, console: Console, executor: str = "in_pro
             warnings.simplefilter("ignore")
             try:
                 if executor == "in_process":  # no step processes: the cheapest path for small studies
-                    result["run"] = dg.materialize(assets, instance=instance, tags=tags, run_config=QUIET_LOGS, raise_on_error=False)
+                    result["run"] = dg.materialize(assets, instance=instance, tags=tags, run_config=QUIET_LOGS,
+                                                   selection=selection, raise_on_error=False)
                 else:
-                    result["run"] = _execute_job(plan, executor, dask_address, instance, tags)
+                    result["run"] = _execute_job(plan, executor, dask_address, instance, tags, selection)
             except Exception as exc:  # reported below as the run's failure, never swallowed
                 result["error"] = exc
 
     worker = threading.Thread(target=execute, daemon=True)
-    steps = sum(1 for a in assets if isinstance(a, dg.AssetsDefinition) and a.is_executable)
+    steps = len(selection)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task(plan.spec.name, total=steps, step="starting")
@@ -85,17 +94,17 @@ def materialize_study(plan: StudyPlan, console: Console, executor: str = "in_pro
     if "error" in result:
         raise result["error"]  # type: ignore[misc]
     run = result["run"]
-    return RunOutcome(run.success, run_id, [] if run.success else _failures(instance, run_id))
+    return RunOutcome(run.success, run_id, [] if run.success else _failures(instance, run_id), steps=steps)
 
 
 def _execute_job(plan: StudyPlan, executor: str, dask_address: str | None, instance: dg.DagsterInstance,
-                 tags: dict[str, str]) -> dg.ExecuteJobResult:
+                 tags: dict[str, str], selection: list[dg.AssetKey]) -> dg.ExecuteJobResult:
     """The study's job, rebuilt by each step process from the spec path in the environment."""
     os.environ[RUN_SPEC_ENV] = str(Path(plan.spec.path).resolve())
     os.environ[RUN_JOB_ENV] = job_name(plan.spec.name, executor)
     config = dask_job_config(dask_address) if executor == "dask" else local_job_config(executor)
     with dg.execute_job(dg.reconstructable(cli_job), instance=instance, run_config={**config, **QUIET_LOGS},
-                        tags=tags, raise_on_error=False) as outcome:
+                        tags=tags, asset_selection=selection, raise_on_error=False) as outcome:
         return outcome
 
 

@@ -66,19 +66,30 @@ def _fit_and_predict(estimator: BaseEstimator, dataset: Dataset, split: Split, f
     return model, FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds)
 
 
-def fit_baseline(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int) -> Outcome:
+def _fit_all(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], features: list[str], seed: int,
+             n_jobs: int) -> list[tuple[Pipeline, FoldPredictions]]:
+    """One fit per split, over `n_jobs` joblib workers (reused between calls). Each fit's seed
+    depends only on its split, so any `n_jobs` gives identical results."""
+    if n_jobs <= 1 or len(splits) < 2:
+        return [_fit_and_predict(estimator, dataset, split, features, seed) for split in splits]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs)(delayed(_fit_and_predict)(estimator, dataset, split, features, seed) for split in splits)
+
+
+def fit_baseline(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int, n_jobs: int = 1) -> Outcome:
     """The full model on every split; its fitted fold models serve the inference-mode variants."""
-    features = list(dataset.features.columns)
-    fitted = [_fit_and_predict(estimator, dataset, split, features, seed) for split in splits]
+    fitted = _fit_all(estimator, dataset, splits, list(dataset.features.columns), seed, n_jobs)
     return Outcome("baseline", [f for _, f in fitted], [m for m, _ in fitted], fits=len(fitted))
 
 
 def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int,
-                baseline: Outcome | None) -> Outcome:
+                baseline: Outcome | None, n_jobs: int = 1) -> Outcome:
     """One variant on every split (`baseline` is needed only by inference-mode variants)."""
     if variant.refits:
         kept = [c for c in dataset.features.columns if c not in variant.components]
-        return Outcome(variant.name, [_fit_and_predict(estimator, dataset, s, kept, seed)[1] for s in splits], fits=len(splits))
+        fitted = _fit_all(estimator, dataset, splits, kept, seed, n_jobs)
+        return Outcome(variant.name, [f for _, f in fitted], fits=len(fitted))
     if baseline is None or len(baseline.models) != len(splits):
         raise ValueError(f"variant {variant.name} reuses the baseline's fitted models, which were not given")
     folds = []

@@ -141,12 +141,12 @@ def make_splits(setup: Setup) -> list[Split]:
     return data_mod.make_splits(setup.dataset, setup.plan.spec.evaluation)
 
 
-def baseline(setup: Setup, splits: list[Split]) -> Outcome:
-    return fit_baseline(setup.estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed)
+def baseline(setup: Setup, splits: list[Split], n_jobs: int = 1) -> Outcome:
+    return fit_baseline(setup.estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, n_jobs)
 
 
-def variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None) -> Outcome:
-    return run_variant(setup.plan.variant(name), setup.estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, base)
+def variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None, n_jobs: int = 1) -> Outcome:
+    return run_variant(setup.plan.variant(name), setup.estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, base, n_jobs)
 
 
 # ---------------------------------------------------------------- caching by content
@@ -193,14 +193,15 @@ def _through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache 
     return Computed(outcome, key, cached=False)
 
 
-def cached_baseline(setup: Setup, splits: list[Split], cache: ResultCache | None, force: bool = False) -> Computed:
-    return _through_cache(fit_fingerprint(setup, splits), lambda: baseline(setup, splits), cache, force,
+def cached_baseline(setup: Setup, splits: list[Split], cache: ResultCache | None, force: bool = False,
+                    n_jobs: int = 1) -> Computed:
+    return _through_cache(fit_fingerprint(setup, splits), lambda: baseline(setup, splits, n_jobs), cache, force,
                           f"{setup.plan.spec.name}/baseline")
 
 
 def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None,
-                   cache: ResultCache | None, force: bool = False) -> Computed:
-    return _through_cache(variant_fingerprint(setup, splits, name), lambda: variant(setup, name, splits, base), cache, force,
+                   cache: ResultCache | None, force: bool = False, n_jobs: int = 1) -> Computed:
+    return _through_cache(variant_fingerprint(setup, splits, name), lambda: variant(setup, name, splits, base, n_jobs), cache, force,
                           f"{setup.plan.spec.name}/{name}")
 
 

@@ -19,26 +19,8 @@ from ..data import source_version
 from ..paths import cache_dir
 from ..report import markdown_with_inline_images
 from ..study import StudyPlan
+from ..versions import code_versions, write_state
 
-# Bump when the logic that produces a step's result changes, so Dagster marks old results stale.
-CODE_VERSION = "1"
-
-
-def code_versions(plan: StudyPlan) -> dict[str, str]:
-    """Each asset's code version: a hash of the part of the spec (and code) that shapes its result,
-    so the UI marks exactly the affected assets stale when a spec changes."""
-    spec = plan.spec
-    split_plan = spec.evaluation.model_dump(mode="json", exclude={"metrics"})
-    evaluation = spec.fingerprint(spec.model.model_dump(mode="json"), split_plan, CODE_VERSION)
-    return {
-        "dataset": spec.fingerprint(spec.data.model_dump(mode="json"), CODE_VERSION),
-        "splits": spec.fingerprint(split_plan, CODE_VERSION),
-        "baseline": evaluation,
-        **{v.name: spec.fingerprint(evaluation, v.identity()) for v in plan.variants},
-        "scores": spec.fingerprint(spec.evaluation.metrics, CODE_VERSION),
-        "comparison": spec.fingerprint(spec.statistics.model_dump(mode="json"), CODE_VERSION),
-        "report": CODE_VERSION,
-    }
 
 
 def _setup(plan: StudyPlan, dataset) -> core.Setup:
@@ -89,7 +71,8 @@ def build_study_assets(plan: StudyPlan) -> list:
               **group, code_version=versions["baseline"], kinds={"sklearn"},
               description=f"The full model ({spec.model.estimator}) fitted on every split, with its test-fold predictions.")
     def baseline(context: AssetExecutionContext, dataset, splits) -> dg.MaterializeResult:
-        computed = core.cached_baseline(_setup(plan, dataset), splits, ResultCache(cache_dir()), force=_forced(context))
+        computed = core.cached_baseline(_setup(plan, dataset), splits, ResultCache(cache_dir()), force=_forced(context),
+                                        n_jobs=_fold_jobs(context))
         return _computed_result(computed)
 
     variant_assets = [_variant_asset(plan, v, key, versions[v.name]) for v in plan.variants]
@@ -133,6 +116,7 @@ def build_study_assets(plan: StudyPlan) -> list:
         setup = _setup(plan, dataset)
         folder = core.results_dir(spec)
         files = core.write_report_files(setup, splits, scores, comparison, folder)
+        write_state(setup, splits, folder)
         markdown = files["report"].read_text(encoding="utf-8")
         images = {p.name: p.read_bytes() for name, p in files.items() if name.startswith("forest_")}
         return dg.MaterializeResult(value=str(files["report"]), metadata={
@@ -155,18 +139,28 @@ def _variant_asset(plan: StudyPlan, variant, key, code_version: str) -> dg.Asset
               description=f"Variant {variant.name}: {how} {variant.components_text}.")
     def _variant(context: AssetExecutionContext, dataset, splits, **upstream) -> dg.MaterializeResult:
         computed = core.cached_variant(_setup(plan, dataset), variant.name, splits, upstream.get("baseline"),
-                                       ResultCache(cache_dir()), force=_forced(context))
+                                       ResultCache(cache_dir()), force=_forced(context), n_jobs=_fold_jobs(context))
         return _computed_result(computed, {"mode": variant.mode, "components": variant.components_text})
 
     return _variant
 
 
 FORCE_TAG = "ablation/force"
+FOLD_JOBS_TAG = "ablation/fold_jobs"
 
 
 def _forced(context: AssetExecutionContext) -> bool:
     """`ablation run --force` (or this run tag set in the UI) refits and overwrites the cache."""
     return context.run.tags.get(FORCE_TAG, "").lower() in ("1", "true", "yes")
+
+
+def _fold_jobs(context: AssetExecutionContext) -> int:
+    """Folds fitted in parallel inside a step. 1 unless the run asks (`ablation run` does for the
+    in-process executor, where steps run one at a time): parallel steps must not oversubscribe cores."""
+    try:
+        return max(1, int(context.run.tags.get(FOLD_JOBS_TAG, "1")))
+    except ValueError:
+        return 1
 
 
 def _computed_result(computed: core.Computed, extra: dict | None = None) -> dg.MaterializeResult:

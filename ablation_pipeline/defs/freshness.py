@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from .. import study as core
-from .factory import code_versions
+from ..versions import code_versions
 
 RESULT_FILES = ("scores.csv", "comparison.csv", "report.md")
 

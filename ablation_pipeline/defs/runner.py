@@ -19,7 +19,7 @@ from ..paths import dagster_home
 from ..study import Setup, StudyPlan, results_dir
 from .definitions import build_definitions
 from .executors import dask_job_config, local_job_config
-from .factory import FORCE_TAG
+from .factory import FOLD_JOBS_TAG, FORCE_TAG
 from .freshness import stale_assets
 from .jobs import RUN_JOB_ENV, RUN_SPEC_ENV, cli_job, job_name
 
@@ -58,7 +58,9 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
         return RunOutcome(True, None, steps=0)
     selection = [dg.AssetKey([plan.spec.name, name]) for name in selected]
     token = uuid.uuid4().hex
-    tags = {"ablation/cli": token, "ablation/executor": executor, **({FORCE_TAG: "true"} if force else {})}
+    tags = {"ablation/cli": token, "ablation/executor": executor, **({FORCE_TAG: "true"} if force else {}),
+            # one step at a time in-process, so its folds may use every core
+            FOLD_JOBS_TAG: str(os.cpu_count() or 1) if executor == "in_process" else "1"}
     result: dict[str, object] = {}
 
     def execute() -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 
 from .data import Dataset, Split
@@ -87,18 +87,41 @@ def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, sp
                 baseline: Outcome | None, n_jobs: int = 1) -> Outcome:
     """One variant on every split (`baseline` is needed only by inference-mode variants)."""
     if variant.refits:
-        kept = [c for c in dataset.features.columns if c not in variant.components]
-        fitted = _fit_all(estimator, dataset, splits, kept, seed, n_jobs)
+        features = list(dataset.features.columns)
+        if variant.kind == "layer":  # rebuild the network without the layers, then retrain
+            estimator = clone(estimator).set_params(remove=tuple(variant.components))
+        else:
+            features = [c for c in features if c not in variant.components]
+        fitted = _fit_all(estimator, dataset, splits, features, seed, n_jobs)
         return Outcome(variant.name, [f for _, f in fitted], fits=len(fitted))
     if baseline is None or len(baseline.models) != len(splits):
         raise ValueError(f"variant {variant.name} reuses the baseline's fitted models, which were not given")
     folds = []
     for split, model in zip(splits, baseline.models):
-        draws = [perturb(variant, dataset, split, draw, seed) for draw in range(_draws(variant))]
-        predicted = [_predict(model, rows) for rows in draws]
+        if variant.kind == "layer":
+            predicted = [knockout_predictions(variant, model, dataset, split, seed)]
+        else:
+            draws = [perturb(variant, dataset, split, draw, seed) for draw in range(_draws(variant))]
+            predicted = [_predict(model, rows) for rows in draws]
         scores = None if predicted[0][1] is None else np.stack([s for _, s in predicted])
         folds.append(FoldPredictions(split.index, np.stack([p for p, _ in predicted]), scores, 0.0))
     return Outcome(variant.name, folds)
+
+
+def knockout_predictions(variant: Variant, model: Pipeline, dataset: Dataset, split: Split,
+                         seed: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Test-fold predictions of a fitted torch pipeline with the variant's layers knocked out
+    (hooks and weight changes are undone when the prediction returns)."""
+    from .torch_nets.knockouts import predict_proba_with_knockout, predict_with_knockout
+
+    rows = dataset.features.iloc[split.test]
+    options = {"X_train": dataset.features.iloc[split.train] if variant.mode == "mean" else None,
+               "seed": derive_seed(seed, variant.name, split.index), "factor": variant.factor}
+    layers = list(variant.components)
+    if dataset.task == "classification":
+        proba = predict_proba_with_knockout(model, rows, layers, variant.mode, **options)
+        return np.asarray(model[-1].classes_)[proba.argmax(axis=1)], proba
+    return predict_with_knockout(model, rows, layers, variant.mode, **options), None
 
 
 def _draws(variant: Variant) -> int:

@@ -18,6 +18,14 @@ class DataError(AblationError):
     """The data cannot be read or is unfit for the study."""
 
 
+def field_path(loc: tuple) -> str:
+    """('ablations', 0, 'mode') -> 'ablations[0].mode'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A '; did you mean 'x'?' suffix for the closest choice, or '' when nothing is close."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)

@@ -64,6 +64,11 @@ def resolve_estimator(name: str, where: str = "model.estimator") -> type:
 def make_estimator(model: ModelSpec, task: str, label: str = "") -> BaseEstimator:
     """Instantiate and validate the estimator: it must suit the task and accept its params."""
     prefix = f"{label}: " if label else ""
+    if model.network is not None:
+        from .torch_nets.estimator import TorchClassifier, TorchRegressor
+
+        torch_cls = TorchClassifier if task == "classification" else TorchRegressor
+        return torch_cls(network=model.network.model_dump(mode="json"))
     cls = resolve_estimator(model.estimator, f"{prefix}model.estimator")
     estimator = cls()
     fits_task = is_classifier(estimator) if task == "classification" else is_regressor(estimator)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from .errors import SpecError, did_you_mean
 from .spec import AblationSpec, StudySpec
+from .torch_nets.spec import removable_layers
 
 BASELINE = "baseline"
 
@@ -22,11 +23,12 @@ class Variant:
     components: tuple[str, ...]
     permutations: int
     origin: str
+    factor: float | None = None
 
     @property
     def refits(self) -> bool:
-        """Drop variants retrain; inference-mode variants reuse the baseline's fitted fold models."""
-        return self.mode == "drop"
+        """Drop and remove variants retrain; inference-mode variants reuse the baseline's fitted fold models."""
+        return self.mode in ("drop", "remove")
 
     @property
     def components_text(self) -> str:
@@ -34,9 +36,11 @@ class Variant:
 
     def identity(self) -> dict[str, object]:
         """What determines this variant's result (for its code version and cache key)."""
-        identity: dict[str, object] = {"mode": self.mode, "components": list(self.components)}
+        identity: dict[str, object] = {"kind": self.kind, "mode": self.mode, "components": list(self.components)}
         if self.mode == "permute":
             identity["permutations"] = self.permutations
+        if self.factor is not None:
+            identity["factor"] = self.factor
         return identity
 
 
@@ -50,32 +54,69 @@ def plan_variants(spec: StudySpec, features: list[str]) -> list[Variant]:
     groups = _checked_groups(spec, features, label)
     variants: list[Variant] = []
     seen: dict[str, Variant] = {}
-    seen_components: dict[tuple[str, frozenset[str]], Variant] = {}
+    seen_components: dict[tuple[str, frozenset[str], float | None], Variant] = {}
     problems: list[str] = []
     for i, ablation in enumerate(spec.ablations):
-        for j, name_part, components in _targets(ablation, features, groups, f"{label}: ablations[{i}]", problems):
-            where = f"ablations[{i}]" if j is None else f"ablations[{i}].features[{j}]"
+        mode = ablation.resolved_mode
+        if ablation.layers is not None:
+            targets = _layer_targets(spec, ablation, f"{label}: ablations[{i}]", problems)
+        else:
+            targets = _targets(ablation, features, groups, f"{label}: ablations[{i}]", problems)
+        expanded = [(j, name, parts, factor) for j, name, parts in targets for factor in (ablation.factors or (None,))]
+        for j, name_part, components, factor in expanded:
+            where = f"ablations[{i}]" if j is None else f"ablations[{i}].{ablation.target}[{j}]"
+            suffix = "" if factor is None else f"__x{slug(f'{factor:g}'.replace('.', '_'))}"
             variant = Variant(
-                name=f"{ablation.mode}__{slug(name_part)}",
-                kind="feature",
-                mode=ablation.mode,
+                name=f"{mode}__{slug(name_part)}{suffix}",
+                kind="layer" if ablation.layers is not None else "feature",
+                mode=mode,
                 label=name_part,
                 components=components,
                 permutations=ablation.permutations,
                 origin=where,
+                factor=factor,
             )
-            twin = seen.get(variant.name) or seen_components.get((variant.mode, frozenset(components)))
+            twin = seen.get(variant.name) or seen_components.get((variant.mode, frozenset(components), factor))
             if twin is not None:
                 problems.append(f"{label}: {where}: duplicate variant '{variant.name}' (same as '{twin.name}' from {twin.origin})")
                 continue
             if variant.mode == "drop" and len(components) == len(features):
                 problems.append(f"{label}: {where}: dropping every feature leaves nothing to fit")
                 continue
-            seen[variant.name] = seen_components[(variant.mode, frozenset(components))] = variant
+            seen[variant.name] = seen_components[(variant.mode, frozenset(components), factor)] = variant
             variants.append(variant)
     if problems:
         raise SpecError("\n".join(dict.fromkeys(problems)))
     return variants
+
+
+def _layer_targets(spec: StudySpec, ablation: AblationSpec, where: str,
+                   problems: list[str]) -> list[tuple[int | None, str, tuple[str, ...]]]:
+    """Layer names (or [blocks]) of the declared network; the output layer cannot be ablated."""
+    network = spec.model.network
+    if network is None:
+        problems.append(f"{where}.layers: layer ablations need a torch network (model.network); "
+                        f"model.estimator '{spec.model.estimator}' has no named layers")
+        return []
+    if ablation.layers == "each":
+        return [(None, name, (name,)) for name in removable_layers(network)]
+    names = [layer.name for layer in network.layers]
+    output = network.layers[-1].name
+    targets = []
+    for j, item in enumerate(ablation.layers):
+        members = (item,) if isinstance(item, str) else tuple(dict.fromkeys(item))
+        bad = False
+        for k, member in enumerate(members):
+            place = f"{where}.layers[{j}]" + ("" if isinstance(item, str) else f"[{k}]")
+            if member not in names:
+                problems.append(f"{place}: unknown layer '{member}'{did_you_mean(member, names)}")
+                bad = True
+            elif member == output:
+                problems.append(f"{place}: '{member}' is the output layer and cannot be ablated")
+                bad = True
+        if not bad:
+            targets.append((j, "_and_".join(members), members))
+    return targets
 
 
 def _checked_groups(spec: StudySpec, features: list[str], label: str) -> dict[str, tuple[str, ...]]:

@@ -59,7 +59,10 @@ _CORRECTION_NAMES: dict[str, str] = {
     "none": "no",
 }
 
-_MODE_MEANING = "drop = refit without it, permute = its values shuffled, mean = replaced by its mean"
+_MODE_MEANING = ("drop = refit without it, permute = its values shuffled, mean = replaced by its training mean; "
+                 "for layers: remove = rebuilt without it and retrained, zero / mean / resample = its output replaced "
+                 "by zeros / its mean activation / another row's activation, random = its weights re-initialized, "
+                 "scale = its weights multiplied by a factor (all at inference, on the trained baseline)")
 
 
 @dataclass(frozen=True)

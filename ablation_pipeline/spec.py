@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import SpecError, did_you_mean
+from .errors import SpecError, did_you_mean, field_path
+from .torch_nets.spec import NetworkSpec
 
-MODES = ("drop", "permute", "mean")
+FEATURE_MODES = ("drop", "permute", "mean")
+LAYER_MODES = ("remove", "zero", "mean", "resample", "random", "scale")
+MODES = tuple(dict.fromkeys(FEATURE_MODES + LAYER_MODES))
 CORRECTIONS = ("holm", "fdr_bh", "bonferroni")
 STUDY_NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -36,10 +39,24 @@ class DataSpec(_Frozen):
 
 
 class ModelSpec(_Frozen):
-    """A scikit-learn estimator by name or import path, with constructor params."""
+    """A scikit-learn estimator by name or import path with constructor params, or a declared torch
+    network (trained behind a scikit-learn compatible estimator)."""
 
-    estimator: str = Field(min_length=1)
+    estimator: str | None = Field(default=None, min_length=1)
     params: dict[str, Any] = {}
+    network: NetworkSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_kind_of_model(self) -> ModelSpec:
+        if (self.estimator is None) == (self.network is None):
+            raise ValueError("give exactly one of estimator (a scikit-learn class) or network (torch layers)")
+        if self.network is not None and self.params:
+            raise ValueError("params belong to estimator; a network takes its settings under network.training")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.estimator or "torch network"
 
 
 class EvaluationSpec(_Frozen):
@@ -55,24 +72,48 @@ FeatureItem = Union[str, tuple[str, ...]]
 
 
 class AblationSpec(_Frozen):
-    """One entry of `ablations`: which features (each, groups, or a list) and how to ablate them."""
+    """One entry of `ablations`: which features (each, groups, or a list) or which layers of a torch
+    network (each, or a list of names and [blocks]), and how to ablate them."""
 
-    features: Literal["each", "groups"] | tuple[FeatureItem, ...]
-    mode: str = "drop"
+    features: Literal["each", "groups"] | tuple[FeatureItem, ...] | None = None
+    layers: Literal["each"] | tuple[FeatureItem, ...] | None = None
+    mode: str | None = None
     permutations: int = Field(default=5, ge=1, description="draws per fold for mode permute")
+    factors: tuple[float, ...] | None = Field(default=None, min_length=1, description="weight scales for mode scale")
+
+    @property
+    def target(self) -> str:
+        return "layers" if self.layers is not None else "features"
+
+    @property
+    def resolved_mode(self) -> str:
+        return self.mode or ("remove" if self.layers is not None else "drop")
+
+    @model_validator(mode="after")
+    def _target_and_mode_agree(self) -> AblationSpec:
+        if (self.features is None) == (self.layers is None):
+            raise ValueError("give exactly one of features or layers")
+        allowed = LAYER_MODES if self.layers is not None else FEATURE_MODES
+        if self.resolved_mode not in allowed:
+            raise ValueError(f"mode '{self.resolved_mode}' does not apply to {self.target}; expected one of {', '.join(allowed)}")
+        if (self.resolved_mode == "scale") != (self.factors is not None):
+            raise ValueError("mode scale needs factors (e.g. [0, 0.5, 1]), and factors need mode scale")
+        return self
 
     @field_validator("mode")
     @classmethod
-    def _known_mode(cls, mode: str) -> str:
-        if mode not in MODES:
+    def _known_mode(cls, mode: str | None) -> str | None:
+        if mode is not None and mode not in MODES:
             raise ValueError(f"unknown mode '{mode}', expected one of {', '.join(MODES)}{did_you_mean(mode, MODES)}")
         return mode
 
-    @field_validator("features", mode="before")
+    @field_validator("features", "layers", mode="before")
     @classmethod
     def _features_shape(cls, features: Any) -> Any:
         """One clear message instead of pydantic's one-per-union-member."""
         expected = "expected 'each', 'groups' or a list of feature/group names and [feature, ...] lists"
+        if features is None:
+            return None
         if isinstance(features, str):
             if features not in ("each", "groups"):
                 raise ValueError(f"{expected}, got '{features}'{did_you_mean(features, ('each', 'groups'))}")
@@ -193,14 +234,6 @@ def parse_spec(raw: Any, path: Path | None = None) -> StudySpec:
     except ValidationError as exc:
         lines = sorted({f"{label}: {_describe(err)}" for err in exc.errors()}, key=str)
         raise SpecError("\n".join(lines)) from None
-
-
-def field_path(loc: tuple[Any, ...]) -> str:
-    """('ablations', 0, 'mode') -> 'ablations[0].mode'."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
 
 
 def _describe(err: dict[str, Any]) -> str:

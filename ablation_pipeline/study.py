@@ -95,11 +95,34 @@ def check_margins(plan: StudyPlan, metrics: tuple[Metric, ...]) -> None:
         raise SpecError("\n".join(lines))
 
 
+def check_network(setup: Setup) -> None:
+    """Build the declared network, and each `remove` variant's, on the real input width: a removal
+    that breaks the shapes fails here, naming the layer, before anything is trained."""
+    network = setup.plan.spec.model.network
+    if network is None:
+        return
+    from .models import build_pipeline
+    from .torch_nets.build import build_network
+
+    prepare = build_pipeline(setup.estimator, list(setup.dataset.numeric), list(setup.dataset.categorical), None)[0]
+    width = prepare.fit(setup.dataset.features.head(200)).transform(setup.dataset.features.head(2)).shape[1]
+    outputs = len(setup.dataset.classes) if setup.dataset.classes else 1
+    problems: list[AblationError] = []
+    _attempt(problems, lambda: build_network(network, width, outputs, field=f"{setup.plan.label}: model.network"))
+    for v in setup.plan.variants:
+        if v.mode == "remove":
+            _attempt(problems, lambda v=v: build_network(network, width, outputs, remove=v.components,
+                                                         field=f"{setup.plan.label}: {v.origin}"))
+    raise_all(problems)
+
+
 def set_up(plan: StudyPlan) -> Setup:
     """Load the data and check everything that needs it (task, metrics, estimator, class counts)."""
     dataset = load_dataset(plan)
     data_mod.require_fit_for_study(plan.spec, dataset)
-    return setup_from(plan, dataset)
+    setup = setup_from(plan, dataset)
+    check_network(setup)
+    return setup
 
 
 def check_study(path: str | Path) -> Setup:
@@ -113,6 +136,8 @@ def check_study(path: str | Path) -> Setup:
         _attempt(problems, lambda: data_mod.require_fit_for_study(spec, dataset))
         interim = plan or StudyPlan(spec, (), ())
         setup = _attempt(problems, lambda: setup_from(interim, dataset))
+        if setup is not None:
+            _attempt(problems, lambda: check_network(setup))
     raise_all(problems)
     return setup
 
@@ -304,7 +329,7 @@ def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score
         folds=spec.evaluation.folds,
         repeats=spec.evaluation.repeats,
         task=setup.dataset.task,
-        model=spec.model.estimator,
+        model=spec.model.label,
         lineage={
             "data_source": spec.data.source,
             "data_version": setup.dataset.version,

@@ -44,3 +44,22 @@ def test_bundled_examples_run(study, tmp_path):
         assert primary.loc["permute__size", "verdict"] == "essential"
     report = (tmp_path / "report.md").read_text()
     assert all(v in report for v in primary.index)
+
+
+def test_digits_cnn_at_a_small_size(tmp_path):
+    """The seed example: conv layers carry the network, the dense layers can go (5 epochs, 3 splits)."""
+    import yaml
+
+    from conftest import write_study
+
+    spec = yaml.safe_load((STUDIES / "digits_cnn.yaml").read_text())
+    spec["model"]["network"]["training"]["epochs"] = 6
+    spec["evaluation"].update(folds=3, repeats=1)
+    spec["ablations"] = [{"layers": ["conv1", "conv2", "fc1", "fc2"], "mode": "remove"}, {"layers": ["fc1"], "mode": "zero"},
+                         {"layers": ["fc1"], "mode": "scale", "factors": [0, 1]}]
+    table = run_study(load_spec(write_study(tmp_path, spec))).comparison
+    accuracy = table[table.metric == "accuracy"].set_index("variant")["delta"]
+    assert accuracy["remove__conv1"] < accuracy["remove__fc1"] - 0.03
+    assert accuracy["remove__conv2"] < accuracy["remove__fc2"]
+    assert abs(accuracy["remove__fc2"]) < 0.03 and abs(accuracy["remove__fc1"]) < 0.03
+    assert accuracy["zero__fc1"] < -0.5 and accuracy["scale__fc1__x1"] == 0.0

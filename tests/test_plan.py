@@ -34,7 +34,7 @@ def test_explicit_lists_groups_and_modes():
         ("permute__loc", ("location",), False),
         ("mean__loc", ("location",), False),
     ]
-    assert variants[0].identity() == {"mode": "permute", "components": ["rooms", "size"], "permutations": 3}
+    assert variants[0].identity() == {"kind": "feature", "mode": "permute", "components": ["rooms", "size"], "permutations": 3}
 
 
 def test_same_components_under_another_name_is_a_duplicate():

@@ -69,7 +69,7 @@ def build_study_assets(plan: StudyPlan) -> list:
 
     @dg.asset(key=key("baseline"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits"))},
               **group, code_version=versions["baseline"], kinds={"sklearn"},
-              description=f"The full model ({spec.model.estimator}) fitted on every split, with its test-fold predictions.")
+              description=f"The full model ({spec.model.label}) fitted on every split, with its test-fold predictions.")
     def baseline(context: AssetExecutionContext, dataset, splits) -> dg.MaterializeResult:
         computed = core.cached_baseline(_setup(plan, dataset), splits, ResultCache(cache_dir()), force=_forced(context),
                                         n_jobs=_fold_jobs(context))

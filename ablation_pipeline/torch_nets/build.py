@@ -1,0 +1,193 @@
+"""NetworkSpec -> `nn.Sequential`. Input sizes are inferred layer by layer from a dry forward pass
+over a zero batch, so "remove layer k and rebuild" never asks the user to recompute sizes, and a
+removal that breaks the shapes becomes one SpecError naming the removed layer(s)."""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import math
+from collections import OrderedDict
+from collections.abc import Collection, Iterator
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import SpecError, did_you_mean
+from .spec import ALLOWED_LAYERS, FORBIDDEN_ARGS, RESHAPES, LayerSpec, NetworkSpec, parse_network, removable_layers  # noqa: F401
+
+INPUT_CHILD = "_input"  # the leading reshape for input_shape; users cannot name a layer like this
+# Layers whose removal is a no-op or a shape error, never an informative ablation.
+# type -> (argument filled from the incoming shape, which dimension it reads, input ranks it accepts)
+_INFERRED: dict[str, tuple[str, int, tuple[int, ...] | None]] = {
+    "Linear": ("in_features", -1, None),
+    "Conv1d": ("in_channels", 1, (3,)),
+    "Conv2d": ("in_channels", 1, (4,)),
+    "BatchNorm1d": ("num_features", 1, (2, 3)),
+    "BatchNorm2d": ("num_features", 1, (4,)),
+    "LayerNorm": ("normalized_shape", -1, None),
+}
+_RANK_NAMES = {2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}
+_OUTPUT_SIZED = ("Linear", "LazyLinear")
+
+
+class _ShapeProblem(Exception):
+    """A layer cannot take the shape it receives; the caller words it (declared vs after removal)."""
+
+
+def build_network(
+    net: NetworkSpec | dict,
+    n_inputs: int,
+    n_outputs: int,
+    remove: Collection[str] = (),
+    field: str = "model.network",
+    *,
+    seed: int | None = None,
+) -> nn.Sequential:
+    """The declared layers in order, minus `remove`, as named children (plus a leading `_input`
+    reshape when `input_shape` is set). The output Linear gets `out_features = n_outputs` when
+    omitted. `seed` makes the initial weights reproducible without touching the global RNG."""
+    net = parse_network(net, field)
+    removed = _checked_removal(net, remove, field)
+    x = torch.zeros(2, n_inputs)
+    children: list[tuple[str, nn.Module]] = []
+    if net.input_shape is not None:
+        if math.prod(net.input_shape) != n_inputs:
+            raise SpecError(
+                f"{field}.input_shape: {list(net.input_shape)} holds {math.prod(net.input_shape)} values per row, "
+                f"but the data has {n_inputs} features"
+            )
+        children.append((INPUT_CHILD, nn.Unflatten(1, net.input_shape)))
+        x = x.reshape(2, *net.input_shape)
+    with _seeded(seed), torch.no_grad():
+        for i, layer in enumerate(net.layers):
+            if layer.name in removed:
+                continue
+            try:
+                module = _make_layer(layer, f"{field}.layers[{i}]", tuple(x.shape), n_outputs, strict=not removed)
+                x = _dry_run(module, x)
+            except _ShapeProblem as problem:
+                raise _invalid(field, i, layer, removed, str(problem)) from None
+            children.append((layer.name, module))
+    if tuple(x.shape[1:]) != (n_outputs,):
+        problem = f"outputs shape {tuple(x.shape[1:])} per row, expected ({n_outputs},)"
+        raise _invalid(field, len(net.layers) - 1, net.output_layer, removed, problem)
+    return nn.Sequential(OrderedDict(children))
+
+
+def count_parameters(module: nn.Module) -> int:
+    """All parameters (weights and biases) of the module."""
+    return sum(p.numel() for p in module.parameters())
+
+
+def layer_class(kind: str) -> type[nn.Module]:
+    """Resolve a layer type in `torch.nn`, only ever for names in ALLOWED_LAYERS."""
+    if kind not in ALLOWED_LAYERS:
+        raise SpecError(f"layer type '{kind}' is not allowed{did_you_mean(kind, ALLOWED_LAYERS)}")
+    return getattr(nn, kind)
+
+
+def _checked_removal(net: NetworkSpec, remove: Collection[str], field: str) -> frozenset[str]:
+    names = [l.name for l in net.layers]
+    remove = (remove,) if isinstance(remove, str) else tuple(remove)
+    for name in remove:
+        if name not in names:
+            raise SpecError(f"{field}: cannot remove unknown layer '{name}'{did_you_mean(name, names)} (layers: {', '.join(names)})")
+        if name == net.output_layer.name:
+            raise SpecError(f"{field}: cannot remove the output layer '{name}'")
+    return frozenset(remove)
+
+
+def _make_layer(layer: LayerSpec, where: str, shape: tuple[int, ...], n_outputs: int, strict: bool) -> nn.Module:
+    """Construct one layer, filling its input size from `shape` (the batch shape it will receive)."""
+    args = {k: _tupled(v) for k, v in layer.args.items()}
+    inferred = _INFERRED.get(layer.type)
+    if inferred is not None:
+        arg, dim, ranks = inferred
+        if ranks is not None and len(shape) not in ranks:
+            wanted = " or ".join(_RANK_NAMES[r] for r in ranks)
+            raise _ShapeProblem(f"expects input of shape {wanted}, got {_batch_shape(shape)}")
+        size = shape[dim]
+        declared = args.get(arg)
+        if isinstance(declared, tuple) and len(declared) == 1:
+            declared = declared[0]
+        if isinstance(declared, tuple):  # a multi-dimensional LayerNorm shape is taken as declared
+            size = declared
+        if declared is not None and declared != size and strict:
+            raise SpecError(f"{where}.args.{arg}: declared {declared}, but the layer receives {size}; omit it to infer it")
+        args[arg] = size
+    if layer.output and layer.type in _OUTPUT_SIZED:
+        declared = args.setdefault("out_features", n_outputs)
+        if declared != n_outputs:
+            raise SpecError(f"{where}.args.out_features: declared {declared}, but the task needs {n_outputs} outputs; omit it")
+    cls = layer_class(layer.type)
+    try:
+        return cls(**args)
+    except TypeError as exc:
+        raise SpecError(f"{where}.args: {_argument_problem(cls, args, exc)}") from None
+    except (ValueError, RuntimeError) as exc:
+        raise SpecError(f"{where}.args: {layer.type}: {_first_line(exc)}") from None
+
+
+def _dry_run(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Run the zero batch through one layer in eval mode (no running statistics change; lazy layers
+    materialize here); the layer is left in train mode like any fresh module."""
+    module.eval()
+    try:
+        out = module(x)
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        raise _ShapeProblem(f"fails on input of shape {_batch_shape(tuple(x.shape))}: {_first_line(exc)}") from None
+    finally:
+        module.train()
+    if not isinstance(out, torch.Tensor) or out.ndim < 2 or out.numel() == 0:
+        shown = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise _ShapeProblem(f"gives an empty or batch-less output {shown} for input of shape {_batch_shape(tuple(x.shape))}")
+    return out
+
+
+def _invalid(field: str, index: int, layer: LayerSpec, removed: frozenset[str], problem: str) -> SpecError:
+    who = f"layer '{layer.name}' ({layer.type})"
+    if removed:
+        names = ", ".join(f"'{n}'" for n in sorted(removed))
+        return SpecError(f"{field}: removing {names} makes the network invalid: {who} {problem}")
+    return SpecError(f"{field}.layers[{index}]: {who} {problem}")
+
+
+def _argument_problem(cls: type, args: dict[str, Any], exc: TypeError) -> str:
+    """'unexpected argument x; did you mean y?' or 'missing argument z', else torch's own first line."""
+    params = [p for p in inspect.signature(cls.__init__).parameters.values() if p.name != "self"]
+    names = [p.name for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name not in FORBIDDEN_ARGS]
+    for key in args:
+        if key not in names:
+            return f"{cls.__name__} has no argument '{key}'{did_you_mean(key, names)} (arguments: {', '.join(names)})"
+    missing = [p.name for p in params if p.default is p.empty and p.name not in args and p.kind is not p.VAR_KEYWORD
+               and p.kind is not p.VAR_POSITIONAL]
+    if missing:
+        return f"{cls.__name__} needs argument(s) {', '.join(missing)}"
+    return f"{cls.__name__}: {_first_line(exc)}"
+
+
+def _batch_shape(shape: tuple[int, ...]) -> str:
+    return "(N, " + ", ".join(str(s) for s in shape[1:]) + ")"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+def _tupled(value: Any) -> Any:
+    return tuple(_tupled(v) for v in value) if isinstance(value, list) else value
+
+
+@contextlib.contextmanager
+def _seeded(seed: int | None) -> Iterator[None]:
+    """Seed initial weights locally: the caller's global RNG state is left as it was."""
+    if seed is None:
+        yield
+        return
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

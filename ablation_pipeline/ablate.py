@@ -25,6 +25,8 @@ class FoldPredictions:
     predictions: np.ndarray
     scores: np.ndarray | None
     fit_seconds: float
+    predict_seconds: float = 0.0
+    n_parameters: int | None = None
 
 
 @dataclass
@@ -62,8 +64,26 @@ def _fit_and_predict(estimator: BaseEstimator, dataset: Dataset, split: Split, f
     started = time.perf_counter()
     model.fit(train, dataset.target[split.train])
     fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
     predictions, scores = _predict(model, dataset.features.iloc[split.test][features])
-    return model, FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds)
+    predict_seconds = time.perf_counter() - started
+    return model, FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds,
+                                  predict_seconds, model_size(model))
+
+
+def model_size(model: Pipeline) -> int | None:
+    """Learned parameters of the fitted model: network weights, linear coefficients, or tree nodes."""
+    fitted = model[-1]
+    if hasattr(fitted, "n_parameters_"):
+        return int(fitted.n_parameters_)
+    if hasattr(fitted, "coef_"):
+        return int(np.size(fitted.coef_) + np.size(getattr(fitted, "intercept_", 0)))
+    trees = getattr(fitted, "estimators_", None)
+    if trees is not None:
+        nodes = [getattr(t, "tree_", None) for t in np.ravel(trees)]
+        return int(sum(t.node_count for t in nodes if t is not None)) or None
+    tree = getattr(fitted, "tree_", None)
+    return int(tree.node_count) if tree is not None else None
 
 
 def _fit_all(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], features: list[str], seed: int,
@@ -97,14 +117,17 @@ def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, sp
     if baseline is None or len(baseline.models) != len(splits):
         raise ValueError(f"variant {variant.name} reuses the baseline's fitted models, which were not given")
     folds = []
-    for split, model in zip(splits, baseline.models):
+    for split, model, base_fold in zip(splits, baseline.models, baseline.folds):
+        started = time.perf_counter()
         if variant.kind == "layer":
             predicted = [knockout_predictions(variant, model, dataset, split, seed)]
         else:
             draws = [perturb(variant, dataset, split, draw, seed) for draw in range(_draws(variant))]
             predicted = [_predict(model, rows) for rows in draws]
+        seconds = (time.perf_counter() - started) / len(predicted)
         scores = None if predicted[0][1] is None else np.stack([s for _, s in predicted])
-        folds.append(FoldPredictions(split.index, np.stack([p for p, _ in predicted]), scores, 0.0))
+        folds.append(FoldPredictions(split.index, np.stack([p for p, _ in predicted]), scores, 0.0, seconds,
+                                     base_fold.n_parameters))
     return Outcome(variant.name, folds)
 
 

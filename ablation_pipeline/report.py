@@ -13,7 +13,7 @@ import io
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from .outputs import atomic_write_bytes
+from .report_insights import insight_markdown, insight_plots
 
 COLUMNS: tuple[str, ...] = (
     "variant", "kind", "mode", "components", "metric", "baseline_mean", "variant_mean", "delta",
@@ -83,6 +84,8 @@ class ReportContext:
     model: str
     lineage: dict[str, str]
     omnibus: dict[str, dict] | None = None
+    factors: dict[str, float] = field(default_factory=dict)   # variant -> swept factor (scale sweeps)
+    costs: pd.DataFrame | None = None                          # insights.COST_COLUMNS
 
 
 # --------------------------------------------------------------------------------------------
@@ -478,6 +481,7 @@ def render_markdown(comparison: pd.DataFrame, ctx: ReportContext, plot_files: di
         lines += _verdict_summary(comparison, ctx)
         for m in metrics:
             lines += _metric_section(comparison, ctx, m, plot_files)
+        lines += insight_markdown(comparison, ctx.primary_metric, ctx.factors, ctx.costs, fmt_num)
     lines += _lineage(ctx)
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -517,6 +521,10 @@ def write_report(comparison: pd.DataFrame, ctx: ReportContext, out_dir: Path) ->
         atomic_write_bytes(path, png)
         paths[f"forest_{m}"] = path
         plot_files[m] = path.name
+
+    if not comparison.empty:
+        for name, png in insight_plots(comparison, ctx.primary_metric, ctx.factors, ctx.costs).items():
+            paths[f"plot_{name.removesuffix('.png')}"] = atomic_write_bytes(out_dir / name, png)
 
     report = out_dir / "report.md"
     atomic_write_bytes(report, render_markdown(comparison, ctx, plot_files).encode("utf-8"))

@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator
 
 from . import data as data_mod
 from .ablate import Outcome, fit_baseline, run_variant
+from .insights import cost_table
 from .cache import ResultCache, fingerprint
 from .data import Dataset, Split
 from .errors import AblationError, SpecError, did_you_mean
@@ -290,7 +291,8 @@ def run_study(spec: StudySpec, out_dir: Path | None = None, cache: ResultCache |
     score_table = scores(setup, splits, outcomes)
     table = comparison(setup, splits, score_table, extra_columns=True)
     folder = out_dir or results_dir(spec)
-    files = {"scores": write_scores(score_table, folder), "comparison": write_comparison(table, folder)}
+    files = {"scores": write_scores(score_table, folder), "costs": write_costs(splits, outcomes, folder),
+             "comparison": write_comparison(table, folder)}
     files.update(write_report_files(setup, splits, score_table, table, folder))
     return StudyResult(score_table, table[list(COMPARISON_COLUMNS)], files)
 
@@ -302,6 +304,16 @@ def write_scores(score_table: pd.DataFrame, folder: Path) -> Path:
     return atomic_write_csv(folder / "scores.csv", score_table)
 
 
+def write_costs(splits: list[Split], outcomes: list[Outcome], folder: Path) -> Path:
+    """costs.csv: parameters, fit seconds per split, inference ms per 1,000 rows, per variant."""
+    return atomic_write_csv(folder / "costs.csv", cost_table(outcomes, splits))
+
+
+def read_costs(folder: Path) -> pd.DataFrame | None:
+    path = folder / "costs.csv"
+    return pd.read_csv(path) if path.is_file() else None
+
+
 def write_comparison(table: pd.DataFrame, folder: Path) -> Path:
     """comparison.csv has exactly COMPARISON_COLUMNS, whatever extras the table carries."""
     return atomic_write_csv(folder / "comparison.csv", table[list(COMPARISON_COLUMNS)])
@@ -309,11 +321,13 @@ def write_comparison(table: pd.DataFrame, folder: Path) -> Path:
 
 def write_report_files(setup: Setup, splits: list[Split], score_table: pd.DataFrame, table: pd.DataFrame,
                        folder: Path) -> dict[str, Path]:
-    """report.md and one forest plot per metric."""
-    return write_report(table[list(COMPARISON_COLUMNS)], report_context(setup, splits, table, score_table), folder)
+    """report.md, one forest plot per metric, and the insight plots (costs are read from costs.csv)."""
+    context = report_context(setup, splits, table, score_table, read_costs(folder))
+    return write_report(table[list(COMPARISON_COLUMNS)], context, folder)
 
 
-def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score_table: pd.DataFrame) -> ReportContext:
+def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score_table: pd.DataFrame,
+                   costs: pd.DataFrame | None = None) -> ReportContext:
     """Everything the report states besides the table: method, margins actually used, lineage."""
     spec = setup.plan.spec
     used_margins = table.groupby("metric", sort=False)["margin"].first().to_dict() if "margin" in table else margins(setup)
@@ -338,4 +352,6 @@ def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score
             "features": str(len(setup.plan.features)),
         },
         omnibus=omnibus(score_table),
+        factors={v.name: v.factor for v in setup.plan.variants if v.factor is not None},
+        costs=costs,
     )

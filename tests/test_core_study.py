@@ -26,7 +26,7 @@ def test_core_imports_without_dagster():
 def test_study_writes_exact_outputs(small_study, tmp_path):
     result = run_study(load_spec(small_study), tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "comparison.csv", "forest_r2.png", "forest_rmse.png", "report.md", "scores.csv"]
+        "comparison.csv", "costs.csv", "costs.png", "forest_r2.png", "forest_rmse.png", "report.md", "scores.csv"]
     written = pd.read_csv(tmp_path / "out" / "comparison.csv")
     assert list(written.columns) == COMPARISON_COLUMNS
     assert not written.drop(columns=["t", "effect_size_dz"]).isna().any().any()

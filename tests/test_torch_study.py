@@ -129,3 +129,27 @@ def test_a_removal_that_breaks_the_network_is_named(tmp_path):
     assert result.exit_code == 2
     line = " ".join(result.stderr.split())
     assert "ablations[0].layers[0]: removing 'flat' makes the network invalid" in line and "'out'" in line
+
+
+def test_costs_count_parameters_by_hand(mlp_result):
+    """6 inputs, hidden 16 and 8, 2 classes: 6*16+16 + 16*8+8 + 8*2+2 = 266 parameters."""
+    costs = pd.read_csv(mlp_result.files["costs"]).set_index("variant")
+    assert costs.loc["baseline", "n_parameters"] == 266
+    assert costs.loc["remove__hidden1", "n_parameters"] == 6 * 8 + 8 + 8 * 2 + 2
+    assert costs.loc["remove__hidden2", "n_parameters"] == 6 * 16 + 16 + 16 * 2 + 2
+    assert costs.loc["zero__hidden1", "n_parameters"] == 266 and costs.loc["zero__hidden1", "fit_seconds_per_split"] == 0
+    assert (costs["inference_ms_per_1000_rows"] > 0).all()
+
+
+def test_report_shows_retrain_gap_dose_response_and_costs(mlp_result):
+    from ablation_pipeline.insights import retrain_gaps
+
+    table = mlp_result.comparison
+    gaps = retrain_gaps(table, "accuracy", {"scale__hidden1__x0": 0.0, "scale__hidden1__x1": 1.0}).set_index("inference")
+    accuracy = table[table.metric == "accuracy"].set_index("variant")["delta"]
+    assert set(gaps.index) == {"zero__hidden1", "zero__hidden2", "mean__hidden2", "resample__hidden2", "random__hidden2"}
+    assert gaps.loc["zero__hidden2", "retrain_gap"] == pytest.approx(accuracy["remove__hidden2"] - accuracy["zero__hidden2"])
+    report = mlp_result.files["report"].read_text()
+    for section in ("## Retrain gap", "## Dose-response", "## Cost", "![cost](costs.png)"):
+        assert section in report
+    assert (mlp_result.files["report"].parent / "dose_0.png").read_bytes().startswith(b"\x89PNG")

@@ -85,6 +85,7 @@ def build_study_assets(plan: StudyPlan) -> list:
         setup = _setup(plan, dataset)
         table = core.scores(setup, splits, [outcomes["baseline"], *(outcomes[v.name] for v in plan.variants)])
         path = core.write_scores(table, core.results_dir(spec))
+        core.write_costs(splits, [outcomes["baseline"], *(outcomes[v.name] for v in plan.variants)], core.results_dir(spec))
         primary = setup.metrics[0].name
         means = table[table.metric == primary].groupby("variant", sort=False)["value"].mean().rename(f"mean {primary}")
         return dg.MaterializeResult(value=table, metadata={
@@ -118,7 +119,7 @@ def build_study_assets(plan: StudyPlan) -> list:
         files = core.write_report_files(setup, splits, scores, comparison, folder)
         write_state(setup, splits, folder)
         markdown = files["report"].read_text(encoding="utf-8")
-        images = {p.name: p.read_bytes() for name, p in files.items() if name.startswith("forest_")}
+        images = {p.name: p.read_bytes() for p in files.values() if p.suffix == ".png"}
         return dg.MaterializeResult(value=str(files["report"]), metadata={
             "path": dg.MetadataValue.path(str(files["report"])),
             "report": dg.MetadataValue.md(markdown_with_inline_images(markdown, images)),

@@ -86,6 +86,7 @@ class ReportContext:
     omnibus: dict[str, dict] | None = None
     factors: dict[str, float] = field(default_factory=dict)   # variant -> swept factor (scale sweeps)
     costs: pd.DataFrame | None = None                          # insights.COST_COLUMNS
+    extra_sections: tuple[str, ...] = ()                       # Markdown lines placed before the lineage
 
 
 # --------------------------------------------------------------------------------------------
@@ -482,6 +483,7 @@ def render_markdown(comparison: pd.DataFrame, ctx: ReportContext, plot_files: di
         for m in metrics:
             lines += _metric_section(comparison, ctx, m, plot_files)
         lines += insight_markdown(comparison, ctx.primary_metric, ctx.factors, ctx.costs, fmt_num)
+    lines += list(ctx.extra_sections)
     lines += _lineage(ctx)
     return "\n".join(lines).rstrip("\n") + "\n"
 

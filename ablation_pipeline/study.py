@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -293,7 +293,10 @@ def run_study(spec: StudySpec, out_dir: Path | None = None, cache: ResultCache |
     folder = out_dir or results_dir(spec)
     files = {"scores": write_scores(score_table, folder), "costs": write_costs(splits, outcomes, folder),
              "comparison": write_comparison(table, folder)}
-    files.update(write_report_files(setup, splits, score_table, table, folder))
+    from . import simplify
+
+    simplified = simplify.run(setup, splits, score_table, table, base, cache, folder)
+    files.update(write_report_files(setup, splits, score_table, table, folder, simplified.markdown))
     return StudyResult(score_table, table[list(COMPARISON_COLUMNS)], files)
 
 
@@ -320,9 +323,9 @@ def write_comparison(table: pd.DataFrame, folder: Path) -> Path:
 
 
 def write_report_files(setup: Setup, splits: list[Split], score_table: pd.DataFrame, table: pd.DataFrame,
-                       folder: Path) -> dict[str, Path]:
+                       folder: Path, extra_sections: tuple[str, ...] = ()) -> dict[str, Path]:
     """report.md, one forest plot per metric, and the insight plots (costs are read from costs.csv)."""
-    context = report_context(setup, splits, table, score_table, read_costs(folder))
+    context = replace(report_context(setup, splits, table, score_table, read_costs(folder)), extra_sections=extra_sections)
     return write_report(table[list(COMPARISON_COLUMNS)], context, folder)
 
 

@@ -29,6 +29,7 @@ def code_versions(plan: core.StudyPlan) -> dict[str, str]:
         **{v.name: spec.fingerprint(evaluation, v.identity()) for v in plan.variants},
         "scores": spec.fingerprint(spec.evaluation.metrics, CODE_VERSION),
         "comparison": spec.fingerprint(spec.statistics.model_dump(mode="json"), CODE_VERSION),
+        "simplified": spec.fingerprint(evaluation, spec.statistics.model_dump(mode="json"), CODE_VERSION),
         "report": CODE_VERSION,
     }
 

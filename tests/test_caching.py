@@ -46,8 +46,8 @@ def study_dir(tmp_path):
 def test_second_run_fits_nothing(study_dir, instance):
     path = write_study(study_dir, spec(), linear_frame())
     fits, computed, _ = materialize(path, instance)
-    assert fits == {"baseline": 6, "drop__a": 6, "drop__c": 6, "permute__b": 0}
-    assert computed == {"baseline", "drop__a", "drop__c", "permute__b"}
+    assert {k: v for k, v in fits.items() if k != "simplified"} == {"baseline": 6, "drop__a": 6, "drop__c": 6, "permute__b": 0}
+    assert computed - {"simplified"} == {"baseline", "drop__a", "drop__c", "permute__b"}
     fits, computed, result = materialize(path, instance)
     assert sum(fits.values()) == 0 and computed == set()
     scores = result.asset_value(dg.AssetKey(["small", "scores"]))
@@ -58,7 +58,7 @@ def test_adding_a_variant_fits_only_it(study_dir, instance):
     materialize(write_study(study_dir, spec(), linear_frame()), instance)
     more = spec(ablations=[{"features": ["a", "c", "city"], "mode": "drop"}, {"features": ["b"], "mode": "permute", "permutations": 2}])
     fits, computed, _ = materialize(write_study(study_dir, more), instance)
-    assert computed == {"drop__city"} and sum(fits.values()) == 6
+    assert computed - {"simplified"} == {"drop__city"} and sum(v for k, v in fits.items() if k != "simplified") == 6
 
 
 def test_changing_one_variant_recomputes_only_it(study_dir, instance):
@@ -80,14 +80,15 @@ def test_metric_or_alpha_change_refits_nothing(study_dir, instance):
 def test_data_change_refits_everything(study_dir, instance):
     materialize(write_study(study_dir, spec(), linear_frame()), instance)
     fits, computed, _ = materialize(write_study(study_dir, spec(), linear_frame(seed=1)), instance)
-    assert computed == {"baseline", "drop__a", "drop__c", "permute__b"} and sum(fits.values()) == 18
+    assert computed - {"simplified"} == {"baseline", "drop__a", "drop__c", "permute__b"}
+    assert sum(v for k, v in fits.items() if k != "simplified") == 18
 
 
 def test_force_tag_ignores_the_cache(study_dir, instance):
     path = write_study(study_dir, spec(), linear_frame())
     materialize(path, instance)
     fits, computed, _ = materialize(path, instance, tags={FORCE_TAG: "true"})
-    assert sum(fits.values()) == 18 and len(computed) == 4
+    assert sum(v for k, v in fits.items() if k != "simplified") == 18 and len(computed - {"simplified"}) == 4
 
 
 def test_data_version_is_the_content_fingerprint(study_dir, instance):
@@ -136,27 +137,27 @@ def cli_run(path, tmp_path):
 def test_cli_runs_only_what_changed(study_dir, tmp_path):
     path = write_study(study_dir, spec(), linear_frame())
     first, _ = cli_run(path, tmp_path)
-    assert first == {"dataset", "splits", "baseline", "drop__a", "drop__c", "permute__b", "scores", "comparison", "report"}
+    assert first == {"dataset", "splits", "baseline", "drop__a", "drop__c", "permute__b", "scores", "comparison", "simplified", "report"}
     again, output = cli_run(path, tmp_path)
     assert again is None and "small is up to date" in output
     with dg.DagsterInstance.get() as instance:
         assert len(instance.get_runs()) == 1  # the no-op launched nothing
 
     added = spec(ablations=[{"features": ["a", "c", "city"], "mode": "drop"}, {"features": ["b"], "mode": "permute", "permutations": 2}])
-    assert cli_run(write_study(study_dir, added), tmp_path)[0] == {"drop__city", "scores", "comparison", "report"}
+    assert cli_run(write_study(study_dir, added), tmp_path)[0] == {"drop__city", "scores", "comparison", "simplified", "report"}
     alpha = {**added, "statistics": {"alpha": 0.01}}
-    assert cli_run(write_study(study_dir, alpha), tmp_path)[0] == {"comparison", "report"}
+    assert cli_run(write_study(study_dir, alpha), tmp_path)[0] == {"comparison", "simplified", "report"}
     metric = {**alpha, "evaluation": {**alpha["evaluation"], "metrics": ["rmse", "mae"]}}
-    assert cli_run(write_study(study_dir, metric), tmp_path)[0] == {"scores", "comparison", "report"}
+    assert cli_run(write_study(study_dir, metric), tmp_path)[0] == {"scores", "comparison", "simplified", "report"}
     assert set(pd.read_csv(tmp_path / "res" / "small" / "comparison.csv").metric) == {"rmse", "mae"}
     linear_frame(seed=3).to_csv(study_dir / "data.csv", index=False)
     assert cli_run(path, tmp_path)[0] == {"dataset", "splits", "baseline", "drop__a", "drop__c", "drop__city", "permute__b",
-                                          "scores", "comparison", "report"}
+                                          "scores", "comparison", "simplified", "report"}
 
 
 def test_cli_reruns_the_report_when_results_files_are_gone(study_dir, tmp_path):
     path = write_study(study_dir, spec(), linear_frame())
     cli_run(path, tmp_path)
     (tmp_path / "res" / "small" / "report.md").unlink()
-    assert cli_run(path, tmp_path)[0] == {"scores", "comparison", "report"}
+    assert cli_run(path, tmp_path)[0] == {"scores", "comparison", "simplified", "report"}
     assert (tmp_path / "res" / "small" / "report.md").is_file()

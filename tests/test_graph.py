@@ -24,7 +24,7 @@ def _key(*parts):
 def test_graph_keys_and_deps(small_study):
     defs, graph = _graph(small_study)
     variants = ["drop__a", "drop__c", "drop__city", "drop__ab", "permute__a", "permute__const", "mean__b"]
-    expected = {_key(n) for n in ["source", "dataset", "splits", "baseline", *variants, "scores", "comparison", "report"]}
+    expected = {_key(n) for n in ["source", "dataset", "splits", "baseline", *variants, "scores", "comparison", "simplified", "report"]}
     assert set(graph.get_all_asset_keys()) == expected
     parents = lambda name: set(graph.get(_key(name)).parent_keys)  # noqa: E731
     assert parents("dataset") == {_key("source")}
@@ -35,7 +35,8 @@ def test_graph_keys_and_deps(small_study):
     assert parents("permute__a") == parents("mean__b") == {_key("dataset"), _key("splits"), _key("baseline")}
     assert parents("scores") == {_key("dataset"), _key("splits"), _key("baseline"), *(_key(v) for v in variants)}
     assert parents("comparison") == {_key("dataset"), _key("splits"), _key("scores")}
-    assert _key("report") in graph.get(_key("comparison")).child_keys
+    assert parents("simplified") == {_key("dataset"), _key("splits"), _key("baseline"), _key("scores"), _key("comparison")}
+    assert parents("report") == {_key("dataset"), _key("splits"), _key("scores"), _key("comparison"), _key("simplified")}
     assert {a.group_name for a in (graph.get(k) for k in expected)} == {"small"}
     checks = {c.name for c in graph.asset_check_keys}
     assert checks == {"fit_for_study"}
@@ -58,7 +59,7 @@ def test_materialize_small_study(small_study, tmp_path, instance):
         result = dg.materialize(list(defs.assets), instance=instance)
         assert result.success
         materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-        assert len(materialized) == 13  # dataset, splits, baseline, 7 variants, scores, comparison, report
+        assert len(materialized) == 14  # dataset, splits, baseline, 7 variants, scores, comparison, simplified, report
         comparison = result.asset_value(_key("comparison"))
         meta = instance.get_latest_materialization_event(_key("comparison")).asset_materialization.metadata
         assert meta["primary_metric"].value == "rmse"

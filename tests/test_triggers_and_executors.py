@@ -28,7 +28,7 @@ def test_cron_in_the_spec_makes_a_running_schedule(tmp_path):
     assert schedule.job_name == "small_job"
     job = defs.resolve_job_def("small_job")
     assert {k.path[-1] for k in job.asset_layer.executable_asset_keys} == {
-        "dataset", "splits", "baseline", "drop__a", "drop__c", "scores", "comparison", "report"}
+        "dataset", "splits", "baseline", "drop__a", "drop__c", "scores", "comparison", "simplified", "report"}
     with dg.build_schedule_context() as context:
         requests = schedule.evaluate_tick(context).run_requests
     assert len(requests) == 1 and requests[0].tags["ablation/trigger"] == "schedule"

@@ -13,6 +13,7 @@ import dagster as dg
 import pandas as pd
 from dagster import AssetExecutionContext
 
+from .. import simplify
 from .. import study as core
 from ..cache import ResultCache
 from ..data import source_version
@@ -109,14 +110,30 @@ def build_study_assets(plan: StudyPlan) -> list:
             "table": dg.MetadataValue.md(_verdict_table(primary)),
         })
 
+    @dg.asset(key=key("simplified"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits")),
+                                          "baseline": dg.AssetIn(key("baseline")), "scores": dg.AssetIn(key("scores")),
+                                          "comparison": dg.AssetIn(key("comparison"))},
+              **group, code_version=versions["simplified"], kinds={"sklearn"},
+              description="Every removable component taken out together, retrained and compared with the baseline. "
+                          "Writes simplified.csv.")
+    def simplified(context: AssetExecutionContext, dataset, splits, baseline, scores, comparison) -> dg.MaterializeResult:
+        result = simplify.run(_setup(plan, dataset), splits, scores, comparison, baseline, ResultCache(cache_dir()),
+                              core.results_dir(spec), force=_forced(context), n_jobs=_fold_jobs(context))
+        meta = {"removed": result.simplification.components_text or "nothing", "fits": result.fits,
+                "cache": "hit" if result.cached else ("n/a" if result.table is None else "miss")}
+        if result.table is not None:
+            meta["verdict"] = str(result.table.iloc[0].verdict)
+        return dg.MaterializeResult(value=result, metadata=meta)
+
     @dg.asset(key=key("report"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits")),
-                                      "scores": dg.AssetIn(key("scores")), "comparison": dg.AssetIn(key("comparison"))},
+                                      "scores": dg.AssetIn(key("scores")), "comparison": dg.AssetIn(key("comparison")),
+                                      "simplified": dg.AssetIn(key("simplified"))},
               **group, code_version=versions["report"],
               description="Markdown report with the comparison tables and forest plots. Writes report.md and PNGs.")
-    def report(dataset, splits, scores, comparison) -> dg.MaterializeResult:
+    def report(dataset, splits, scores, comparison, simplified) -> dg.MaterializeResult:
         setup = _setup(plan, dataset)
         folder = core.results_dir(spec)
-        files = core.write_report_files(setup, splits, scores, comparison, folder)
+        files = core.write_report_files(setup, splits, scores, comparison, folder, simplified.markdown)
         write_state(setup, splits, folder)
         markdown = files["report"].read_text(encoding="utf-8")
         images = {p.name: p.read_bytes() for p in files.values() if p.suffix == ".png"}
@@ -125,7 +142,7 @@ def build_study_assets(plan: StudyPlan) -> list:
             "report": dg.MetadataValue.md(markdown_with_inline_images(markdown, images)),
         })
 
-    return [source, dataset, splits, baseline, *variant_assets, scores, comparison, report]
+    return [source, dataset, splits, baseline, *variant_assets, scores, comparison, simplified, report]
 
 
 def _variant_asset(plan: StudyPlan, variant, key, code_version: str) -> dg.AssetsDefinition:

@@ -20,11 +20,12 @@ def stale_assets(setup: core.Setup, instance: dg.DagsterInstance, results_folder
     fit_versions = {"baseline": core.fit_fingerprint(setup, splits)[:16]}
     fit_versions.update({v.name: core.variant_fingerprint(setup, splits, v.name)[:16] for v in plan.variants})
     expected_data = {"dataset": setup.dataset.version, **fit_versions}
-    parents = {"splits": ["dataset"], "scores": ["dataset", "splits", *fit_versions], "comparison": ["scores"], "report": ["comparison"]}
+    parents = {"splits": ["dataset"], "scores": ["dataset", "splits", *fit_versions], "comparison": ["scores"],
+               "simplified": ["comparison"], "report": ["simplified"]}
     versions = code_versions(plan)
     storage = Path(instance.storage_directory())
     stale: list[str] = []
-    for name in ["dataset", "splits", *fit_versions, "scores", "comparison", "report"]:
+    for name in ["dataset", "splits", *fit_versions, "scores", "comparison", "simplified", "report"]:
         event = instance.get_latest_materialization_event(dg.AssetKey([plan.spec.name, name]))
         tags = event.asset_materialization.tags if event else {}
         if (event is None
@@ -34,5 +35,5 @@ def stale_assets(setup: core.Setup, instance: dg.DagsterInstance, results_folder
                 or any(parent in stale for parent in parents.get(name, ()))):
             stale.append(name)
     if any(not (results_folder / f).is_file() for f in RESULT_FILES):
-        stale.extend(n for n in ("scores", "comparison", "report") if n not in stale)
+        stale.extend(n for n in ("scores", "comparison", "simplified", "report") if n not in stale)
     return stale

@@ -1,0 +1,41 @@
+"""The simplified model: removable components taken out together, retrained, and tested again,
+because removals interact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ablation_pipeline.spec import load_spec
+from ablation_pipeline.study import run_study
+from conftest import write_study
+
+
+def twins_frame(rows: int = 200) -> pd.DataFrame:
+    """y = 3x + 2·other + noise; `x` and `twin` carry the same signal, `noise` none."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=rows)
+    return pd.DataFrame({"x": x, "twin": x + rng.normal(0, 0.01, rows), "other": rng.normal(size=rows),
+                         "noise": rng.normal(size=rows)}).assign(y=lambda f: 3 * f.x + 2 * f.other + rng.normal(0, 0.3, rows))
+
+
+def test_twins_are_each_removable_but_not_together(tmp_path):
+    spec = {"name": "twins", "data": {"source": "data.csv", "target": "y"}, "model": {"estimator": "LinearRegression"},
+            "evaluation": {"folds": 5, "repeats": 2, "metrics": ["rmse"]}, "ablations": [{"features": "each", "mode": "drop"}],
+            "statistics": {"margin": {"rmse": 0.05}}}
+    result = run_study(load_spec(write_study(tmp_path, spec, twins_frame())), tmp_path / "out")
+    verdicts = result.comparison.set_index("variant")["verdict"]
+    assert verdicts["drop__x"] == verdicts["drop__twin"] == "removable"
+    simplified = pd.read_csv(tmp_path / "out" / "simplified.csv").iloc[0]
+    assert set(simplified.components.split("+")) >= {"x", "twin"}
+    assert simplified.verdict == "essential" and simplified.delta > 1.0  # together they took the signal with them
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "## Simplified model" in report and "**essential** (removals interact)" in report
+
+
+def test_nothing_removable_says_so(tmp_path):
+    spec = {"name": "none", "data": {"source": "data.csv", "target": "y"}, "model": {"estimator": "LinearRegression"},
+            "evaluation": {"folds": 3, "repeats": 1, "metrics": ["rmse"]}, "ablations": [{"features": ["x"], "mode": "permute"}]}
+    run_study(load_spec(write_study(tmp_path, spec, twins_frame())), tmp_path / "out")
+    assert not (tmp_path / "out" / "simplified.csv").exists()
+    assert "nothing to take out together" in (tmp_path / "out" / "report.md").read_text()

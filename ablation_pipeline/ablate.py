@@ -148,19 +148,41 @@ def knockout_predictions(variant: Variant, model: Pipeline, dataset: Dataset, sp
 
 
 def _draws(variant: Variant) -> int:
-    return variant.permutations if variant.mode == "permute" else 1
+    return variant.permutations if variant.mode in ("permute", "noise") else 1
+
+
+def permutation_seed(seed: int, variant: str, split: int) -> int:
+    """The integer `random_state` that makes scikit-learn's `permutation_importance` draw exactly
+    our permutations for this variant and split (it seeds its shuffles with `randint(2**31)` of it)."""
+    return derive_seed(seed, variant, split)
+
+
+def permutation_order(n_rows: int, draw: int, random_state: int) -> np.ndarray:
+    """Row order of the `draw`-th permutation, drawn as scikit-learn's permutation_importance does:
+    one RandomState seeded from `random_state`, shuffles applied cumulatively repeat after repeat."""
+    shuffles = np.random.RandomState(np.random.RandomState(random_state).randint(np.iinfo(np.int32).max + 1))
+    index, order = np.arange(n_rows), np.arange(n_rows)
+    for _ in range(draw + 1):
+        shuffles.shuffle(index)
+        order = order[index]
+    return order
 
 
 def perturb(variant: Variant, dataset: Dataset, split: Split, draw: int, seed: int) -> pd.DataFrame:
-    """The test fold with the variant's columns permuted (jointly, keeping a group's rows together)
-    or replaced by the training fold's mean (numeric) / most frequent value (categorical)."""
+    """The test fold with the variant's columns permuted (jointly, keeping a group's rows together),
+    replaced by the training fold's mean (numeric) / most frequent value (categorical), or with
+    Gaussian noise of `factor` training standard deviations added."""
     rows = dataset.features.iloc[split.test].copy()
     columns = list(variant.components)
     if variant.mode == "permute":
-        rng = np.random.default_rng(derive_seed(seed, variant.name, split.index, draw))
-        order = rng.permutation(len(rows))
+        order = permutation_order(len(rows), draw, permutation_seed(seed, variant.name, split.index))
         for column in columns:  # one order for all: a group's rows move together
             rows[column] = rows[column].to_numpy()[order]
+    elif variant.mode == "noise":
+        rng = np.random.default_rng(derive_seed(seed, variant.name, split.index, draw))
+        train = dataset.features.iloc[split.train]
+        for column in columns:
+            rows[column] = rows[column].to_numpy(dtype=float) + rng.normal(0.0, variant.factor * float(train[column].std()), len(rows))
     elif variant.mode == "mean":
         train = dataset.features.iloc[split.train]
         for column in columns:

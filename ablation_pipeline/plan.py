@@ -37,7 +37,7 @@ class Variant:
     def identity(self) -> dict[str, object]:
         """What determines this variant's result (for its code version and cache key)."""
         identity: dict[str, object] = {"kind": self.kind, "mode": self.mode, "components": list(self.components)}
-        if self.mode == "permute":
+        if self.mode in ("permute", "noise"):
             identity["permutations"] = self.permutations
         if self.factor is not None:
             identity["factor"] = self.factor

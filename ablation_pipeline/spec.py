@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import SpecError, did_you_mean, field_path
 from .torch_nets.spec import NetworkSpec
 
-FEATURE_MODES = ("drop", "permute", "mean")
+FEATURE_MODES = ("drop", "permute", "mean", "noise")
 LAYER_MODES = ("remove", "zero", "mean", "resample", "random", "scale")
 MODES = tuple(dict.fromkeys(FEATURE_MODES + LAYER_MODES))
 CORRECTIONS = ("holm", "fdr_bh", "bonferroni")
@@ -78,8 +78,10 @@ class AblationSpec(_Frozen):
     features: Literal["each", "groups"] | tuple[FeatureItem, ...] | None = None
     layers: Literal["each"] | tuple[FeatureItem, ...] | None = None
     mode: str | None = None
-    permutations: int = Field(default=5, ge=1, description="draws per fold for mode permute")
-    factors: tuple[float, ...] | None = Field(default=None, min_length=1, description="weight scales for mode scale")
+    permutations: int = Field(default=5, ge=1, description="random draws per fold for modes permute and noise")
+    factors: tuple[float, ...] | None = Field(
+        default=None, min_length=1,
+        description="one variant per factor: weight multipliers (scale) or noise std in training stds (noise)")
 
     @property
     def target(self) -> str:
@@ -96,8 +98,8 @@ class AblationSpec(_Frozen):
         allowed = LAYER_MODES if self.layers is not None else FEATURE_MODES
         if self.resolved_mode not in allowed:
             raise ValueError(f"mode '{self.resolved_mode}' does not apply to {self.target}; expected one of {', '.join(allowed)}")
-        if (self.resolved_mode == "scale") != (self.factors is not None):
-            raise ValueError("mode scale needs factors (e.g. [0, 0.5, 1]), and factors need mode scale")
+        if (self.resolved_mode in ("scale", "noise")) != (self.factors is not None):
+            raise ValueError("modes scale and noise need factors (e.g. [0, 0.5, 1]), and factors need one of them")
         return self
 
     @field_validator("mode")

@@ -80,6 +80,8 @@ def setup_from(plan: StudyPlan, dataset: Dataset) -> Setup:
     estimator = _attempt(problems, lambda: make_estimator(plan.spec.model, dataset.task, plan.label))
     if metrics is not None:
         _attempt(problems, lambda: check_margins(plan, metrics))
+    problems += [SpecError(f"{plan.label}: {v.origin}: mode noise needs numeric features; '{c}' is categorical")
+                 for v in plan.variants if v.mode == "noise" for c in v.components if c in dataset.categorical]
     raise_all(problems)
     return Setup(plan, dataset, estimator, metrics)
 

@@ -105,7 +105,7 @@ def test_feature_ablation_on_a_torch_model_agrees_with_captum(tmp_path):
     ({"ablations": [{"layers": ["out"], "mode": "zero"}]}, "ablations[0].layers[0]: 'out' is the output layer and cannot be ablated"),
     ({"ablations": [{"layers": ["hiden2"], "mode": "zero"}]}, "ablations[0].layers[0]: unknown layer 'hiden2'; did you mean 'hidden2'?"),
     ({"ablations": [{"layers": ["hidden1"], "mode": "drop"}]}, "ablations[0]: mode 'drop' does not apply to layers; expected one of remove"),
-    ({"ablations": [{"layers": ["hidden1"], "mode": "scale"}]}, "ablations[0]: mode scale needs factors"),
+    ({"ablations": [{"layers": ["hidden1"], "mode": "scale"}]}, "ablations[0]: modes scale and noise need factors"),
     ({"model": {"network": {**MLP, "layers": [{"name": "h", "type": "Transformer"}, MLP["layers"][-1]]}}},
      "model.network.layers[0].type: layer type 'Transformer' is not allowed"),
     ({"model": {"estimator": "Ridge", "network": MLP}}, "model: give exactly one of estimator"),

@@ -20,7 +20,7 @@ from .errors import AblationError, SpecError, did_you_mean
 from .paths import project_root, resolve_study, study_files
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation studies as Dagster asset graphs.")
-out = Console(width=max(Console().width, 110))
+out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide enough for the tables
 err = Console(stderr=True)
 
 EXECUTORS = ("in_process", "multiprocess", "dask")  # as in defs.executors, without importing Dagster here

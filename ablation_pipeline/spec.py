@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import types
-import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import SpecError, did_you_mean, field_path
+from .errors import SpecError, did_you_mean, field_path  # noqa: F401  (field_path: re-exported)
 from .torch_nets.spec import NetworkSpec
+from .validation import describe_errors
 
 FEATURE_MODES = ("drop", "permute", "mean", "noise")
 LAYER_MODES = ("remove", "zero", "mean", "resample", "random", "scale")
@@ -234,58 +233,4 @@ def parse_spec(raw: Any, path: Path | None = None) -> StudySpec:
     try:
         return StudySpec.model_validate({**raw, "path": path})
     except ValidationError as exc:
-        lines = sorted({f"{label}: {_describe(err)}" for err in exc.errors()}, key=str)
-        raise SpecError("\n".join(lines)) from None
-
-
-def _describe(err: dict[str, Any]) -> str:
-    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        key = loc[-1]
-        allowed = _fields_at(loc[:-1])
-        return f"{field_path(loc)}: unknown key '{key}'{did_you_mean(key, allowed)}" + (
-            f" (allowed: {', '.join(allowed)})" if allowed else ""
-        )
-    if kind == "missing":
-        return f"{field_path(loc)}: required field is missing"
-    if kind == "too_short":
-        return f"{field_path(loc)}: is empty; list at least one entry"
-    message = err["msg"].removeprefix("Value error, ")
-    got = err.get("input")
-    shown = "" if kind == "value_error" or isinstance(got, (dict, list)) else f", got {got!r}"
-    return f"{field_path(loc)}: {message}{shown}"
-
-
-def _is_union_tag(part: Any) -> bool:
-    """Pydantic adds union member names (e.g. 'tuple[str, ...]') to locations; they mean nothing to users."""
-    return isinstance(part, str) and ("[" in part or part in {"str", "literal['each','groups']"} or part.startswith("literal"))
-
-
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    """The keys allowed at a location, by walking the model annotations (for 'did you mean')."""
-    current: Any = StudySpec
-    for part in loc:
-        current = _unwrap(current)
-        if isinstance(current, type) and issubclass(current, BaseModel) and isinstance(part, str):
-            field = current.model_fields.get(part)
-            current = field.annotation if field else None
-        elif isinstance(part, int):
-            args = typing.get_args(current)
-            current = args[0] if args else None
-        else:
-            args = typing.get_args(current)
-            current = args[-1] if args else None
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return [n for n, f in current.model_fields.items() if not f.exclude]
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Optional[X] / X | None -> X."""
-    if typing.get_origin(annotation) in (Union, types.UnionType):
-        members = [a for a in typing.get_args(annotation) if a is not type(None)]
-        if len(members) == 1:
-            return members[0]
-    return annotation
+        raise SpecError("\n".join(f"{label}: {line}" for line in describe_errors(exc, StudySpec))) from None

@@ -9,7 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import SpecError, did_you_mean, field_path
+from ..errors import SpecError, did_you_mean
+from ..validation import describe_errors
 
 LAYER_NAME = r"^[a-z][a-z0-9_]*$"
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -159,45 +160,7 @@ def parse_network(raw: Any, field: str = "model.network") -> NetworkSpec:
     try:
         return NetworkSpec.model_validate(raw)
     except ValidationError as exc:
-        raise SpecError("\n".join(sorted({_describe(err, field) for err in exc.errors()}))) from None
-
-
-def _describe(err: Any, field: str) -> str:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-    where = field_path((field, *loc)) if loc else field
-    if err["type"] == "extra_forbidden":
-        allowed = _fields_at(loc[:-1])
-        return f"{where}: unknown key '{loc[-1]}'{did_you_mean(loc[-1], allowed)} (allowed: {', '.join(allowed)})"
-    if err["type"] == "missing":
-        return f"{where}: required field is missing"
-    message = err["msg"].removeprefix("Value error, ")
-    got = err.get("input")
-    shown = "" if err["type"] == "value_error" or isinstance(got, (dict, list)) else f", got {got!r}"
-    return f"{where}: {message}{shown}"
-
-
-def _fields_at(loc: tuple[Any, ...]) -> list[str]:
-    """Keys allowed at a location inside NetworkSpec (for 'did you mean')."""
-    current: Any = NetworkSpec
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = current.model_fields.get(part) if isinstance(current, type) and issubclass(current, BaseModel) else None
-        current = _model_in(field.annotation) if field else None
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
-
-
-def _model_in(annotation: Any) -> Any:
-    """tuple[LayerSpec, ...] / EarlyStopping | None -> the model class inside, if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
+        raise SpecError("\n".join(describe_errors(exc, NetworkSpec, (field,)))) from None
 
 
 def _one_of(value: str, choices: tuple[str, ...], what: str) -> str:

@@ -2,10 +2,12 @@
 
 Graph per study (keys prefixed by the study name, one asset group per study):
 source -> dataset (blocking check) -> splits -> baseline -> inference-mode variants -> scores
-                                         \\-> drop variants (refit, independent of baseline) -/
-scores -> comparison -> report
-"""
+                                         \\-> refit variants (independent of baseline) --/
+scores -> comparison -> simplified -> report
 
+No `from __future__ import annotations` here: Dagster checks the `context` annotation's type
+when an asset is defined, and a string annotation fails that check.
+"""
 
 import warnings
 
@@ -21,7 +23,6 @@ from ..paths import cache_dir
 from ..report import markdown_with_inline_images
 from ..study import StudyPlan
 from ..versions import code_versions, write_state
-
 
 
 def _setup(plan: StudyPlan, dataset) -> core.Setup:

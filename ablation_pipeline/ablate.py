@@ -86,7 +86,7 @@ def model_size(model: Pipeline) -> int | None:
     return int(tree.node_count) if tree is not None else None
 
 
-def _fit_all(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], features: list[str], seed: int,
+def fit_all(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], features: list[str], seed: int,
              n_jobs: int) -> list[tuple[Pipeline, FoldPredictions]]:
     """One fit per split, over `n_jobs` joblib workers (reused between calls). Each fit's seed
     depends only on its split, so any `n_jobs` gives identical results."""
@@ -99,7 +99,7 @@ def _fit_all(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], fe
 
 def fit_baseline(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int, n_jobs: int = 1) -> Outcome:
     """The full model on every split; its fitted fold models serve the inference-mode variants."""
-    fitted = _fit_all(estimator, dataset, splits, list(dataset.features.columns), seed, n_jobs)
+    fitted = fit_all(estimator, dataset, splits, list(dataset.features.columns), seed, n_jobs)
     return Outcome("baseline", [f for _, f in fitted], [m for m, _ in fitted], fits=len(fitted))
 
 
@@ -112,7 +112,7 @@ def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, sp
             estimator = clone(estimator).set_params(remove=tuple(variant.components))
         else:
             features = [c for c in features if c not in variant.components]
-        fitted = _fit_all(estimator, dataset, splits, features, seed, n_jobs)
+        fitted = fit_all(estimator, dataset, splits, features, seed, n_jobs)
         return Outcome(variant.name, [f for _, f in fitted], fits=len(fitted))
     if baseline is None or len(baseline.models) != len(splits):
         raise ValueError(f"variant {variant.name} reuses the baseline's fitted models, which were not given")

@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from . import study as core
-from .ablate import Outcome, _fit_all
+from .ablate import Outcome, fit_all
 from .cache import ResultCache, fingerprint
 from .data import Split
 from .scoring import score_outcomes
@@ -53,11 +53,11 @@ def fit_simplified(setup: core.Setup, splits: list[Split], simplification: Simpl
         if simplification.layers:
             estimator = clone(estimator).set_params(remove=simplification.layers)
         kept = [c for c in setup.dataset.features.columns if c not in simplification.features]
-        fitted = _fit_all(estimator, setup.dataset, splits, kept, setup.plan.spec.evaluation.seed, n_jobs)
+        fitted = fit_all(estimator, setup.dataset, splits, kept, setup.plan.spec.evaluation.seed, n_jobs)
         return Outcome(NAME, [f for _, f in fitted], fits=len(fitted))
 
     key = fingerprint(core.fit_fingerprint(setup, splits), {NAME: [list(simplification.features), list(simplification.layers)]})
-    return core._through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{NAME}")
+    return core.through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{NAME}")
 
 
 def compare_simplified(setup: core.Setup, splits: list[Split], score_table: pd.DataFrame, outcome: Outcome,

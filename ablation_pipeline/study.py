@@ -210,7 +210,7 @@ def variant_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
     return fingerprint(fit_fingerprint(setup, splits), setup.plan.variant(name).identity())
 
 
-def _through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache | None, force: bool, label: str) -> Computed:
+def through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache | None, force: bool, label: str) -> Computed:
     if cache is not None and not force:
         stored = cache.get(key)
         if stored is not None:
@@ -223,13 +223,13 @@ def _through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache 
 
 def cached_baseline(setup: Setup, splits: list[Split], cache: ResultCache | None, force: bool = False,
                     n_jobs: int = 1) -> Computed:
-    return _through_cache(fit_fingerprint(setup, splits), lambda: baseline(setup, splits, n_jobs), cache, force,
+    return through_cache(fit_fingerprint(setup, splits), lambda: baseline(setup, splits, n_jobs), cache, force,
                           f"{setup.plan.spec.name}/baseline")
 
 
 def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None,
                    cache: ResultCache | None, force: bool = False, n_jobs: int = 1) -> Computed:
-    return _through_cache(variant_fingerprint(setup, splits, name), lambda: variant(setup, name, splits, base, n_jobs), cache, force,
+    return through_cache(variant_fingerprint(setup, splits, name), lambda: variant(setup, name, splits, base, n_jobs), cache, force,
                           f"{setup.plan.spec.name}/{name}")
 
 

@@ -23,12 +23,12 @@ class Variant:
     components: tuple[str, ...]
     permutations: int
     origin: str
-    factor: float | None = None
+    factor: float | None = None  # the swept factor (scale, noise) or value (param sweep)
 
     @property
     def refits(self) -> bool:
         """Drop and remove variants retrain; inference-mode variants reuse the baseline's fitted fold models."""
-        return self.mode in ("drop", "remove")
+        return self.mode in ("drop", "remove", "sweep")
 
     @property
     def components_text(self) -> str:
@@ -58,17 +58,21 @@ def plan_variants(spec: StudySpec, features: list[str]) -> list[Variant]:
     problems: list[str] = []
     for i, ablation in enumerate(spec.ablations):
         mode = ablation.resolved_mode
-        if ablation.layers is not None:
+        if ablation.param is not None:
+            targets = _param_target(spec, ablation, f"{label}: ablations[{i}]", problems)
+        elif ablation.layers is not None:
             targets = _layer_targets(spec, ablation, f"{label}: ablations[{i}]", problems)
         else:
             targets = _targets(ablation, features, groups, f"{label}: ablations[{i}]", problems)
-        expanded = [(j, name, parts, factor) for j, name, parts in targets for factor in (ablation.factors or (None,))]
+        sweep = ablation.factors or ablation.values or (None,)
+        expanded = [(j, name, parts, factor) for j, name, parts in targets for factor in sweep]
         for j, name_part, components, factor in expanded:
             where = f"ablations[{i}]" if j is None else f"ablations[{i}].{ablation.target}[{j}]"
-            suffix = "" if factor is None else f"__x{slug(f'{factor:g}'.replace('.', '_'))}"
+            marker = "v" if ablation.param is not None else "x"
+            suffix = "" if factor is None else f"__{marker}{slug(f'{factor:g}'.replace('.', '_'))}"
             variant = Variant(
                 name=f"{mode}__{slug(name_part)}{suffix}",
-                kind="layer" if ablation.layers is not None else "feature",
+                kind={"param": "param", "layers": "layer", "features": "feature"}[ablation.target],
                 mode=mode,
                 label=name_part,
                 components=components,
@@ -88,6 +92,19 @@ def plan_variants(spec: StudySpec, features: list[str]) -> list[Variant]:
     if problems:
         raise SpecError("\n".join(dict.fromkeys(problems)))
     return variants
+
+
+def _param_target(spec: StudySpec, ablation: AblationSpec, where: str,
+                  problems: list[str]) -> list[tuple[int | None, str, tuple[str, ...]]]:
+    """The swept setting must exist in the model spec (checked again with each value at set-up)."""
+    from .sweeps import apply_setting
+
+    try:
+        apply_setting(spec.model, ablation.param, ablation.values[0])
+    except SpecError as exc:
+        problems.append(f"{where}.param: {exc}")
+        return []
+    return [(None, ablation.param.rsplit(".", 1)[-1], (ablation.param,))]
 
 
 def _layer_targets(spec: StudySpec, ablation: AblationSpec, where: str,

@@ -17,7 +17,8 @@ from .validation import describe_errors
 
 FEATURE_MODES = ("drop", "permute", "mean", "noise")
 LAYER_MODES = ("remove", "zero", "mean", "resample", "random", "scale")
-MODES = tuple(dict.fromkeys(FEATURE_MODES + LAYER_MODES))
+PARAM_MODES = ("sweep",)
+MODES = tuple(dict.fromkeys(FEATURE_MODES + LAYER_MODES + PARAM_MODES))
 CORRECTIONS = ("holm", "fdr_bh", "bonferroni")
 STUDY_NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -81,20 +82,25 @@ class AblationSpec(_Frozen):
     factors: tuple[float, ...] | None = Field(
         default=None, min_length=1,
         description="one variant per factor: weight multipliers (scale) or noise std in training stds (noise)")
+    param: str | None = Field(default=None, description="a model setting to sweep, e.g. model.params.alpha, "
+                              "model.network.training.epochs, model.network.layers.fc1.args.out_features")
+    values: tuple[int | float, ...] | None = Field(default=None, min_length=1, description="one retrained variant per value")
 
     @property
     def target(self) -> str:
-        return "layers" if self.layers is not None else "features"
+        return "param" if self.param is not None else "layers" if self.layers is not None else "features"
 
     @property
     def resolved_mode(self) -> str:
-        return self.mode or ("remove" if self.layers is not None else "drop")
+        return self.mode or {"param": "sweep", "layers": "remove", "features": "drop"}[self.target]
 
     @model_validator(mode="after")
     def _target_and_mode_agree(self) -> AblationSpec:
-        if (self.features is None) == (self.layers is None):
-            raise ValueError("give exactly one of features or layers")
-        allowed = LAYER_MODES if self.layers is not None else FEATURE_MODES
+        if sum(x is not None for x in (self.features, self.layers, self.param)) != 1:
+            raise ValueError("give exactly one of features, layers or param")
+        if (self.param is not None) != (self.values is not None):
+            raise ValueError("param needs values (the settings to retrain with), and values need param")
+        allowed = {"param": PARAM_MODES, "layers": LAYER_MODES, "features": FEATURE_MODES}[self.target]
         if self.resolved_mode not in allowed:
             raise ValueError(f"mode '{self.resolved_mode}' does not apply to {self.target}; expected one of {', '.join(allowed)}")
         if (self.resolved_mode in ("scale", "noise")) != (self.factors is not None):

@@ -125,6 +125,7 @@ def set_up(plan: StudyPlan) -> Setup:
     data_mod.require_fit_for_study(plan.spec, dataset)
     setup = setup_from(plan, dataset)
     check_network(setup)
+    check_sweeps(setup)
     return setup
 
 
@@ -141,6 +142,7 @@ def check_study(path: str | Path) -> Setup:
         setup = _attempt(problems, lambda: setup_from(interim, dataset))
         if setup is not None:
             _attempt(problems, lambda: check_network(setup))
+            _attempt(problems, lambda: check_sweeps(setup))
     raise_all(problems)
     return setup
 
@@ -174,7 +176,26 @@ def baseline(setup: Setup, splits: list[Split], n_jobs: int = 1) -> Outcome:
 
 
 def variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None, n_jobs: int = 1) -> Outcome:
-    return run_variant(setup.plan.variant(name), setup.estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, base, n_jobs)
+    chosen = setup.plan.variant(name)
+    estimator = sweep_estimator(setup, chosen) if chosen.kind == "param" else setup.estimator
+    return run_variant(chosen, estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, base, n_jobs)
+
+
+def sweep_estimator(setup: Setup, chosen: Variant) -> BaseEstimator:
+    """The baseline's estimator with the swept setting set to this variant's value."""
+    from .sweeps import apply_setting
+
+    model = apply_setting(setup.plan.spec.model, chosen.components[0], chosen.factor)
+    return make_estimator(model, setup.dataset.task, f"{setup.plan.label}: {chosen.origin}")
+
+
+def check_sweeps(setup: Setup) -> None:
+    """Every swept value must make a valid estimator (scikit-learn's own parameter checks)."""
+    problems: list[AblationError] = []
+    for chosen in setup.plan.variants:
+        if chosen.kind == "param":
+            _attempt(problems, lambda chosen=chosen: sweep_estimator(setup, chosen))
+    raise_all(problems)
 
 
 # ---------------------------------------------------------------- caching by content

@@ -159,3 +159,31 @@ def test_noise_sweep_is_a_dose_response(small_study, tmp_path):
     table = run_study(load_spec(write_study(tmp_path / "noise", spec, linear_frame()))).comparison
     rmse = table[table.metric == "rmse"].set_index("variant")["delta"]
     assert rmse["noise__a__x0"] == 0.0 and 0 < rmse["noise__a__x0_5"] < rmse["noise__a__x2"]
+
+
+def test_retrained_sweep_of_a_model_setting(tmp_path):
+    """param + values: one retrained variant per value; a huge Ridge alpha shrinks the fit towards the mean."""
+    spec = small_spec(model={"estimator": "Ridge", "params": {"alpha": 1.0}},
+                      ablations=[{"param": "model.params.alpha", "values": [1.0, 1000.0]}])
+    result = run_study(load_spec(write_study(tmp_path, spec, linear_frame())), tmp_path / "out")
+    rmse = result.comparison[result.comparison.metric == "rmse"].set_index("variant")
+    assert list(rmse.index) == ["sweep__alpha__v1", "sweep__alpha__v1000"]
+    assert rmse.loc["sweep__alpha__v1", "delta"] == 0.0  # the baseline's own setting
+    assert rmse.loc["sweep__alpha__v1000", "verdict"] == "essential"
+    assert "## Dose-response" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_bad_sweeps_are_named(tmp_path):
+    from typer.testing import CliRunner
+
+    from ablation_pipeline.cli import app
+
+    for param, values, message in [
+        ("model.params.alpah", [1.0], "ablations[0]: model.params.alpah: unknown parameter of Ridge; did you mean 'alpha'?"),
+        ("model.colour", [1.0], "ablations[0].param: cannot sweep 'model.colour'"),
+        ("model.params.alpha", [-1.0], "ablations[0]: model.params"),
+    ]:
+        spec = small_spec(name="sweep", model={"estimator": "Ridge"}, ablations=[{"param": param, "values": values}])
+        result = CliRunner().invoke(app, ["validate", str(write_study(tmp_path / param, spec, linear_frame()))])
+        assert result.exit_code == 2, result.output
+        assert message in " ".join(result.stderr.split()), result.stderr

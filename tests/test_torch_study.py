@@ -153,3 +153,12 @@ def test_report_shows_retrain_gap_dose_response_and_costs(mlp_result):
     for section in ("## Retrain gap", "## Dose-response", "## Cost", "![cost](costs.png)"):
         assert section in report
     assert (mlp_result.files["report"].parent / "dose_0.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_width_sweep_retrains_the_network(tmp_path):
+    spec = mlp_spec(ablations=[{"param": "model.network.layers.hidden1.args.out_features", "values": [4, 16]}])
+    result = run_study(load_spec(write_study(tmp_path, spec)), tmp_path / "out")
+    accuracy = result.comparison[result.comparison.metric == "accuracy"].set_index("variant")["delta"]
+    assert accuracy["sweep__out_features__v16"] == 0.0  # the declared width: the baseline, bit for bit
+    costs = pd.read_csv(tmp_path / "out" / "costs.csv").set_index("variant")["n_parameters"]
+    assert costs["sweep__out_features__v4"] == 6 * 4 + 4 + 4 * 8 + 8 + 8 * 2 + 2

@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from .data import Dataset, Split
 from .models import build_pipeline
 from .plan import Variant
+from .prepared import prepared_draws
 from .seeds import derive_seed
 
 
@@ -45,6 +46,10 @@ def fit_seed(study_seed: int, split: Split) -> int:
 
 
 def _predict(model: Pipeline, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    final = model[-1] if isinstance(model, Pipeline) else model
+    if type(final).__module__.startswith("ablation_pipeline.torch_nets") and hasattr(final, "predict_proba"):
+        proba = model.predict_proba(rows)  # our networks predict the most probable class: one forward pass
+        return np.asarray(final.classes_)[proba.argmax(axis=1)], proba
     predictions = model.predict(rows)
     if hasattr(model, "predict_proba"):
         try:
@@ -122,8 +127,7 @@ def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, sp
         if variant.kind == "layer":
             predicted = [knockout_predictions(variant, model, dataset, split, seed)]
         else:
-            draws = [perturb(variant, dataset, split, draw, seed) for draw in range(_draws(variant))]
-            predicted = [_predict(model, rows) for rows in draws]
+            predicted = feature_predictions(variant, model, dataset, split, seed)
         seconds = (time.perf_counter() - started) / len(predicted)
         scores = None if predicted[0][1] is None else np.stack([s for _, s in predicted])
         folds.append(FoldPredictions(split.index, np.stack([p for p, _ in predicted]), scores, 0.0, seconds,
@@ -149,6 +153,33 @@ def knockout_predictions(variant: Variant, model: Pipeline, dataset: Dataset, sp
 
 def _draws(variant: Variant) -> int:
     return variant.permutations if variant.mode in ("permute", "noise") else 1
+
+
+def feature_predictions(variant: Variant, model: Pipeline, dataset: Dataset, split: Split,
+                        seed: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Predictions for each draw of an inference-time feature ablation: in the prepared space when
+    the pipeline's layout allows (same numbers, far less work), else by perturbing the raw rows."""
+    rows = dataset.features.iloc[split.test]
+    orders = [permutation_order(len(rows), d, permutation_seed(seed, variant.name, split.index))
+              for d in range(_draws(variant))] if variant.mode == "permute" else []
+    fill = training_fill(dataset, split, variant.components) if variant.mode == "mean" else {}
+    draws = prepared_draws(model, rows, list(variant.components), variant.mode, orders, fill)
+    if draws is not None:
+        return [_predict(model[-1], matrix) for matrix in draws]
+    return [_predict(model, perturb(variant, dataset, split, d, seed)) for d in range(_draws(variant))]
+
+
+def training_fill(dataset: Dataset, split: Split, columns: tuple[str, ...]) -> dict[str, object]:
+    """The training fold's mean (numeric) or most frequent value (categorical) of each column."""
+    fill: dict[str, object] = {}
+    for column in columns:
+        train = dataset.features[column].iloc[split.train]  # one column, not a copy of the whole fold
+        if column in dataset.categorical:
+            modes = train.mode(dropna=True)
+            fill[column] = modes.iloc[0] if len(modes) else np.nan
+        else:
+            fill[column] = float(train.mean())
+    return fill
 
 
 def permutation_seed(seed: int, variant: str, split: int) -> int:
@@ -184,13 +215,8 @@ def perturb(variant: Variant, dataset: Dataset, split: Split, draw: int, seed: i
         for column in columns:
             rows[column] = rows[column].to_numpy(dtype=float) + rng.normal(0.0, variant.factor * float(train[column].std()), len(rows))
     elif variant.mode == "mean":
-        train = dataset.features.iloc[split.train]
-        for column in columns:
-            if column in dataset.categorical:
-                fill = train[column].mode(dropna=True)
-                rows[column] = fill.iloc[0] if len(fill) else np.nan
-            else:
-                rows[column] = float(train[column].mean())
+        for column, value in training_fill(dataset, split, variant.components).items():
+            rows[column] = value
     else:
         raise ValueError(f"mode {variant.mode} is not an inference-time perturbation")
     return rows

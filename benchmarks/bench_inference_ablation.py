@@ -20,7 +20,7 @@ import torch
 import yaml
 from captum.attr import FeatureAblation, LayerFeatureAblation
 
-from ablation_pipeline.ablate import perturb
+from ablation_pipeline.ablate import feature_predictions, perturb
 from ablation_pipeline.spec import parse_spec
 from ablation_pipeline.study import baseline, make_splits, plan_study, set_up
 from ablation_pipeline.torch_nets.knockouts import knockout
@@ -55,7 +55,15 @@ def main() -> None:
 
     variants = list(setup.plan.variants)
 
-    def ours_features() -> np.ndarray:
+    def ours_features() -> np.ndarray:  # the study's own path (prepared-space ablation when possible)
+        original = model.predict_proba(rows)
+        out = np.empty((len(rows), len(variants)))
+        for i, variant in enumerate(variants):
+            ablated = feature_predictions(variant, model, setup.dataset, split, 0)[0][1]
+            out[:, i] = (original - ablated)[np.arange(len(rows)), target.numpy()]
+        return out
+
+    def ours_features_raw() -> np.ndarray:  # perturb the raw rows and re-run the whole pipeline
         original = model.predict_proba(rows)
         out = np.empty((len(rows), len(variants)))
         for i, variant in enumerate(variants):
@@ -76,13 +84,14 @@ def main() -> None:
     captum = {k: (lambda k=k: FeatureAblation(forward).attribute(X, baselines=0.0, target=target, perturbations_per_eval=k).detach().numpy())
               for k in (1, 8)}
     reference = captum[1]()
-    diff = max(np.abs(ours_features() - reference).max(), np.abs(ours_features_tensor() - reference).max())
+    diff = max(np.abs(f() - reference).max() for f in (ours_features, ours_features_raw, ours_features_tensor))
     t_captum = {k: median_seconds(fn) for k, fn in captum.items()}
     fastest = min(t_captum.values())
-    t_ours, t_tensor = median_seconds(ours_features), median_seconds(ours_features_tensor)
+    t_ours, t_raw, t_tensor = median_seconds(ours_features), median_seconds(ours_features_raw), median_seconds(ours_features_tensor)
     for k, t in t_captum.items():
         print(f"feature  Captum FeatureAblation perturbations_per_eval={k:<2} {t * 1e3:8.1f} ms")
-    print(f"feature  ours, study path (pandas rows -> pipeline)     {t_ours * 1e3:8.1f} ms   ratio {t_ours / fastest:.2f}")
+    print(f"feature  ours, the study's path (prepared space)       {t_ours * 1e3:8.1f} ms   ratio {t_ours / fastest:.2f}")
+    print(f"feature  ours, raw rows -> whole pipeline per variant  {t_raw * 1e3:8.1f} ms   ratio {t_raw / fastest:.2f}")
     print(f"feature  ours, on the prepared tensor                   {t_tensor * 1e3:8.1f} ms   ratio {t_tensor / fastest:.2f}"
           f"   max |diff| {diff:.1e}")
 

@@ -159,11 +159,11 @@ def feature_predictions(variant: Variant, model: Pipeline, dataset: Dataset, spl
                         seed: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Predictions for each draw of an inference-time feature ablation: in the prepared space when
     the pipeline's layout allows (same numbers, far less work), else by perturbing the raw rows."""
-    rows = dataset.features.iloc[split.test]
-    orders = [permutation_order(len(rows), d, permutation_seed(seed, variant.name, split.index))
+    orders = [permutation_order(len(split.test), d, permutation_seed(seed, variant.name, split.index))
               for d in range(_draws(variant))] if variant.mode == "permute" else []
     fill = training_fill(dataset, split, variant.components) if variant.mode == "mean" else {}
-    draws = prepared_draws(model, rows, list(variant.components), variant.mode, orders, fill)
+    draws = prepared_draws(model, split.test, lambda: dataset.features.iloc[split.test], list(variant.components),
+                           variant.mode, orders, fill)
     if draws is not None:
         return [_predict(model[-1], matrix) for matrix in draws]
     return [_predict(model, perturb(variant, dataset, split, d, seed)) for d in range(_draws(variant))]

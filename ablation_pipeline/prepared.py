@@ -6,24 +6,24 @@ pipeline, without re-running pandas and the ColumnTransformer for every variant 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 FAST_MODES = ("permute", "mean")
-_RECENT: OrderedDict[tuple[int, int], tuple[Pipeline, pd.Index, np.ndarray]] = OrderedDict()  # a few prepared test folds
+_RECENT: OrderedDict[int, tuple[Pipeline, np.ndarray, np.ndarray]] = OrderedDict()  # a few prepared test folds
 
 
-def prepared_matrix(model: Pipeline, rows: pd.DataFrame) -> np.ndarray:
-    """model[:-1].transform(rows), remembered for the last few (model, fold) pairs: variants of one
+def prepared_matrix(model: Pipeline, test: np.ndarray, rows: Callable[[], pd.DataFrame]) -> np.ndarray:
+    """model[:-1].transform(test rows), remembered for the last few fold models: the variants of a
     study run in one process share the baseline's fold models and test folds."""
-    key = (id(model), len(rows))
-    hit = _RECENT.get(key)
-    if hit is not None and hit[0] is model and hit[1].equals(rows.index):
+    hit = _RECENT.get(id(model))
+    if hit is not None and hit[0] is model and np.array_equal(hit[1], test):
         return hit[2]
-    matrix = np.asarray(model[:-1].transform(rows), dtype=float)
-    _RECENT[key] = (model, rows.index, matrix)
+    matrix = np.asarray(model[:-1].transform(rows()), dtype=float)
+    _RECENT[id(model)] = (model, test, matrix)
     while len(_RECENT) > 8:
         _RECENT.popitem(last=False)
     return matrix
@@ -62,13 +62,14 @@ def prepared_value(model: Pipeline, column: str, value: object) -> np.ndarray:
     raise KeyError(column)
 
 
-def prepared_draws(model: Pipeline, rows: pd.DataFrame, columns: list[str], mode: str, orders: list[np.ndarray],
-                   fill: dict[str, object]) -> list[np.ndarray] | None:
-    """The prepared test matrix once per draw with the feature columns ablated, or None (slow path)."""
+def prepared_draws(model: Pipeline, test: np.ndarray, rows: Callable[[], pd.DataFrame], columns: list[str], mode: str,
+                   orders: list[np.ndarray], fill: dict[str, object]) -> list[np.ndarray] | None:
+    """The prepared test matrix once per draw with the feature columns ablated, or None (slow path).
+    `test` are the fold's row positions; `rows()` gives the raw rows when they must be transformed."""
     layout = prepared_columns(model)
     if mode not in FAST_MODES or layout is None or any(c not in layout for c in columns):
         return None
-    prepared = prepared_matrix(model, rows)
+    prepared = prepared_matrix(model, test, rows)
     targets = [j for c in columns for j in layout[c]]
     if mode == "mean":
         ablated = prepared.copy()

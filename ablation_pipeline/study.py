@@ -14,18 +14,18 @@ from sklearn.base import BaseEstimator
 
 from . import data as data_mod
 from .ablate import Outcome, fit_baseline, run_variant
-from .insights import cost_table
 from .cache import ResultCache, fingerprint
 from .data import Dataset, Split
 from .errors import AblationError, SpecError, did_you_mean
+from .insights import cost_table
 from .metrics import Metric, resolve_metrics
 from .models import make_estimator
 from .outputs import atomic_write_csv
 from .paths import results_root
 from .plan import Variant, plan_variants
+from .report import ReportContext, write_report
 from .scoring import score_outcomes
 from .spec import StudySpec, load_spec
-from .report import ReportContext, write_report
 from .stats import COMPARISON_COLUMNS, blocked_anova, compare_variants
 
 T = TypeVar("T")
@@ -108,7 +108,7 @@ def check_network(setup: Setup) -> None:
     from .torch_nets.build import build_network
 
     prepare = build_pipeline(setup.estimator, list(setup.dataset.numeric), list(setup.dataset.categorical), None)[0]
-    width = prepare.fit(setup.dataset.features.head(200)).transform(setup.dataset.features.head(2)).shape[1]
+    width = prepare.fit(setup.dataset.features).transform(setup.dataset.features.head(2)).shape[1]  # every category counts
     outputs = len(setup.dataset.classes) if setup.dataset.classes else 1
     problems: list[AblationError] = []
     _attempt(problems, lambda: build_network(network, width, outputs, field=f"{setup.plan.label}: model.network"))
@@ -201,7 +201,7 @@ def check_sweeps(setup: Setup) -> None:
 # ---------------------------------------------------------------- caching by content
 
 # Bump when fitting or perturbation logic changes results: every cached fit becomes stale.
-FIT_LOGIC_VERSION = "1"
+FIT_LOGIC_VERSION = "2"  # 2: permute draws as scikit-learn does; outcomes record costs
 
 
 @dataclass(frozen=True)

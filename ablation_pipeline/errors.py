@@ -30,3 +30,10 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A '; did you mean 'x'?' suffix for the closest choice, or '' when nothing is close."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def require_one_of(value: str, choices: tuple[str, ...], what: str) -> str:
+    """`value` if it is one of `choices`, else a ValueError naming them, with a hint (for validators)."""
+    if value not in choices:
+        raise ValueError(f"unknown {what} '{value}', expected one of {', '.join(choices)}{did_you_mean(value, choices)}")
+    return value

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import SpecError, did_you_mean, field_path  # noqa: F401  (field_path: re-exported)
+from .errors import SpecError, did_you_mean, field_path, require_one_of  # noqa: F401  (field_path: re-exported)
 from .torch_nets.spec import NetworkSpec
 from .validation import describe_errors
 
@@ -110,9 +110,7 @@ class AblationSpec(_Frozen):
     @field_validator("mode")
     @classmethod
     def _known_mode(cls, mode: str | None) -> str | None:
-        if mode is not None and mode not in MODES:
-            raise ValueError(f"unknown mode '{mode}', expected one of {', '.join(MODES)}{did_you_mean(mode, MODES)}")
-        return mode
+        return None if mode is None else require_one_of(mode, MODES, "mode")
 
     @field_validator("features", "layers", mode="before")
     @classmethod
@@ -152,12 +150,7 @@ class StatisticsSpec(_Frozen):
     @field_validator("correction")
     @classmethod
     def _known_correction(cls, correction: str) -> str:
-        if correction not in CORRECTIONS:
-            raise ValueError(
-                f"unknown correction '{correction}', expected one of {', '.join(CORRECTIONS)}"
-                f"{did_you_mean(correction, CORRECTIONS)}"
-            )
-        return correction
+        return require_one_of(correction, CORRECTIONS, "correction")
 
 
 class ScheduleSpec(_Frozen):

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import SpecError, did_you_mean
+from ..errors import SpecError, did_you_mean, require_one_of
 from ..validation import describe_errors
 
 LAYER_NAME = r"^[a-z][a-z0-9_]*$"
@@ -98,12 +98,12 @@ class TrainingSpec(_Frozen):
     @field_validator("optimizer")
     @classmethod
     def _known_optimizer(cls, name: str) -> str:
-        return _one_of(name, OPTIMIZERS, "optimizer")
+        return require_one_of(name, OPTIMIZERS, "optimizer")
 
     @field_validator("device")
     @classmethod
     def _known_device(cls, name: str) -> str:
-        return _one_of(name, DEVICES, "device")
+        return require_one_of(name, DEVICES, "device")
 
 
 class NetworkSpec(_Frozen):
@@ -161,12 +161,6 @@ def parse_network(raw: Any, field: str = "model.network") -> NetworkSpec:
         return NetworkSpec.model_validate(raw)
     except ValidationError as exc:
         raise SpecError("\n".join(describe_errors(exc, NetworkSpec, (field,)))) from None
-
-
-def _one_of(value: str, choices: tuple[str, ...], what: str) -> str:
-    if value not in choices:
-        raise ValueError(f"unknown {what} '{value}', expected one of {', '.join(choices)}{did_you_mean(value, choices)}")
-    return value
 
 
 def _numeric(value: Any) -> Any:

@@ -80,7 +80,7 @@ def compare_simplified(setup: core.Setup, splits: list[Split], score_table: pd.D
 
 @dataclass(frozen=True)
 class SimplifiedResult:
-    simplification: Simplification
+    simplification: Simplification | None  # None: switched off (statistics.simplify: false)
     table: pd.DataFrame | None
     fits: int = 0
     cached: bool = False
@@ -97,8 +97,10 @@ def run(setup: core.Setup, splits: list[Split], score_table: pd.DataFrame, compa
     """Fit and compare the simplified model (when anything is removable); writes simplified.csv."""
     from .outputs import atomic_write_csv
 
-    simplification = removable_components(setup, comparison)
     (folder / "simplified.csv").unlink(missing_ok=True)
+    if not setup.plan.spec.statistics.simplify:
+        return SimplifiedResult(None, None)
+    simplification = removable_components(setup, comparison)
     if simplification.empty:
         return SimplifiedResult(simplification, None)
     computed = fit_simplified(setup, splits, simplification, cache, force, n_jobs)

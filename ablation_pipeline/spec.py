@@ -146,6 +146,9 @@ class StatisticsSpec(_Frozen):
     margin: dict[str, Annotated[float, Field(gt=0)]] = Field(
         default={}, description="absolute margin per metric; default 1% of the baseline mean"
     )
+    simplify: bool = Field(
+        default=True, description="retrain the model without every removable component together and test it"
+    )
 
     @field_validator("correction")
     @classmethod

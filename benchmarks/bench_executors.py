@@ -44,6 +44,7 @@ def write_spec(folder: Path, n_estimators: int, extra: bool = False) -> Path:
         "model": {"estimator": "GradientBoostingRegressor", "params": {"n_estimators": n_estimators, "random_state": 0}},
         "evaluation": {"folds": 5, "repeats": 2, "seed": 0, "metrics": ["rmse"]},
         "ablations": ablations,
+        "statistics": {"simplify": False},  # exactly the plain script's fits (the simplified model would add one variant's)
     }
     path = folder / "bench.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False))

@@ -120,6 +120,8 @@ def build_study_assets(plan: StudyPlan) -> list:
     def simplified(context: AssetExecutionContext, dataset, splits, baseline, scores, comparison) -> dg.MaterializeResult:
         result = simplify.run(_setup(plan, dataset), splits, scores, comparison, baseline, ResultCache(cache_dir()),
                               core.results_dir(spec), force=_forced(context), n_jobs=_fold_jobs(context))
+        if result.simplification is None:
+            return dg.MaterializeResult(value=result, metadata={"switched_off": "statistics.simplify: false", "fits": 0})
         meta = {"removed": result.simplification.components_text or "nothing", "fits": result.fits,
                 "cache": "hit" if result.cached else ("n/a" if result.table is None else "miss")}
         if result.table is not None:

@@ -33,6 +33,9 @@ class ResultCache:
         folder = self.root / key[:2]
         return folder / f"{key}.pkl", folder / f"{key}.json"
 
+    def has(self, key: str) -> bool:
+        return self._paths(key)[1].is_file()
+
     def get(self, key: str) -> Any | None:
         """The stored result, or None when absent or when the payload does not match its index record."""
         payload_path, record_path = self._paths(key)

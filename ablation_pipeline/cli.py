@@ -5,10 +5,11 @@ show a traceback. Dagster is imported only by the commands that run something.""
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import NoReturn, Optional
 
 import pandas as pd
 import typer
@@ -75,6 +76,8 @@ def run(
         fail(SpecError("--dask-address: only meaningful with --executor dask"))
     if results_dir is not None:
         os.environ["ABLATION_RESULTS_DIR"] = str(results_dir.resolve())
+    if executor == "in_process":
+        _start_workers_if_probably_stale(study, force)
     try:
         setup = check_study(resolve_study(study))  # every input problem surfaces before anything runs
     except AblationError as exc:
@@ -96,6 +99,19 @@ def run(
     folder = study_results_dir(setup.plan.spec)
     _print_comparison(pd.read_csv(folder / "comparison.csv"), setup.metrics[0].name)
     out.print(f"results: {folder}" + (f"  (run {outcome.run_id})" if outcome and outcome.run_id else ""), highlight=False)
+
+
+def _start_workers_if_probably_stale(study: str, force: bool) -> None:
+    """Fold workers start (~2 s of imports) while this process imports Dagster and checks the study."""
+    from .spec import load_spec
+    from .warmup import probably_stale, start_workers
+
+    try:
+        spec = load_spec(resolve_study(study))
+    except AblationError:
+        return  # reported by the real check
+    if force or probably_stale(spec):
+        start_workers(os.cpu_count() or 1)
 
 
 @app.command()
@@ -183,10 +199,34 @@ def main() -> None:
     """Entry point: an unexpected AblationError anywhere still ends as one line, not a traceback."""
     try:
         app()
+    except SystemExit as done:
+        exit_now(done.code)
     except AblationError as exc:
         for line in str(exc).splitlines():
             print_error(line)
-        sys.exit(EXIT_BAD_INPUT)
+        exit_now(EXIT_BAD_INPUT)
+
+
+def exit_now(code: int | str | None) -> NoReturn:
+    """Leave without tearing the interpreter down. Everything a command produced is on disk by
+    now (results written atomically, Dagster's records committed) and the exit handlers still run
+    (joblib removes its temporary folders); unloading the ~3,400 modules of Dagster and
+    scikit-learn only added ~1.5 s to every command."""
+    if isinstance(code, str):
+        print_error(code)
+    _stop_joblib_workers()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else (0 if code is None else EXIT_FAILED))
+
+
+def _stop_joblib_workers() -> None:
+    """Idle fold workers are stopped, not joined (joining them costs ~0.5 s)."""
+    loky = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(loky, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import SpecError, did_you_mean
+
+if TYPE_CHECKING:
+    from .spec import StudySpec
 
 
 def project_root() -> Path:
@@ -23,6 +27,13 @@ def studies_dir() -> Path:
 
 def results_root() -> Path:
     return Path(os.environ.get("ABLATION_RESULTS_DIR") or project_root() / "data" / "results")
+
+
+def results_dir(spec: StudySpec) -> Path:
+    """`output.results_dir` (relative to the spec) or `<results root>/<study>`."""
+    if spec.output.results_dir:
+        return (spec.base_dir / spec.output.results_dir).resolve()
+    return results_root() / spec.name
 
 
 def cache_dir() -> Path:

@@ -214,8 +214,8 @@ def blocked_anova(scores: pd.DataFrame) -> dict:
     covers all scores identical); a variant effect with zero residual (perfectly consistent
     shifts) -> F = inf, p = 0.
     """
-    import statsmodels.api as sm
     import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
 
     missing = {"variant", "repeat", "fold", "value"} - set(scores.columns)
     if missing:
@@ -239,7 +239,7 @@ def blocked_anova(scores: pd.DataFrame) -> dict:
         raise StatsInputError("blocked ANOVA needs every variant scored exactly once on every split")
 
     fit = smf.ols("value ~ C(variant) + C(split)", data=data).fit()
-    table = sm.stats.anova_lm(fit, typ=2)
+    table = anova_lm(fit, typ=2)
     row = table.loc["C(variant)"]
     df_num, df_den = float(row["df"]), float(table.loc["Residual", "df"])
     ss_var, ss_res = float(row["sum_sq"]), float(table.loc["Residual", "sum_sq"])

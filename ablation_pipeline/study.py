@@ -21,7 +21,7 @@ from .insights import cost_table
 from .metrics import Metric, resolve_metrics
 from .models import make_estimator
 from .outputs import atomic_write_csv
-from .paths import results_root
+from . import paths
 from .plan import Variant, plan_variants
 from .report import ReportContext, write_report
 from .scoring import score_outcomes
@@ -231,6 +231,13 @@ def variant_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
     return fingerprint(fit_fingerprint(setup, splits), setup.plan.variant(name).identity())
 
 
+def needs_fitting(setup: Setup, cache: ResultCache) -> bool:
+    """Whether the baseline or any retrained variant has no stored fit (cheap: fingerprints only)."""
+    splits = make_splits(setup)
+    return not cache.has(fit_fingerprint(setup, splits)) or any(
+        not cache.has(variant_fingerprint(setup, splits, v.name)) for v in setup.plan.variants if v.refits)
+
+
 def through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache | None, force: bool, label: str) -> Computed:
     if cache is not None and not force:
         stored = cache.get(key)
@@ -288,11 +295,7 @@ def omnibus(score_table: pd.DataFrame) -> dict[str, dict]:
     return {metric: blocked_anova(rows) for metric, rows in score_table.groupby("metric", sort=False)}
 
 
-def results_dir(spec: StudySpec) -> Path:
-    """`output.results_dir` (relative to the spec) or `<results root>/<study>`."""
-    if spec.output.results_dir:
-        return (spec.base_dir / spec.output.results_dir).resolve()
-    return results_root() / spec.name
+results_dir = paths.results_dir
 
 
 # ---------------------------------------------------------------- whole study without Dagster

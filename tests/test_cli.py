@@ -67,3 +67,33 @@ def test_console_script_runs_as_a_process(small_study):
     done = subprocess.run([str(exe), "validate", str(small_study)], capture_output=True, text=True, cwd=REPO,
                           env={**os.environ, "COLUMNS": "200"}, timeout=120)
     assert done.returncode == 0 and "ok small" in done.stdout
+
+
+def processes_with(token: str) -> list[int]:
+    """Live processes whose environment carries `token` (fold workers inherit the run's environment)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and token.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_run_as_a_process_leaves_nothing_behind(small_study):
+    """`ablation run` exits without tearing the interpreter down, yet its fold workers are stopped
+    and joblib's temporary folders removed (no leak warning); the second run finds nothing to do."""
+    import uuid
+
+    exe = Path(sys.executable).with_name("ablation")
+    token = f"ablation-test-{uuid.uuid4().hex}"
+    env = {**os.environ, "COLUMNS": "200", "ABLATION_TEST_TOKEN": token}
+    first = subprocess.run([str(exe), "run", str(small_study)], capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Warning" not in first.stderr and "leaked" not in first.stderr, first.stderr
+    assert "drop__a" in first.stdout and (Path(os.environ["ABLATION_RESULTS_DIR"]) / "small" / "comparison.csv").is_file()
+    assert processes_with(token) == []
+    second = subprocess.run([str(exe), "run", str(small_study)], capture_output=True, text=True, env=env, timeout=300)
+    assert second.returncode == 0 and "up to date" in second.stdout, second.stdout + second.stderr
+    assert processes_with(token) == []

@@ -15,12 +15,13 @@ import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..paths import dagster_home
-from ..study import Setup, StudyPlan, results_dir
-from .definitions import build_definitions
+from ..cache import ResultCache
+from ..paths import cache_dir, dagster_home
+from ..study import Setup, StudyPlan, needs_fitting, results_dir
 from .executors import dask_job_config, local_job_config
-from .factory import FOLD_JOBS_TAG, FORCE_TAG
+from .factory import FOLD_JOBS_TAG, FORCE_TAG, build_study_assets
 from .freshness import stale_assets
+from ..warmup import start_workers
 from .jobs import RUN_JOB_ENV, RUN_SPEC_ENV, cli_job, job_name
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -50,8 +51,11 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
                       force: bool = False, instance: dg.DagsterInstance | None = None) -> RunOutcome:
     """Materialize what is stale (everything with `force`); the main thread draws progress from the event log."""
     plan = setup.plan
+    fold_jobs = (os.cpu_count() or 1) if executor == "in_process" else 1  # one step at a time: its folds may use every core
+    if fold_jobs > 1 and (force or needs_fitting(setup, ResultCache(cache_dir()))):
+        start_workers(fold_jobs, setup.estimator)  # while Dagster starts up (already running when `ablation run` guessed so)
     instance = instance or local_instance()
-    assets = list(build_definitions([plan]).assets or [])
+    assets = build_study_assets(plan)
     names = [k.path[-1] for a in assets if isinstance(a, dg.AssetsDefinition) and a.is_executable for k in a.keys]
     selected = names if force else stale_assets(setup, instance, results_dir(plan.spec))
     if not selected:
@@ -59,8 +63,7 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
     selection = [dg.AssetKey([plan.spec.name, name]) for name in selected]
     token = uuid.uuid4().hex
     tags = {"ablation/cli": token, "ablation/executor": executor, **({FORCE_TAG: "true"} if force else {}),
-            # one step at a time in-process, so its folds may use every core
-            FOLD_JOBS_TAG: str(os.cpu_count() or 1) if executor == "in_process" else "1"}
+            FOLD_JOBS_TAG: str(fold_jobs)}
     result: dict[str, object] = {}
 
     def execute() -> None:

@@ -14,7 +14,7 @@ from sklearn.pipeline import Pipeline
 from .data import Dataset, Split
 from .models import build_pipeline
 from .plan import Variant
-from .prepared import prepared_draws
+from .prepared import Recent, prepared_draws
 from .seeds import derive_seed
 
 
@@ -169,16 +169,24 @@ def feature_predictions(variant: Variant, model: Pipeline, dataset: Dataset, spl
     return [_predict(model, perturb(variant, dataset, split, d, seed)) for d in range(_draws(variant))]
 
 
+_TRAINING_MEANS = Recent(32)  # per dataset and training fold: asked once per variant and fold
+
+
+def training_means(dataset: Dataset, split: Split) -> dict[str, float]:
+    """Every numeric column's training-fold mean, missing values skipped (as pandas' mean does)."""
+    values = np.asfortranarray(dataset.features[list(dataset.numeric)], dtype=float)
+    return {column: float(np.nanmean(values[:, j][split.train])) for j, column in enumerate(dataset.numeric)}
+
+
 def training_fill(dataset: Dataset, split: Split, columns: tuple[str, ...]) -> dict[str, object]:
     """The training fold's mean (numeric) or most frequent value (categorical) of each column."""
     fill: dict[str, object] = {}
     for column in columns:
-        train = dataset.features[column].iloc[split.train]  # one column, not a copy of the whole fold
         if column in dataset.categorical:
-            modes = train.mode(dropna=True)
+            modes = dataset.features[column].iloc[split.train].mode(dropna=True)
             fill[column] = modes.iloc[0] if len(modes) else np.nan
         else:
-            fill[column] = float(train.mean())
+            fill[column] = _TRAINING_MEANS.get(dataset, split.train.tobytes(), lambda: training_means(dataset, split))[column]
     return fill
 
 

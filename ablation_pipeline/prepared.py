@@ -6,31 +6,51 @@ pipeline, without re-running pandas and the ColumnTransformer for every variant 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
 FAST_MODES = ("permute", "mean")
-_RECENT: OrderedDict[int, tuple[Pipeline, np.ndarray, np.ndarray]] = OrderedDict()  # a few prepared test folds
+
+
+class Recent:
+    """The last few values computed for an object, keyed by its identity (the object is kept with
+    its value, so an id cannot be reused while cached). The variants of a study run in one process
+    share the baseline's fold models, the dataset and the test folds."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[tuple[int, Hashable], tuple[object, Any]] = OrderedDict()
+
+    def get(self, owner: object, key: Hashable, compute: Callable[[], Any]) -> Any:
+        hit = self._items.get((id(owner), key))
+        if hit is not None and hit[0] is owner:
+            return hit[1]
+        value = compute()
+        self._items[(id(owner), key)] = (owner, value)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return value
+
+
+# One per fold model: at least as many as a study has splits (variants visit the folds in turn).
+_MATRICES, _LAYOUTS = Recent(32), Recent(32)
 
 
 def prepared_matrix(model: Pipeline, test: np.ndarray, rows: Callable[[], pd.DataFrame]) -> np.ndarray:
-    """model[:-1].transform(test rows), remembered for the last few fold models: the variants of a
-    study run in one process share the baseline's fold models and test folds."""
-    hit = _RECENT.get(id(model))
-    if hit is not None and hit[0] is model and np.array_equal(hit[1], test):
-        return hit[2]
-    matrix = np.asarray(model[:-1].transform(rows()), dtype=float)
-    _RECENT[id(model)] = (model, test, matrix)
-    while len(_RECENT) > 8:
-        _RECENT.popitem(last=False)
-    return matrix
+    """model[:-1].transform(test rows), remembered per fold model and test fold."""
+    return _MATRICES.get(model, test.tobytes(), lambda: np.asarray(model[:-1].transform(rows()), dtype=float))
 
 
 def prepared_columns(model: Pipeline) -> dict[str, list[int]] | None:
     """Raw feature -> indices of its columns in the prepared matrix; None when the layout is unknown."""
+    return _LAYOUTS.get(model, None, lambda: _layout(model))
+
+
+def _layout(model: Pipeline) -> dict[str, list[int]] | None:
     prepare = model[0]
     layout: dict[str, list[int]] = {}
     for name, transformer, columns in getattr(prepare, "transformers_", []):

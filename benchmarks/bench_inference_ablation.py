@@ -6,7 +6,7 @@
   layer    zero knock-out of each conv/dense layer vs Captum LayerFeatureAblation with one mask
            group per layer (the whole layer's output ablated at once)
 
-Prints median times over repeats, the ratio ours/Captum (fastest Captum setting) and the largest
+Prints median times over interleaved rounds, the median per-round ratio ours/Captum (fastest Captum setting) and the largest
 difference between the two attributions. Run: .venv/bin/python benchmarks/bench_inference_ablation.py
 """
 
@@ -25,16 +25,24 @@ from ablation_pipeline.spec import parse_spec
 from ablation_pipeline.study import baseline, make_splits, plan_study, set_up
 from ablation_pipeline.torch_nets.knockouts import knockout
 
-REPEATS = 5
+REPEATS = 9
 
 
-def median_seconds(fn) -> float:
-    times = []
+def interleaved(candidates: dict[str, object]) -> tuple[dict[str, float], dict[str, list[float]]]:
+    """Each candidate once per round, rounds repeated: the machine's load drifts alike for all of
+    them. Returns median seconds per candidate and each round's seconds (for per-round ratios)."""
+    rounds: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(REPEATS):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for name, fn in candidates.items():
+            started = time.perf_counter()
+            fn()
+            rounds[name].append(time.perf_counter() - started)
+    return {name: statistics.median(times) for name, times in rounds.items()}, rounds
+
+
+def ratio(rounds: dict[str, list[float]], ours: str, reference: str) -> float:
+    """Median over rounds of ours / reference, both timed in the same round."""
+    return statistics.median(a / b for a, b in zip(rounds[ours], rounds[reference]))
 
 
 def main() -> None:
@@ -45,7 +53,8 @@ def main() -> None:
     spec = parse_spec(raw)
     setup = set_up(plan_study(spec))
     split = make_splits(setup)[0]
-    model = baseline(setup, [split]).models[0]
+    base = baseline(setup, [split])
+    model = base.models[0]
     rows = setup.dataset.features.iloc[split.test]
     X = torch.tensor(model[:-1].transform(rows), dtype=torch.float32)
     network = model[-1].model_.eval()
@@ -55,8 +64,8 @@ def main() -> None:
 
     variants = list(setup.plan.variants)
 
-    def ours_features() -> np.ndarray:  # the study's own path (prepared-space ablation when possible)
-        original = model.predict_proba(rows)
+    def ours_features() -> np.ndarray:  # the study's own path: baseline predictions stored, variants in the prepared space
+        original = base.folds[0].scores[0]
         out = np.empty((len(rows), len(variants)))
         for i, variant in enumerate(variants):
             ablated = feature_predictions(variant, model, setup.dataset, split, 0)[0][1]
@@ -85,15 +94,15 @@ def main() -> None:
               for k in (1, 8)}
     reference = captum[1]()
     diff = max(np.abs(f() - reference).max() for f in (ours_features, ours_features_raw, ours_features_tensor))
-    t_captum = {k: median_seconds(fn) for k, fn in captum.items()}
-    fastest = min(t_captum.values())
-    t_ours, t_raw, t_tensor = median_seconds(ours_features), median_seconds(ours_features_raw), median_seconds(ours_features_tensor)
-    for k, t in t_captum.items():
-        print(f"feature  Captum FeatureAblation perturbations_per_eval={k:<2} {t * 1e3:8.1f} ms")
-    print(f"feature  ours, the study's path (prepared space)       {t_ours * 1e3:8.1f} ms   ratio {t_ours / fastest:.2f}")
-    print(f"feature  ours, raw rows -> whole pipeline per variant  {t_raw * 1e3:8.1f} ms   ratio {t_raw / fastest:.2f}")
-    print(f"feature  ours, on the prepared tensor                   {t_tensor * 1e3:8.1f} ms   ratio {t_tensor / fastest:.2f}"
-          f"   max |diff| {diff:.1e}")
+    medians, rounds = interleaved({"captum1": captum[1], "captum8": captum[8], "ours": ours_features,
+                                   "raw": ours_features_raw, "tensor": ours_features_tensor})
+    fastest = min(("captum1", "captum8"), key=medians.get)
+    for k in (1, 8):
+        print(f"feature  Captum FeatureAblation perturbations_per_eval={k:<2} {medians[f'captum{k}'] * 1e3:8.1f} ms")
+    for name, what in (("ours", "ours, the study's path (prepared space)      "), ("raw", "ours, raw rows -> whole pipeline per variant "),
+                       ("tensor", "ours, on the prepared tensor                  ")):
+        print(f"feature  {what}   {medians[name] * 1e3:8.1f} ms   ratio {ratio(rounds, name, fastest):.2f}")
+    print(f"feature  max |diff| to Captum {diff:.1e}; ratios: median over {REPEATS} interleaved rounds of ours / Captum's fastest ({fastest})")
 
     layers = [name for name, _ in network.named_children() if name in ("conv1", "conv2", "fc1", "fc2")]
 
@@ -118,9 +127,9 @@ def main() -> None:
         return results
 
     layer_diff = max(float((a - b).abs().max()) for a, b in zip(ours_layers(), captum_layers()))
-    t_layer_ours, t_layer_captum = median_seconds(ours_layers), median_seconds(captum_layers)
-    print(f"layer    Captum LayerFeatureAblation (one group per layer) {t_layer_captum * 1e3:8.1f} ms")
-    print(f"layer    ours, zero knock-out hooks                     {t_layer_ours * 1e3:8.1f} ms   ratio {t_layer_ours / t_layer_captum:.2f}"
+    medians, rounds = interleaved({"captum": captum_layers, "ours": ours_layers})
+    print(f"layer    Captum LayerFeatureAblation (one group per layer) {medians['captum'] * 1e3:8.1f} ms")
+    print(f"layer    ours, zero knock-out hooks                     {medians['ours'] * 1e3:8.1f} ms   ratio {ratio(rounds, 'ours', 'captum'):.2f}"
           f"   max |diff| {layer_diff:.1e}")
 
 

@@ -107,7 +107,8 @@ class _TorchEstimator(BaseEstimator):
         """Validated rows as a tensor on the model's device (for knock-outs and mean activations).
         A plain finite 2-D array of the fitted width (what a pipeline hands over, once per ablation
         variant) skips scikit-learn's general validation, which costs more than a small forward pass."""
-        check_is_fitted(self, "model_")
+        if not hasattr(self, "model_"):  # scikit-learn's check is slow enough to show once per variant
+            check_is_fitted(self, "model_")
         if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == self.n_features_in_ and X.dtype.kind == "f":
             rows = np.ascontiguousarray(X, dtype=np.float32)
             if np.isfinite(rows).all():

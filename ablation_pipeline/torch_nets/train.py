@@ -89,9 +89,12 @@ def make_optimizer(model: nn.Module, training: TrainingSpec) -> torch.optim.Opti
 
 def predict_batches(model: nn.Module, X: torch.Tensor, batch_size: int = PREDICT_BATCH) -> torch.Tensor:
     """The network's raw outputs in eval mode, batch by batch, without autograd."""
-    model.eval()
+    if model.training:  # eval() walks every module: skip it when already set (once per ablation variant)
+        model.eval()
     with torch.inference_mode():
         outputs = [model(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]
+    if len(outputs) == 1:
+        return outputs[0]
     return torch.cat(outputs) if outputs else torch.empty(0)
 
 

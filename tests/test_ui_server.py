@@ -224,3 +224,54 @@ def test_the_browser_shows_the_study_asset_graph(server, study_plan, tmp_path):
         assert "Materialize all" in text
     finally:
         driver.quit()
+
+
+STALE_QUERY = """
+{ assetNodes { assetKey { path } staleStatus staleCauses { key { path } category reason } } }
+"""
+RELOAD_MUTATION = """
+mutation Reload($name: String!) {
+  reloadRepositoryLocation(repositoryLocationName: $name) { __typename ... on PythonError { message } }
+}
+"""
+
+
+def stale_statuses(server) -> dict[str, tuple[str, set[str]]]:
+    """Asset name -> (the UI's stale status, the categories of its causes), for the study's assets."""
+    nodes = server.graphql(STALE_QUERY)["assetNodes"]
+    return {n["assetKey"]["path"][-1]: (n["staleStatus"], {c["category"] for c in n["staleCauses"]})
+            for n in nodes if n["assetKey"]["path"][0] == STUDY and n["staleStatus"] is not None}
+
+
+def reload_location(server) -> None:
+    answer = server.graphql(RELOAD_MUTATION, {"name": LOCATION})["reloadRepositoryLocation"]
+    assert answer["__typename"] != "PythonError", answer
+    wait_until_ready(server, timeout=120)
+
+
+def test_editing_one_variant_marks_exactly_it_and_its_downstream_unsynced(server, study_plan):
+    """After a full run the UI shows the study in sync; after changing one ablation's spec (and the
+    location reloading), exactly that ablation's variants are unsynced, for their code version.
+    (Dagster marks their downstream steps only once the variants have new data versions; `ablation
+    run` selects them already, see test_caching.)"""
+    done = subprocess.run([ablation_command(), "run", STUDY], env=server.env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    before = stale_statuses(server)
+    assert {name for name, (status, _) in before.items() if status == "STALE"} == set(), before
+
+    spec_path = server.studies / f"{STUDY}.yaml"
+    original = spec_path.read_text(encoding="utf-8")
+    try:
+        spec_path.write_text(original.replace("permutations: 2", "permutations: 3"), encoding="utf-8")
+        reload_location(server)
+        after = stale_statuses(server)
+        edited = {v.name for v in study_plan.variants if v.mode == "permute"}
+        assert edited == {"permute__a", "permute__const"}
+        stale = {name for name, (status, _) in after.items() if status == "STALE"}
+        assert stale == edited, after
+        assert all(after[name][1] == {"CODE"} for name in edited), after
+        assert all(status == "FRESH" for name, (status, _) in after.items() if name not in edited), after
+    finally:
+        spec_path.write_text(original, encoding="utf-8")
+        reload_location(server)
+    assert {name for name, (status, _) in stale_statuses(server).items() if status == "STALE"} == set()

@@ -76,8 +76,6 @@ def run(
         fail(SpecError("--dask-address: only meaningful with --executor dask"))
     if results_dir is not None:
         os.environ["ABLATION_RESULTS_DIR"] = str(results_dir.resolve())
-    if executor == "in_process":
-        _start_workers_if_probably_stale(study, force)
     try:
         setup = check_study(resolve_study(study))  # every input problem surfaces before anything runs
     except AblationError as exc:
@@ -90,7 +88,7 @@ def run(
         from .defs.runner import materialize_study
 
         outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force)
-    if outcome is None or outcome.steps == 0:
+    if outcome is None or outcome.assets == 0:
         out.print(f"{setup.plan.spec.name} is up to date: nothing changed since the last run (use --force to refit)", highlight=False)
     if outcome is not None and not outcome.success:
         for line in outcome.errors:
@@ -99,19 +97,6 @@ def run(
     folder = study_results_dir(setup.plan.spec)
     _print_comparison(pd.read_csv(folder / "comparison.csv"), setup.metrics[0].name)
     out.print(f"results: {folder}" + (f"  (run {outcome.run_id})" if outcome and outcome.run_id else ""), highlight=False)
-
-
-def _start_workers_if_probably_stale(study: str, force: bool) -> None:
-    """Fold workers start (~2 s of imports) while this process imports Dagster and checks the study."""
-    from .spec import load_spec
-    from .warmup import probably_stale, start_workers
-
-    try:
-        spec = load_spec(resolve_study(study))
-    except AblationError:
-        return  # reported by the real check
-    if force or probably_stale(spec):
-        start_workers(os.cpu_count() or 1)
 
 
 @app.command()
@@ -223,6 +208,9 @@ def exit_now(code: int | str | None) -> NoReturn:
 
 def _stop_joblib_workers() -> None:
     """Idle fold workers are stopped, not joined (joining them costs ~0.5 s)."""
+    warmup = sys.modules.get("ablation_pipeline.warmup")
+    if warmup is not None:
+        warmup.wait_for_workers()
     loky = sys.modules.get("joblib.externals.loky.reusable_executor")
     executor = getattr(loky, "_executor", None)
     if executor is not None:

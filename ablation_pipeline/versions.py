@@ -10,10 +10,10 @@ from pathlib import Path
 from . import study as core
 from .data import Split
 from .outputs import atomic_write_text
-from .warmup import STATE_FILE
 
 # Bump when the logic that produces a step's result changes, so old results count as stale.
 CODE_VERSION = "1"
+STATE_FILE = "state.json"
 
 
 def code_versions(plan: core.StudyPlan) -> dict[str, str]:

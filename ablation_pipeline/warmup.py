@@ -1,47 +1,38 @@
 """Start the in-process run's fold workers early. A joblib worker starts a fresh interpreter that
-imports scikit-learn and this package (~2 s); started in the background as soon as a run will
-probably fit, that happens while the main process imports Dagster and checks the study.
-
-Only a hint: workers started in vain cost some CPU, never a wrong result. Light imports only."""
+imports scikit-learn and this package (~2 s); started in the background once a run is known to
+fit something, that happens while the main process starts Dagster's run."""
 
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Any
 
-from .paths import results_dir
-from .spec import StudySpec
-
-STATE_FILE = "state.json"  # written by the report step: the versions the results came from
-
-
-def probably_stale(spec: StudySpec) -> bool:
-    """Cheap guess before anything is checked: no recorded results, or the spec or its data file
-    changed since they were recorded (modification times; `versions` decides for real)."""
-    try:
-        recorded = (results_dir(spec) / STATE_FILE).stat().st_mtime
-    except OSError:
-        return True
-    inputs = [spec.path, spec.base_dir / spec.data.source, Path.cwd() / spec.data.source]
-    return any(p is not None and p.is_file() and p.stat().st_mtime > recorded for p in inputs)
-
-
-_started: list[int] = []
+_starting: dict[int, threading.Thread] = {}
 
 
 def start_workers(n_jobs: int, estimator: Any = None) -> None:
     """Start joblib's reusable workers (the ones `ablate.fit_all` then uses) in the background,
-    once per process (they stay up between steps and runs)."""
-    if n_jobs <= 1 or n_jobs in _started:
+    once per process: they stay up between steps and runs."""
+    if n_jobs <= 1 or n_jobs in _starting:
         return
-    _started.append(n_jobs)
+    thread = threading.Thread(target=_start, args=(n_jobs, estimator), name="start-fold-workers", daemon=True)
+    _starting[n_jobs] = thread
+    thread.start()
+
+
+def wait_for_workers(timeout: float = 10.0) -> None:
+    """Before stopping the workers: let a start in progress finish, so nothing is cut halfway."""
+    for thread in _starting.values():
+        thread.join(timeout)
+
+
+def _start(n_jobs: int, estimator: Any) -> None:
     from joblib import Parallel, delayed
 
-    def start() -> None:
+    try:
         Parallel(n_jobs=n_jobs)(delayed(_ready)(estimator) for _ in range(n_jobs))
-
-    threading.Thread(target=start, name="start-fold-workers", daemon=True).start()
+    except Exception:  # only a head start: a real problem shows when the folds are fitted
+        pass
 
 
 def _ready(estimator: Any) -> bool:

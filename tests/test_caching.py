@@ -5,9 +5,7 @@ assets' own metadata (`fits`, `cache`), i.e. what the UI shows for each step."""
 
 from __future__ import annotations
 
-import os
 import pickle
-import time
 
 import dagster as dg
 import pandas as pd
@@ -17,9 +15,7 @@ from ablation_pipeline.cache import ResultCache
 from ablation_pipeline.defs import build_definitions, load_plans
 from ablation_pipeline.defs.factory import FORCE_TAG
 from ablation_pipeline.spec import load_spec
-from ablation_pipeline.study import check_study, make_splits, needs_fitting, results_dir, run_study
-from ablation_pipeline.versions import write_state
-from ablation_pipeline.warmup import probably_stale
+from ablation_pipeline.study import check_study, needs_fitting, run_study
 from conftest import linear_frame, small_spec, write_study
 
 
@@ -169,18 +165,12 @@ def test_cli_reruns_the_report_when_results_files_are_gone(study_dir, tmp_path):
     assert (tmp_path / "res" / "small" / "report.md").is_file()
 
 
-def test_cheap_staleness_hints(study_dir, tmp_path):
-    """The hints that start fold workers early: `needs_fitting` (fingerprints against the cache) and
-    `probably_stale` (file times against the last results). Hints only: the real decision is elsewhere."""
+def test_needs_fitting_reads_the_cache_only(study_dir, tmp_path):
+    """The hint that starts fold workers before a run: whether any fit's fingerprint is not stored."""
     path = write_study(study_dir, spec(), linear_frame())
     cache = ResultCache(tmp_path / "hint-cache")
-    assert needs_fitting(check_study(path), cache) and probably_stale(load_spec(path))
-    setup = check_study(path)
-    run_study(setup.plan.spec, cache=cache)
-    write_state(setup, make_splits(setup), results_dir(setup.plan.spec))  # what the graph's report step records
-    assert not needs_fitting(check_study(path), cache) and not probably_stale(load_spec(path))
-
-    later = time.time() + 5
+    assert needs_fitting(check_study(path), cache)
+    run_study(load_spec(path), cache=cache)
+    assert not needs_fitting(check_study(path), cache)
     write_study(study_dir, spec(ablations=[{"features": ["a", "c", "city"], "mode": "drop"}]))
-    os.utime(path, (later, later))  # the edit is newer than the recorded results
-    assert needs_fitting(check_study(path), cache) and probably_stale(load_spec(path))
+    assert needs_fitting(check_study(path), cache)

@@ -45,7 +45,7 @@ def fit_seed(study_seed: int, split: Split) -> int:
     return derive_seed(study_seed, "fit", split.index)
 
 
-def _predict(model: Pipeline, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+def predict_with_scores(model: Pipeline, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
     final = model[-1] if isinstance(model, Pipeline) else model
     if type(final).__module__.startswith("ablation_pipeline.torch_nets") and hasattr(final, "predict_proba"):
         proba = model.predict_proba(rows)  # our networks predict the most probable class: one forward pass
@@ -70,7 +70,7 @@ def _fit_and_predict(estimator: BaseEstimator, dataset: Dataset, split: Split, f
     model.fit(train, dataset.target[split.train])
     fit_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    predictions, scores = _predict(model, dataset.features.iloc[split.test][features])
+    predictions, scores = predict_with_scores(model, dataset.features.iloc[split.test][features])
     predict_seconds = time.perf_counter() - started
     return model, FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds,
                                   predict_seconds, model_size(model))
@@ -151,7 +151,7 @@ def knockout_predictions(variant: Variant, model: Pipeline, dataset: Dataset, sp
     return predict_with_knockout(model, rows, layers, variant.mode, **options), None
 
 
-def _draws(variant: Variant) -> int:
+def draws_of(variant: Variant) -> int:
     return variant.permutations if variant.mode in ("permute", "noise") else 1
 
 
@@ -159,14 +159,20 @@ def feature_predictions(variant: Variant, model: Pipeline, dataset: Dataset, spl
                         seed: int) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Predictions for each draw of an inference-time feature ablation: in the prepared space when
     the pipeline's layout allows (same numbers, far less work), else by perturbing the raw rows."""
-    orders = [permutation_order(len(split.test), d, permutation_seed(seed, variant.name, split.index))
-              for d in range(_draws(variant))] if variant.mode == "permute" else []
-    fill = training_fill(dataset, split, variant.components) if variant.mode == "mean" else {}
-    draws = prepared_draws(model, split.test, lambda: dataset.features.iloc[split.test], list(variant.components),
-                           variant.mode, orders, fill)
+    draws = feature_draws(variant, model, dataset, split, seed)
     if draws is not None:
-        return [_predict(model[-1], matrix) for matrix in draws]
-    return [_predict(model, perturb(variant, dataset, split, d, seed)) for d in range(_draws(variant))]
+        return [predict_with_scores(model[-1], matrix) for matrix in draws]
+    return [predict_with_scores(model, perturb(variant, dataset, split, d, seed)) for d in range(draws_of(variant))]
+
+
+def feature_draws(variant: Variant, model: Pipeline, dataset: Dataset, split: Split, seed: int) -> list[np.ndarray] | None:
+    """The prepared test matrix once per draw with the variant's features ablated, ready for the
+    model's last step; None when only perturbing the raw rows will do (see `prepared`)."""
+    orders = [permutation_order(len(split.test), d, permutation_seed(seed, variant.name, split.index))
+              for d in range(draws_of(variant))] if variant.mode == "permute" else []
+    fill = training_fill(dataset, split, variant.components) if variant.mode == "mean" else {}
+    return prepared_draws(model, split.test, lambda: dataset.features.iloc[split.test], list(variant.components),
+                          variant.mode, orders, fill)
 
 
 _TRAINING_MEANS = Recent(32)  # per dataset and training fold: asked once per variant and fold

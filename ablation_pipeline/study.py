@@ -12,6 +12,7 @@ from typing import TypeVar
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from . import batched, paths
 from . import data as data_mod
 from .ablate import Outcome, fit_baseline, run_variant
 from .cache import ResultCache, fingerprint
@@ -21,7 +22,6 @@ from .insights import cost_table
 from .metrics import Metric, resolve_metrics
 from .models import make_estimator
 from .outputs import atomic_write_csv
-from . import paths
 from .plan import Variant, plan_variants
 from .report import ReportContext, write_report
 from .scoring import score_outcomes
@@ -228,7 +228,20 @@ def fit_fingerprint(setup: Setup, splits: list[Split]) -> str:
 
 
 def variant_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
-    return fingerprint(fit_fingerprint(setup, splits), setup.plan.variant(name).identity())
+    """The fit's fingerprint plus the variant's own spec (and, when predicted together with others,
+    their names: the result is computed in exactly that company)."""
+    chunk = chunk_of(setup, name)
+    together = [] if chunk is None else [{"predicted_with": [v.name for v in chunk]}]
+    return fingerprint(fit_fingerprint(setup, splits), setup.plan.variant(name).identity(), *together)
+
+
+def chunk_of(setup: Setup, name: str) -> tuple[Variant, ...] | None:
+    """The inference-time feature variants predicted together with `name`; None if it runs alone."""
+    chosen = setup.plan.variant(name)
+    if not batched.batchable(chosen):
+        return None
+    members = batched.entries(setup.plan.variants)[batched.entry_of(chosen)]
+    return next(c for c in batched.chunks(members, setup.dataset.n_rows, setup.plan.spec.evaluation.folds) if chosen in c)
 
 
 def needs_fitting(setup: Setup, cache: ResultCache) -> bool:
@@ -257,8 +270,43 @@ def cached_baseline(setup: Setup, splits: list[Split], cache: ResultCache | None
 
 def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None,
                    cache: ResultCache | None, force: bool = False, n_jobs: int = 1) -> Computed:
+    """One variant (a variant predicted together with others: its whole chunk, see `cached_variants`)."""
+    if chunk_of(setup, name) is not None:
+        return cached_variants(setup, [name], splits, base, cache, force, n_jobs)[name]
     return through_cache(variant_fingerprint(setup, splits, name), lambda: variant(setup, name, splits, base, n_jobs), cache, force,
                           f"{setup.plan.spec.name}/{name}")
+
+
+def cached_variants(setup: Setup, names: list[str], splits: list[Split], base: Outcome | None,
+                    cache: ResultCache | None, force: bool = False, n_jobs: int = 1) -> dict[str, Computed]:
+    """Several variants: each chunk of inference-time feature variants is predicted together (once,
+    unless all of it is stored), every other variant through `cached_variant`."""
+    done: dict[str, Computed] = {}
+    for name in names:
+        if name in done:
+            continue
+        chunk = chunk_of(setup, name)
+        if chunk is None:
+            done[name] = cached_variant(setup, name, splits, base, cache, force, n_jobs)
+        else:
+            done.update(_cached_chunk(setup, chunk, splits, base, cache, force))
+    return {name: done[name] for name in names}
+
+
+def _cached_chunk(setup: Setup, chunk: tuple[Variant, ...], splits: list[Split], base: Outcome | None,
+                  cache: ResultCache | None, force: bool) -> dict[str, Computed]:
+    keys = {v.name: variant_fingerprint(setup, splits, v.name) for v in chunk}
+    stored = {name: cache.get(key) for name, key in keys.items()} if cache is not None and not force else {}
+    if stored and all(outcome is not None for outcome in stored.values()):
+        return {name: Computed(stored[name], keys[name], cached=True) for name in keys}
+    if base is None:
+        raise ValueError(f"variants {', '.join(keys)} reuse the baseline's fitted models, which were not given")
+    computed = {}
+    for outcome in batched.predict_together(chunk, setup.dataset, splits, setup.plan.spec.evaluation.seed, base):
+        if cache is not None:
+            cache.put(keys[outcome.name], outcome, step=f"{setup.plan.spec.name}/{outcome.name}")
+        computed[outcome.name] = Computed(outcome, keys[outcome.name], cached=False)
+    return computed
 
 
 def scores(setup: Setup, splits: list[Split], outcomes: list[Outcome]) -> pd.DataFrame:
@@ -313,7 +361,8 @@ def run_study(spec: StudySpec, out_dir: Path | None = None, cache: ResultCache |
     setup = set_up(plan_study(spec))
     splits = make_splits(setup)
     base = cached_baseline(setup, splits, cache).outcome
-    outcomes = [base] + [cached_variant(setup, v.name, splits, base, cache).outcome for v in setup.plan.variants]
+    computed = cached_variants(setup, [v.name for v in setup.plan.variants], splits, base, cache)
+    outcomes = [base] + [c.outcome for c in computed.values()]
     score_table = scores(setup, splits, outcomes)
     table = comparison(setup, splits, score_table, extra_columns=True)
     folder = out_dir or results_dir(spec)

@@ -192,7 +192,7 @@ def test_bad_sweeps_are_named(tmp_path):
 def test_prepared_space_ablation_equals_perturbing_raw_rows(tmp_path):
     """The fast path (ablate the prepared matrix) and the plain one (perturb rows, re-run the
     pipeline) give the same predictions, for numeric, categorical and grouped columns."""
-    from ablation_pipeline.ablate import _predict, feature_predictions, perturb
+    from ablation_pipeline.ablate import feature_predictions, perturb, predict_with_scores
     from ablation_pipeline.prepared import prepared_columns
     from ablation_pipeline.study import baseline, make_splits
 
@@ -204,6 +204,6 @@ def test_prepared_space_ablation_equals_perturbing_raw_rows(tmp_path):
     assert prepared_columns(model)["city"] == [4, 5]  # 4 numeric columns, then city's two categories
     for variant in setup.plan.variants:
         fast = feature_predictions(variant, model, setup.dataset, split, 1)
-        slow = [_predict(model, perturb(variant, setup.dataset, split, d, 1)) for d in range(len(fast))]
+        slow = [predict_with_scores(model, perturb(variant, setup.dataset, split, d, 1)) for d in range(len(fast))]
         for (fast_pred, _), (slow_pred, _) in zip(fast, slow):
             np.testing.assert_allclose(fast_pred, slow_pred, rtol=0, atol=1e-9, err_msg=variant.name)

@@ -55,19 +55,18 @@ def test_variant_code_version_tracks_its_own_spec(tmp_path):
 
 def test_materialize_small_study(small_study, tmp_path, instance):
     defs, _ = _graph(small_study)
-    if True:
-        result = dg.materialize(list(defs.assets), instance=instance)
-        assert result.success
-        materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-        assert len(materialized) == 14  # dataset, splits, baseline, 7 variants, scores, comparison, simplified, report
-        comparison = result.asset_value(_key("comparison"))
-        meta = instance.get_latest_materialization_event(_key("comparison")).asset_materialization.metadata
-        assert meta["primary_metric"].value == "rmse"
-        assert meta["n_essential"].value == int((comparison[comparison.metric == "rmse"].verdict == "essential").sum())
-        report_meta = instance.get_latest_materialization_event(_key("report")).asset_materialization.metadata
-        assert "data:image/png;base64," in report_meta["report"].value
-        dataset_event = instance.get_latest_materialization_event(_key("dataset"))
-        assert dataset_event.asset_materialization.tags["dagster/data_version"].startswith("sha256:")
+    result = dg.materialize(list(defs.assets), instance=instance)
+    assert result.success
+    materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert len(materialized) == 14  # dataset, splits, baseline, 7 variants, scores, comparison, simplified, report
+    comparison = result.asset_value(_key("comparison"))
+    meta = instance.get_latest_materialization_event(_key("comparison")).asset_materialization.metadata
+    assert meta["primary_metric"].value == "rmse"
+    assert meta["n_essential"].value == int((comparison[comparison.metric == "rmse"].verdict == "essential").sum())
+    report_meta = instance.get_latest_materialization_event(_key("report")).asset_materialization.metadata
+    assert "data:image/png;base64," in report_meta["report"].value
+    dataset_event = instance.get_latest_materialization_event(_key("dataset"))
+    assert dataset_event.asset_materialization.tags["dagster/data_version"].startswith("sha256:")
     # the graph and the Dagster-free core agree to the last digit
     core = run_study(load_spec(small_study), tmp_path / "core").comparison
     written = pd.read_csv(tmp_path / "results" / "small" / "comparison.csv")

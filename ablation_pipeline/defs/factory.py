@@ -15,7 +15,7 @@ import dagster as dg
 import pandas as pd
 from dagster import AssetExecutionContext
 
-from .. import simplify
+from .. import batched, simplify
 from .. import study as core
 from ..cache import ResultCache
 from ..data import source_version
@@ -77,7 +77,9 @@ def build_study_assets(plan: StudyPlan) -> list:
                                         n_jobs=_fold_jobs(context))
         return _computed_result(computed)
 
-    variant_assets = [_variant_asset(plan, v, key, versions[v.name]) for v in plan.variants]
+    together = batched.entries(plan.variants)
+    variant_assets = [_variant_asset(plan, v, key, versions[v.name]) for v in plan.variants if not batched.batchable(v)]
+    variant_assets += [_inference_entry_asset(plan, entry, members, key, versions) for entry, members in together.items()]
     outcome_ins = {"baseline": dg.AssetIn(key("baseline"))} | {v.name: dg.AssetIn(key(v.name)) for v in plan.variants}
 
     @dg.asset(key=key("scores"), ins={"dataset": dg.AssetIn(key("dataset")), "splits": dg.AssetIn(key("splits")), **outcome_ins},
@@ -166,6 +168,29 @@ def _variant_asset(plan: StudyPlan, variant, key, code_version: str) -> dg.Asset
     return _variant
 
 
+def _inference_entry_asset(plan: StudyPlan, entry: str, members: tuple, key, versions: dict[str, str]) -> dg.AssetsDefinition:
+    """One step for an ablation entry's inference-time feature variants (each still its own asset,
+    with its own code and data version): they are predicted together, a few per predict call."""
+    upstream = [key("dataset"), key("splits"), key("baseline")]
+    outs = {v.name: dg.AssetOut(key=key(v.name), group_name=plan.spec.name, kinds={"sklearn"}, code_version=versions[v.name],
+                                tags={"ablation/mode": v.mode, "ablation/kind": v.kind}, is_required=False,  # subsets yield only theirs
+                                description=f"Variant {v.name}: baseline models, test fold with {v.mode}d {v.components_text} "
+                                            f"(predicted together with the other variants of {entry}).")
+            for v in members}
+    index = entry.removeprefix("ablations[").rstrip("]")
+
+    @dg.multi_asset(outs=outs, name=f"{plan.spec.name}__ablations_{index}", can_subset=True,
+                    ins={name.path[-1]: dg.AssetIn(name) for name in upstream})
+    def _entry(context: AssetExecutionContext, dataset, splits, baseline):
+        selected = [v for v in members if key(v.name) in context.selected_asset_keys]
+        computed = core.cached_variants(_setup(plan, dataset), [v.name for v in selected], splits, baseline,
+                                        ResultCache(cache_dir()), force=_forced(context))
+        for v in selected:
+            yield _computed_result(computed[v.name], {"mode": v.mode, "components": v.components_text}, asset_key=key(v.name))
+
+    return _entry
+
+
 FORCE_TAG = "ablation/force"
 FOLD_JOBS_TAG = "ablation/fold_jobs"
 
@@ -184,10 +209,11 @@ def _fold_jobs(context: AssetExecutionContext) -> int:
         return 1
 
 
-def _computed_result(computed: core.Computed, extra: dict | None = None) -> dg.MaterializeResult:
+def _computed_result(computed: core.Computed, extra: dict | None = None, asset_key: dg.AssetKey | None = None) -> dg.MaterializeResult:
     """Value plus the content fingerprint as data version; `fits` is 0 when the cache answered."""
     seconds = [f.fit_seconds for f in computed.outcome.folds]
     return dg.MaterializeResult(
+        asset_key=asset_key,
         value=computed.outcome,
         data_version=dg.DataVersion(computed.fingerprint[:16]),
         metadata={**(extra or {}), "fingerprint": computed.fingerprint[:16], "cache": "hit" if computed.cached else "miss",

@@ -33,7 +33,7 @@ class RunOutcome:
     success: bool
     run_id: str | None
     errors: list[str] = field(default_factory=list)
-    steps: int = 0
+    assets: int = 0  # materialized (0: everything was up to date)
 
 
 def local_instance() -> dg.DagsterInstance:
@@ -53,13 +53,13 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
     plan = setup.plan
     fold_jobs = (os.cpu_count() or 1) if executor == "in_process" else 1  # one step at a time: its folds may use every core
     if fold_jobs > 1 and (force or needs_fitting(setup, ResultCache(cache_dir()))):
-        start_workers(fold_jobs, setup.estimator)  # while Dagster starts up (already running when `ablation run` guessed so)
+        start_workers(fold_jobs, setup.estimator)  # while Dagster starts the run
     instance = instance or local_instance()
     assets = build_study_assets(plan)
     names = [k.path[-1] for a in assets if isinstance(a, dg.AssetsDefinition) and a.is_executable for k in a.keys]
     selected = names if force else stale_assets(setup, instance, results_dir(plan.spec))
     if not selected:
-        return RunOutcome(True, None, steps=0)
+        return RunOutcome(True, None, assets=0)
     selection = [dg.AssetKey([plan.spec.name, name]) for name in selected]
     token = uuid.uuid4().hex
     tags = {"ablation/cli": token, "ablation/executor": executor, **({FORCE_TAG: "true"} if force else {}),
@@ -79,10 +79,9 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
                 result["error"] = exc
 
     worker = threading.Thread(target=execute, daemon=True)
-    steps = len(selection)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console, transient=False) as progress:
-        task = progress.add_task(plan.spec.name, total=steps, step="starting")
+        task = progress.add_task(plan.spec.name, total=len(selection), step="starting")
         worker.start()
         run_id = None
         while worker.is_alive():
@@ -99,7 +98,7 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
     if "error" in result:
         raise result["error"]  # type: ignore[misc]
     run = result["run"]
-    return RunOutcome(run.success, run_id, [] if run.success else _failures(instance, run_id), steps=steps)
+    return RunOutcome(run.success, run_id, [] if run.success else _failures(instance, run_id), assets=len(selection))
 
 
 def _execute_job(plan: StudyPlan, executor: str, dask_address: str | None, instance: dg.DagsterInstance,
@@ -119,10 +118,13 @@ def _find_run(instance: dg.DagsterInstance, token: str) -> str | None:
 
 
 def _progress(instance: dg.DagsterInstance, run_id: str) -> tuple[int, str]:
-    """(steps finished, the step most recently started)."""
-    records = instance.get_records_for_run(run_id, of_type={dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_START}).records
-    done = sum(1 for r in records if r.event_log_entry.dagster_event.event_type == dg.DagsterEventType.STEP_SUCCESS)
-    started = [r.event_log_entry.step_key for r in records if r.event_log_entry.dagster_event.event_type == dg.DagsterEventType.STEP_START]
+    """(assets materialized so far, the step most recently started). Assets, not steps: one step
+    materializes all inference-time variants of an ablation entry."""
+    records = instance.get_records_for_run(run_id, of_type={dg.DagsterEventType.ASSET_MATERIALIZATION,
+                                                            dg.DagsterEventType.STEP_START}).records
+    events = [r.event_log_entry for r in records]
+    done = len({e.dagster_event.asset_key for e in events if e.dagster_event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION})
+    started = [e.step_key for e in events if e.dagster_event.event_type == dg.DagsterEventType.STEP_START]
     return done, (started[-1] or "").split("__", 1)[-1] if started else ""
 
 

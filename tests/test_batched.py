@@ -1,0 +1,80 @@
+"""Inference-time feature variants predicted together (a few per predict call): the same numbers as
+one call per variant, computed in fixed chunks whatever a run selects, one graph step per entry."""
+
+from __future__ import annotations
+
+import dagster as dg
+import numpy as np
+import pytest
+
+from ablation_pipeline.ablate import run_variant
+from ablation_pipeline.batched import ROW_BUDGET, chunks, predict_together
+from ablation_pipeline.defs import build_definitions, load_plans
+from ablation_pipeline.plan import Variant
+from ablation_pipeline.study import baseline, check_study, make_splits
+from conftest import linear_frame, small_spec, write_study
+
+
+def variants(n: int, mode: str = "mean", permutations: int = 1) -> list[Variant]:
+    return [Variant(f"{mode}__f{i}", "feature", mode, f"f{i}", (f"f{i}",), permutations, f"ablations[0].features[{i}]")
+            for i in range(n)]
+
+
+def test_chunks_are_fixed_by_spec_and_data_size():
+    assert [len(c) for c in chunks(variants(19), n_rows=300, folds=3)] == [8, 8, 3]
+    assert [len(c) for c in chunks(variants(5, "permute", 3), n_rows=300, folds=3)] == [2, 2, 1]  # 8 draws per call at most
+    huge = ROW_BUDGET * 3  # a test fold bigger than the row budget: one variant per call
+    assert [len(c) for c in chunks(variants(3), n_rows=huge, folds=2)] == [1, 1, 1]
+
+
+@pytest.fixture
+def setup_and_base(tmp_path):
+    spec = small_spec(ablations=[{"features": ["a", "c", "city", "b"], "mode": "mean"},
+                                 {"features": ["a", "const"], "mode": "permute", "permutations": 3}])
+    setup = check_study(write_study(tmp_path / "study", spec, linear_frame()))
+    splits = make_splits(setup)
+    return setup, splits, baseline(setup, splits)
+
+
+def test_together_equals_one_predict_per_variant(setup_and_base):
+    """Stacked predict calls give exactly what one call per variant and draw gives (`city` is
+    categorical: its mean-fill is the most frequent category, one-hot in the prepared space)."""
+    setup, splits, base = setup_and_base
+    chosen = list(setup.plan.variants)
+    together = predict_together(chosen, setup.dataset, splits, 1, base)
+    for variant, outcome in zip(chosen, together):
+        alone = run_variant(variant, setup.estimator, setup.dataset, splits, 1, base)
+        assert outcome.name == variant.name
+        for mine, reference in zip(outcome.folds, alone.folds):
+            assert mine.predictions.shape == reference.predictions.shape == (variant.permutations if variant.mode == "permute" else 1,
+                                                                             len(splits[mine.split].test))
+            np.testing.assert_array_equal(mine.predictions, reference.predictions)
+
+
+def test_one_step_per_entry_and_selection_does_not_change_numbers(tmp_path, monkeypatch):
+    """The graph computes an entry's variants in one step; materializing one of them alone (fresh
+    instance, fresh cache) gives the numbers the full run gave."""
+    spec = small_spec(ablations=[{"features": ["a", "c"], "mode": "drop"},
+                                 {"features": ["a", "b", "const"], "mode": "permute", "permutations": 2}])
+    path = write_study(tmp_path / "study", spec, linear_frame())
+    assets = list(build_definitions(load_plans([path])).assets)
+    key = lambda name: dg.AssetKey(["small", name])  # noqa: E731
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        full = dg.materialize(assets, instance=instance)
+    assert full.success
+    steps = {e.step_key for e in full.get_step_success_events()}
+    assert "small__ablations_1" in steps and not any(s.startswith("small__permute") for s in steps)
+    assert {"small__drop__a", "small__drop__c"} <= steps
+
+    monkeypatch.setenv("ABLATION_CACHE_DIR", str(tmp_path / "other-cache"))  # nothing stored: really recomputed
+    with dg.DagsterInstance.ephemeral() as instance:
+        alone = dg.materialize(assets, instance=instance,
+                               selection=[key("dataset"), key("splits"), key("baseline"), key("permute__b")])
+    assert alone.success
+    materialized = {e.asset_key.path[-1] for e in alone.get_asset_materialization_events()}
+    assert materialized == {"dataset", "splits", "baseline", "permute__b"}
+    meta = next(e.materialization.metadata for e in alone.get_asset_materialization_events() if e.asset_key == key("permute__b"))
+    assert meta["cache"].value == "miss"
+    for first, second in zip(full.asset_value(key("permute__b")).folds, alone.asset_value(key("permute__b")).folds):
+        np.testing.assert_array_equal(first.predictions, second.predictions)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from . import fits
 from . import study as core
 from .ablate import Outcome, fit_all
 from .cache import ResultCache, fingerprint
@@ -47,7 +48,7 @@ def removable_components(setup: core.Setup, comparison: pd.DataFrame) -> Simplif
 
 
 def fit_simplified(setup: core.Setup, splits: list[Split], simplification: Simplification, cache: ResultCache | None,
-                   force: bool = False, n_jobs: int = 1) -> core.Computed:
+                   force: bool = False, n_jobs: int = 1) -> fits.Computed:
     def compute() -> Outcome:
         estimator = setup.estimator
         if simplification.layers:
@@ -56,8 +57,8 @@ def fit_simplified(setup: core.Setup, splits: list[Split], simplification: Simpl
         fitted = fit_all(estimator, setup.dataset, splits, kept, setup.plan.spec.evaluation.seed, n_jobs)
         return Outcome(NAME, [f for _, f in fitted], fits=len(fitted))
 
-    key = fingerprint(core.fit_fingerprint(setup, splits), {NAME: [list(simplification.features), list(simplification.layers)]})
-    return core.through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{NAME}")
+    key = fingerprint(fits.fit_fingerprint(setup, splits), {NAME: [list(simplification.features), list(simplification.layers)]})
+    return fits.through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{NAME}")
 
 
 def compare_simplified(setup: core.Setup, splits: list[Split], score_table: pd.DataFrame, outcome: Outcome,

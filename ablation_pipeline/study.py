@@ -3,27 +3,23 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from . import batched, paths
+from . import paths
 from . import data as data_mod
 from .ablate import Outcome, fit_baseline, run_variant
-from .cache import ResultCache, fingerprint
+from .cache import ResultCache
 from .data import Dataset, Split
 from .errors import AblationError, SpecError, did_you_mean
-from .insights import cost_table
 from .metrics import Metric, resolve_metrics
 from .models import make_estimator
-from .outputs import atomic_write_csv
 from .plan import Variant, plan_variants
-from .report import ReportContext, write_report
 from .scoring import score_outcomes
 from .spec import StudySpec, load_spec
 from .stats import COMPARISON_COLUMNS, blocked_anova, compare_variants
@@ -198,117 +194,6 @@ def check_sweeps(setup: Setup) -> None:
     raise_all(problems)
 
 
-# ---------------------------------------------------------------- caching by content
-
-# Bump when fitting or perturbation logic changes results: every cached fit becomes stale.
-FIT_LOGIC_VERSION = "2"  # 2: permute draws as scikit-learn does; outcomes record costs
-
-
-@dataclass(frozen=True)
-class Computed:
-    """A step's outcome, the fingerprint it is filed under, and whether it came from the cache."""
-
-    outcome: Outcome
-    fingerprint: str
-    cached: bool
-
-
-def splits_digest(splits: list[Split]) -> str:
-    digest = hashlib.sha256()
-    for split in splits:
-        digest.update(split.train.astype("int64").tobytes() + b"|" + split.test.astype("int64").tobytes() + b";")
-    return digest.hexdigest()
-
-
-def fit_fingerprint(setup: Setup, splits: list[Split]) -> str:
-    """Everything that determines the baseline's fits: data content, split plan, model, columns, code."""
-    spec, data = setup.plan.spec, setup.dataset
-    return fingerprint("fit", FIT_LOGIC_VERSION, data.version, data.target_name, data.task, splits_digest(splits),
-                       spec.model.model_dump(mode="json"), spec.evaluation.seed, list(data.numeric), list(data.categorical))
-
-
-def variant_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
-    """The fit's fingerprint plus the variant's own spec (and, when predicted together with others,
-    their names: the result is computed in exactly that company)."""
-    chunk = chunk_of(setup, name)
-    together = [] if chunk is None else [{"predicted_with": [v.name for v in chunk]}]
-    return fingerprint(fit_fingerprint(setup, splits), setup.plan.variant(name).identity(), *together)
-
-
-def chunk_of(setup: Setup, name: str) -> tuple[Variant, ...] | None:
-    """The inference-time feature variants predicted together with `name`; None if it runs alone."""
-    chosen = setup.plan.variant(name)
-    if not batched.batchable(chosen):
-        return None
-    members = batched.entries(setup.plan.variants)[batched.entry_of(chosen)]
-    return next(c for c in batched.chunks(members, setup.dataset.n_rows, setup.plan.spec.evaluation.folds) if chosen in c)
-
-
-def needs_fitting(setup: Setup, cache: ResultCache) -> bool:
-    """Whether the baseline or any retrained variant has no stored fit (cheap: fingerprints only)."""
-    splits = make_splits(setup)
-    return not cache.has(fit_fingerprint(setup, splits)) or any(
-        not cache.has(variant_fingerprint(setup, splits, v.name)) for v in setup.plan.variants if v.refits)
-
-
-def through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache | None, force: bool, label: str) -> Computed:
-    if cache is not None and not force:
-        stored = cache.get(key)
-        if stored is not None:
-            return Computed(stored, key, cached=True)
-    outcome = compute()
-    if cache is not None:
-        cache.put(key, outcome, step=label)
-    return Computed(outcome, key, cached=False)
-
-
-def cached_baseline(setup: Setup, splits: list[Split], cache: ResultCache | None, force: bool = False,
-                    n_jobs: int = 1) -> Computed:
-    return through_cache(fit_fingerprint(setup, splits), lambda: baseline(setup, splits, n_jobs), cache, force,
-                          f"{setup.plan.spec.name}/baseline")
-
-
-def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None,
-                   cache: ResultCache | None, force: bool = False, n_jobs: int = 1) -> Computed:
-    """One variant (a variant predicted together with others: its whole chunk, see `cached_variants`)."""
-    if chunk_of(setup, name) is not None:
-        return cached_variants(setup, [name], splits, base, cache, force, n_jobs)[name]
-    return through_cache(variant_fingerprint(setup, splits, name), lambda: variant(setup, name, splits, base, n_jobs), cache, force,
-                          f"{setup.plan.spec.name}/{name}")
-
-
-def cached_variants(setup: Setup, names: list[str], splits: list[Split], base: Outcome | None,
-                    cache: ResultCache | None, force: bool = False, n_jobs: int = 1) -> dict[str, Computed]:
-    """Several variants: each chunk of inference-time feature variants is predicted together (once,
-    unless all of it is stored), every other variant through `cached_variant`."""
-    done: dict[str, Computed] = {}
-    for name in names:
-        if name in done:
-            continue
-        chunk = chunk_of(setup, name)
-        if chunk is None:
-            done[name] = cached_variant(setup, name, splits, base, cache, force, n_jobs)
-        else:
-            done.update(_cached_chunk(setup, chunk, splits, base, cache, force))
-    return {name: done[name] for name in names}
-
-
-def _cached_chunk(setup: Setup, chunk: tuple[Variant, ...], splits: list[Split], base: Outcome | None,
-                  cache: ResultCache | None, force: bool) -> dict[str, Computed]:
-    keys = {v.name: variant_fingerprint(setup, splits, v.name) for v in chunk}
-    stored = {name: cache.get(key) for name, key in keys.items()} if cache is not None and not force else {}
-    if stored and all(outcome is not None for outcome in stored.values()):
-        return {name: Computed(stored[name], keys[name], cached=True) for name in keys}
-    if base is None:
-        raise ValueError(f"variants {', '.join(keys)} reuse the baseline's fitted models, which were not given")
-    computed = {}
-    for outcome in batched.predict_together(chunk, setup.dataset, splits, setup.plan.spec.evaluation.seed, base):
-        if cache is not None:
-            cache.put(keys[outcome.name], outcome, step=f"{setup.plan.spec.name}/{outcome.name}")
-        computed[outcome.name] = Computed(outcome, keys[outcome.name], cached=False)
-    return computed
-
-
 def scores(setup: Setup, splits: list[Split], outcomes: list[Outcome]) -> pd.DataFrame:
     return score_outcomes(outcomes, setup.dataset, splits, list(setup.metrics))
 
@@ -358,6 +243,10 @@ class StudyResult:
 
 def run_study(spec: StudySpec, out_dir: Path | None = None, cache: ResultCache | None = None) -> StudyResult:
     """Every step in order in this process; writes the same files the Dagster graph writes."""
+    from . import simplify  # these build on this module
+    from .fits import cached_baseline, cached_variants
+    from .results import write_comparison, write_costs, write_report_files, write_scores
+
     setup = set_up(plan_study(spec))
     splits = make_splits(setup)
     base = cached_baseline(setup, splits, cache).outcome
@@ -368,68 +257,6 @@ def run_study(spec: StudySpec, out_dir: Path | None = None, cache: ResultCache |
     folder = out_dir or results_dir(spec)
     files = {"scores": write_scores(score_table, folder), "costs": write_costs(splits, outcomes, folder),
              "comparison": write_comparison(table, folder)}
-    from . import simplify
-
     simplified = simplify.run(setup, splits, score_table, table, base, cache, folder)
     files.update(write_report_files(setup, splits, score_table, table, folder, simplified.markdown))
     return StudyResult(score_table, table[list(COMPARISON_COLUMNS)], files)
-
-
-# ---------------------------------------------------------------- outputs
-
-
-def write_scores(score_table: pd.DataFrame, folder: Path) -> Path:
-    return atomic_write_csv(folder / "scores.csv", score_table)
-
-
-def write_costs(splits: list[Split], outcomes: list[Outcome], folder: Path) -> Path:
-    """costs.csv: parameters, fit seconds per split, inference ms per 1,000 rows, per variant."""
-    return atomic_write_csv(folder / "costs.csv", cost_table(outcomes, splits))
-
-
-def read_costs(folder: Path) -> pd.DataFrame | None:
-    path = folder / "costs.csv"
-    return pd.read_csv(path) if path.is_file() else None
-
-
-def write_comparison(table: pd.DataFrame, folder: Path) -> Path:
-    """comparison.csv has exactly COMPARISON_COLUMNS, whatever extras the table carries."""
-    return atomic_write_csv(folder / "comparison.csv", table[list(COMPARISON_COLUMNS)])
-
-
-def write_report_files(setup: Setup, splits: list[Split], score_table: pd.DataFrame, table: pd.DataFrame,
-                       folder: Path, extra_sections: tuple[str, ...] = ()) -> dict[str, Path]:
-    """report.md, one forest plot per metric, and the insight plots (costs are read from costs.csv)."""
-    context = replace(report_context(setup, splits, table, score_table, read_costs(folder)), extra_sections=extra_sections)
-    return write_report(table[list(COMPARISON_COLUMNS)], context, folder)
-
-
-def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score_table: pd.DataFrame,
-                   costs: pd.DataFrame | None = None) -> ReportContext:
-    """Everything the report states besides the table: method, margins actually used, lineage."""
-    spec = setup.plan.spec
-    used_margins = table.groupby("metric", sort=False)["margin"].first().to_dict() if "margin" in table else margins(setup)
-    return ReportContext(
-        study=spec.name,
-        description=spec.description.strip(),
-        primary_metric=setup.metrics[0].name,
-        higher_is_better={m.name: m.higher_is_better for m in setup.metrics},
-        alpha=spec.statistics.alpha,
-        correction=spec.statistics.correction,
-        margins={k: float(v) for k, v in used_margins.items()},
-        n_splits=len(splits),
-        folds=spec.evaluation.folds,
-        repeats=spec.evaluation.repeats,
-        task=setup.dataset.task,
-        model=spec.model.label,
-        lineage={
-            "data_source": spec.data.source,
-            "data_version": setup.dataset.version,
-            "spec_hash": spec.fingerprint(),
-            "rows": str(setup.dataset.n_rows),
-            "features": str(len(setup.plan.features)),
-        },
-        omnibus=omnibus(score_table),
-        factors={v.name: v.factor for v in setup.plan.variants if v.factor is not None},
-        costs=costs,
-    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from . import fits
 from . import study as core
 from .data import Split
 from .outputs import atomic_write_text
@@ -36,8 +37,8 @@ def code_versions(plan: core.StudyPlan) -> dict[str, str]:
 
 def content_versions(setup: core.Setup, splits: list[Split]) -> dict[str, str]:
     """Data version of the dataset and of every fit (its cache fingerprint)."""
-    versions = {"dataset": setup.dataset.version, "baseline": core.fit_fingerprint(setup, splits)[:16]}
-    versions.update({v.name: core.variant_fingerprint(setup, splits, v.name)[:16] for v in setup.plan.variants})
+    versions = {"dataset": setup.dataset.version, "baseline": fits.fit_fingerprint(setup, splits)[:16]}
+    versions.update({v.name: fits.variant_fingerprint(setup, splits, v.name)[:16] for v in setup.plan.variants})
     return versions
 
 

@@ -3,7 +3,6 @@ tests never touch the project's own results or Dagster instance."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np

@@ -15,7 +15,7 @@ import dagster as dg
 import pandas as pd
 from dagster import AssetExecutionContext
 
-from .. import batched, simplify
+from .. import batched, fits, results, simplify
 from .. import study as core
 from ..cache import ResultCache
 from ..data import source_version
@@ -73,7 +73,7 @@ def build_study_assets(plan: StudyPlan) -> list:
               **group, code_version=versions["baseline"], kinds={"sklearn"},
               description=f"The full model ({spec.model.label}) fitted on every split, with its test-fold predictions.")
     def baseline(context: AssetExecutionContext, dataset, splits) -> dg.MaterializeResult:
-        computed = core.cached_baseline(_setup(plan, dataset), splits, ResultCache(cache_dir()), force=_forced(context),
+        computed = fits.cached_baseline(_setup(plan, dataset), splits, ResultCache(cache_dir()), force=_forced(context),
                                         n_jobs=_fold_jobs(context))
         return _computed_result(computed)
 
@@ -88,8 +88,8 @@ def build_study_assets(plan: StudyPlan) -> list:
     def scores(dataset, splits, **outcomes) -> dg.MaterializeResult:
         setup = _setup(plan, dataset)
         table = core.scores(setup, splits, [outcomes["baseline"], *(outcomes[v.name] for v in plan.variants)])
-        path = core.write_scores(table, core.results_dir(spec))
-        core.write_costs(splits, [outcomes["baseline"], *(outcomes[v.name] for v in plan.variants)], core.results_dir(spec))
+        path = results.write_scores(table, core.results_dir(spec))
+        results.write_costs(splits, [outcomes["baseline"], *(outcomes[v.name] for v in plan.variants)], core.results_dir(spec))
         primary = setup.metrics[0].name
         means = table[table.metric == primary].groupby("variant", sort=False)["value"].mean().rename(f"mean {primary}")
         return dg.MaterializeResult(value=table, metadata={
@@ -103,7 +103,7 @@ def build_study_assets(plan: StudyPlan) -> list:
     def comparison(dataset, splits, scores) -> dg.MaterializeResult:
         setup = _setup(plan, dataset)
         table = core.comparison(setup, splits, scores, extra_columns=True)
-        path = core.write_comparison(table, core.results_dir(spec))
+        path = results.write_comparison(table, core.results_dir(spec))
         primary = table[table.metric == setup.metrics[0].name]
         verdicts = primary["verdict"].value_counts()
         return dg.MaterializeResult(value=table, metadata={
@@ -138,7 +138,7 @@ def build_study_assets(plan: StudyPlan) -> list:
     def report(dataset, splits, scores, comparison, simplified) -> dg.MaterializeResult:
         setup = _setup(plan, dataset)
         folder = core.results_dir(spec)
-        files = core.write_report_files(setup, splits, scores, comparison, folder, simplified.markdown)
+        files = results.write_report_files(setup, splits, scores, comparison, folder, simplified.markdown)
         write_state(setup, splits, folder)
         markdown = files["report"].read_text(encoding="utf-8")
         images = {p.name: p.read_bytes() for p in files.values() if p.suffix == ".png"}
@@ -161,7 +161,7 @@ def _variant_asset(plan: StudyPlan, variant, key, code_version: str) -> dg.Asset
               tags={"ablation/mode": variant.mode, "ablation/kind": variant.kind},
               description=f"Variant {variant.name}: {how} {variant.components_text}.")
     def _variant(context: AssetExecutionContext, dataset, splits, **upstream) -> dg.MaterializeResult:
-        computed = core.cached_variant(_setup(plan, dataset), variant.name, splits, upstream.get("baseline"),
+        computed = fits.cached_variant(_setup(plan, dataset), variant.name, splits, upstream.get("baseline"),
                                        ResultCache(cache_dir()), force=_forced(context), n_jobs=_fold_jobs(context))
         return _computed_result(computed, {"mode": variant.mode, "components": variant.components_text})
 
@@ -183,7 +183,7 @@ def _inference_entry_asset(plan: StudyPlan, entry: str, members: tuple, key, ver
                     ins={name.path[-1]: dg.AssetIn(name) for name in upstream})
     def _entry(context: AssetExecutionContext, dataset, splits, baseline):
         selected = [v for v in members if key(v.name) in context.selected_asset_keys]
-        computed = core.cached_variants(_setup(plan, dataset), [v.name for v in selected], splits, baseline,
+        computed = fits.cached_variants(_setup(plan, dataset), [v.name for v in selected], splits, baseline,
                                         ResultCache(cache_dir()), force=_forced(context))
         for v in selected:
             yield _computed_result(computed[v.name], {"mode": v.mode, "components": v.components_text}, asset_key=key(v.name))
@@ -209,7 +209,7 @@ def _fold_jobs(context: AssetExecutionContext) -> int:
         return 1
 
 
-def _computed_result(computed: core.Computed, extra: dict | None = None, asset_key: dg.AssetKey | None = None) -> dg.MaterializeResult:
+def _computed_result(computed: fits.Computed, extra: dict | None = None, asset_key: dg.AssetKey | None = None) -> dg.MaterializeResult:
     """Value plus the content fingerprint as data version; `fits` is 0 when the cache answered."""
     seconds = [f.fit_seconds for f in computed.outcome.folds]
     return dg.MaterializeResult(

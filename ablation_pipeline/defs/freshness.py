@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from .. import fits
 from .. import study as core
 from ..versions import code_versions
 
@@ -17,8 +18,8 @@ def stale_assets(setup: core.Setup, instance: dg.DagsterInstance, results_folder
     """Asset names (in graph order) that must run for the study's results to be current."""
     plan = setup.plan
     splits = core.make_splits(setup)
-    fit_versions = {"baseline": core.fit_fingerprint(setup, splits)[:16]}
-    fit_versions.update({v.name: core.variant_fingerprint(setup, splits, v.name)[:16] for v in plan.variants})
+    fit_versions = {"baseline": fits.fit_fingerprint(setup, splits)[:16]}
+    fit_versions.update({v.name: fits.variant_fingerprint(setup, splits, v.name)[:16] for v in plan.variants})
     expected_data = {"dataset": setup.dataset.version, **fit_versions}
     parents = {"splits": ["dataset"], "scores": ["dataset", "splits", *fit_versions], "comparison": ["scores"],
                "simplified": ["comparison"], "report": ["simplified"]}

@@ -17,7 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ..cache import ResultCache
 from ..paths import cache_dir, dagster_home
-from ..study import Setup, StudyPlan, needs_fitting, results_dir
+from ..fits import needs_fitting
+from ..study import Setup, StudyPlan, results_dir
 from .executors import dask_job_config, local_job_config
 from .factory import FOLD_JOBS_TAG, FORCE_TAG, build_study_assets
 from .freshness import stale_assets

@@ -14,8 +14,8 @@ import pytest
 from ablation_pipeline.cache import ResultCache
 from ablation_pipeline.defs import build_definitions, load_plans
 from ablation_pipeline.defs.factory import FORCE_TAG
-from ablation_pipeline.spec import load_spec
 from ablation_pipeline.fits import needs_fitting
+from ablation_pipeline.spec import load_spec
 from ablation_pipeline.study import check_study, run_study
 from conftest import linear_frame, small_spec, write_study
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -84,8 +85,6 @@ def processes_with(token: str) -> list[int]:
 def test_run_as_a_process_leaves_nothing_behind(small_study):
     """`ablation run` exits without tearing the interpreter down, yet its fold workers are stopped
     and joblib's temporary folders removed (no leak warning); the second run finds nothing to do."""
-    import uuid
-
     exe = Path(sys.executable).with_name("ablation")
     token = f"ablation-test-{uuid.uuid4().hex}"
     env = {**os.environ, "COLUMNS": "200", "ABLATION_TEST_TOKEN": token}

@@ -16,13 +16,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..cache import ResultCache
-from ..paths import cache_dir, dagster_home
 from ..fits import needs_fitting
+from ..paths import cache_dir, dagster_home
 from ..study import Setup, StudyPlan, results_dir
+from ..warmup import start_workers
 from .executors import dask_job_config, local_job_config
 from .factory import FOLD_JOBS_TAG, FORCE_TAG, build_study_assets
 from .freshness import stale_assets
-from ..warmup import start_workers
 from .jobs import RUN_JOB_ENV, RUN_SPEC_ENV, cli_job, job_name
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

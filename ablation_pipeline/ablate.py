@@ -29,6 +29,13 @@ class FoldPredictions:
     predict_seconds: float = 0.0
     n_parameters: int | None = None
 
+    @classmethod
+    def of_draws(cls, split: int, draws: list[tuple[np.ndarray, np.ndarray | None]], predict_seconds: float,
+                 n_parameters: int | None) -> FoldPredictions:
+        """An inference-time variant's fold: one (predictions, scores) per draw, stacked; nothing fitted."""
+        scores = None if draws[0][1] is None else np.stack([s for _, s in draws])
+        return cls(split, np.stack([p for p, _ in draws]), scores, 0.0, predict_seconds, n_parameters)
+
 
 @dataclass
 class Outcome:
@@ -129,9 +136,7 @@ def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, sp
         else:
             predicted = feature_predictions(variant, model, dataset, split, seed)
         seconds = (time.perf_counter() - started) / len(predicted)
-        scores = None if predicted[0][1] is None else np.stack([s for _, s in predicted])
-        folds.append(FoldPredictions(split.index, np.stack([p for p, _ in predicted]), scores, 0.0, seconds,
-                                     base_fold.n_parameters))
+        folds.append(FoldPredictions.of_draws(split.index, predicted, seconds, base_fold.n_parameters))
     return Outcome(variant.name, folds)
 
 

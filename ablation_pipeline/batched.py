@@ -76,7 +76,5 @@ def predict_together(chunk: Sequence[Variant], dataset: Dataset, splits: list[Sp
                 predicted[v.name] = (own, (time.perf_counter() - started) / len(own))
         for v in chunk:
             own, seconds = predicted[v.name]
-            scores_ = None if own[0][1] is None else np.stack([s for _, s in own])
-            folds[v.name].append(FoldPredictions(split.index, np.stack([p for p, _ in own]), scores_, 0.0, seconds,
-                                                 base_fold.n_parameters))
+            folds[v.name].append(FoldPredictions.of_draws(split.index, own, seconds, base_fold.n_parameters))
     return [Outcome(v.name, folds[v.name]) for v in chunk]

@@ -24,7 +24,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation stu
 out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide enough for the tables
 err = Console(stderr=True)
 
-EXECUTORS = ("in_process", "multiprocess", "dask")  # as in defs.executors, without importing Dagster here
+EXECUTORS = ("in_process", "multiprocess", "dask")  # the run configs of defs.executors; named here without importing Dagster
 VERDICT_STYLE = {"essential": "bold red", "harmful": "bold magenta", "removable": "green", "inconclusive": "yellow"}
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1

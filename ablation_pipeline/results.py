@@ -16,6 +16,7 @@ from .report import ReportContext, write_report
 from .stats import COMPARISON_COLUMNS
 from .study import Setup, margins, omnibus
 
+
 def write_scores(score_table: pd.DataFrame, folder: Path) -> Path:
     return atomic_write_csv(folder / "scores.csv", score_table)
 

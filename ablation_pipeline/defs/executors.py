@@ -7,8 +7,6 @@ import os
 
 import dagster as dg
 
-EXECUTORS = ("in_process", "multiprocess", "dask")
-
 # Steps are CPU-bound fits: one process per core, started from a forkserver that has already
 # imported Dagster, pandas and scikit-learn (spawn re-imports them in every step: 2.4x slower here).
 PRELOADED = ["dagster", "pandas", "sklearn", "ablation_pipeline.defs.definitions", "ablation_pipeline.defs.jobs"]

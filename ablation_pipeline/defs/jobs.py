@@ -26,11 +26,12 @@ def study_selection(plan: StudyPlan) -> dg.AssetSelection:
     return dg.AssetSelection.groups(plan.spec.name) - dg.AssetSelection.assets(dg.AssetKey([plan.spec.name, "source"]))
 
 
-def study_jobs(plan: StudyPlan) -> list:
+def study_jobs(plan: StudyPlan, with_dask: bool = True) -> list:
+    """`<study>_job` (multiprocess, switchable to in-process) and, with dagster-dask installed, `<study>_dask`."""
     study = plan.spec.name
     jobs = [dg.define_asset_job(job_name(study), selection=study_selection(plan), executor_def=dg.multi_or_in_process_executor,
                                 config=local_job_config(), description=f"Materialize the {study} study (multiprocess by default).")]
-    dask = dask_executor()
+    dask = dask_executor() if with_dask else None
     if dask is not None:
         jobs.append(dg.define_asset_job(job_name(study, "dask"), selection=study_selection(plan), executor_def=dask,
                                         config=dask_job_config(), description=f"Materialize the {study} study on Dask."))
@@ -77,8 +78,11 @@ def _materialized_version(instance: dg.DagsterInstance, study: str) -> str | Non
 
 
 def cli_job():
-    """The job `ablation run` launches; module-level so every step process (or Dask worker) can rebuild it."""
-    from .definitions import build_definitions
+    """The job `ablation run` launches; module-level so every step process (or Dask worker) can rebuild
+    it. Only that job is built: a multiprocess run need not import dagster-dask."""
+    from .factory import build_study_assets
 
     plan = plan_study(load_spec(os.environ[RUN_SPEC_ENV]))
-    return build_definitions([plan]).resolve_job_def(os.environ[RUN_JOB_ENV])
+    name = os.environ[RUN_JOB_ENV]
+    jobs = study_jobs(plan, with_dask=name == job_name(plan.spec.name, "dask"))
+    return dg.Definitions(assets=build_study_assets(plan), jobs=jobs).resolve_job_def(name)

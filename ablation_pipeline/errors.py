@@ -18,6 +18,10 @@ class DataError(AblationError):
     """The data cannot be read or is unfit for the study."""
 
 
+class StatsInputError(DataError, ValueError):
+    """Input unfit for the statistics; a ValueError for callers, a DataError for the CLI."""
+
+
 def field_path(loc: tuple) -> str:
     """('ablations', 0, 'mode') -> 'ablations[0].mode'."""
     out = ""

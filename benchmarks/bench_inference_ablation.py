@@ -20,10 +20,12 @@ import torch
 import yaml
 from captum.attr import FeatureAblation, LayerFeatureAblation
 
-from ablation_pipeline.ablate import feature_predictions, perturb
-from ablation_pipeline.batched import chunks, predict_together
-from ablation_pipeline.spec import parse_spec
-from ablation_pipeline.study import baseline, make_splits, plan_study, set_up
+from ablation_pipeline.ablations.variants import feature_predictions
+from ablation_pipeline.ablations.perturbations import perturb
+from ablation_pipeline.ablations.batched import chunks, predict_together
+from ablation_pipeline.spec.loading import parse_spec
+from ablation_pipeline.pipeline.steps import baseline, study_splits as make_splits
+from ablation_pipeline.pipeline.setup import plan_study, set_up
 from ablation_pipeline.torch_nets.knockouts import knockout
 
 REPEATS = 9

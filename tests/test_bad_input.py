@@ -482,8 +482,8 @@ def test_run_with_bad_input_creates_nothing(tmp_path: Path, make, expected) -> N
 
 
 def test_failed_run_leaves_existing_results_byte_identical(tmp_path: Path) -> None:
-    from ablation_pipeline.spec import load_spec
-    from ablation_pipeline.study import run_study
+    from ablation_pipeline.spec.loading import load_spec
+    from ablation_pipeline.pipeline.run import run_study
 
     good = study(tmp_path, reg(ablations=[{"features": ["a", "city"], "mode": "drop"}]), folder="good")
     results = tmp_path / "results"

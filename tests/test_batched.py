@@ -7,11 +7,12 @@ import dagster as dg
 import numpy as np
 import pytest
 
-from ablation_pipeline.ablate import run_variant
-from ablation_pipeline.batched import ROW_BUDGET, chunks, predict_together
-from ablation_pipeline.defs import build_definitions, load_plans
-from ablation_pipeline.plan import Variant
-from ablation_pipeline.study import baseline, check_study, make_splits
+from ablation_pipeline.ablations.variants import run_variant
+from ablation_pipeline.ablations.batched import ROW_BUDGET, chunks, predict_together
+from ablation_pipeline.orchestration.location import build_definitions, load_plans
+from ablation_pipeline.ablations.plan import Variant
+from ablation_pipeline.pipeline.steps import baseline, study_splits as make_splits
+from ablation_pipeline.pipeline.setup import check_study
 from conftest import linear_frame, small_spec, write_study
 
 

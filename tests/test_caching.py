@@ -11,12 +11,13 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from ablation_pipeline.cache import ResultCache
-from ablation_pipeline.defs import build_definitions, load_plans
-from ablation_pipeline.defs.factory import FORCE_TAG
-from ablation_pipeline.fits import needs_fitting
-from ablation_pipeline.spec import load_spec
-from ablation_pipeline.study import check_study, run_study
+from ablation_pipeline.store.cache import ResultCache
+from ablation_pipeline.orchestration.location import build_definitions, load_plans
+from ablation_pipeline.orchestration.study_graph import FORCE_TAG
+from ablation_pipeline.pipeline.cached import needs_fitting
+from ablation_pipeline.spec.loading import load_spec
+from ablation_pipeline.pipeline.setup import check_study
+from ablation_pipeline.pipeline.run import run_study
 from conftest import linear_frame, small_spec, write_study
 
 

@@ -10,14 +10,16 @@ import pandas as pd
 import pytest
 from sklearn.datasets import make_friedman1
 
-from ablation_pipeline.spec import load_spec
-from ablation_pipeline.stats import COMPARISON_COLUMNS
-from ablation_pipeline.study import plan_study, run_study, set_up
+from ablation_pipeline.spec.loading import load_spec
+from ablation_pipeline.vocabulary import COMPARISON_COLUMNS
+from ablation_pipeline.pipeline.setup import plan_study, set_up
+from ablation_pipeline.pipeline.run import run_study
 from conftest import REPO, linear_frame, small_spec, write_study
 
 
 def test_core_imports_without_dagster():
-    code = "import sys, ablation_pipeline.study, ablation_pipeline.report, ablation_pipeline.cli; print('dagster' in sys.modules)"
+    code = ("import sys, ablation_pipeline.pipeline.run, ablation_pipeline.report.files, ablation_pipeline.cli; "
+            "print('dagster' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "False"
 
@@ -27,7 +29,7 @@ def test_study_writes_exact_outputs(small_study, tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "comparison.csv", "costs.csv", "costs.png", "forest_r2.png", "forest_rmse.png", "report.md", "scores.csv"]
     written = pd.read_csv(tmp_path / "out" / "comparison.csv")
-    assert list(written.columns) == COMPARISON_COLUMNS
+    assert list(written.columns) == list(COMPARISON_COLUMNS)
     assert not written.drop(columns=["t", "effect_size_dz"]).isna().any().any()
     scores = pd.read_csv(tmp_path / "out" / "scores.csv")
     assert list(scores.columns) == ["variant", "repeat", "fold", "metric", "value"]
@@ -42,7 +44,7 @@ def test_deltas_match_hand_computation(small_study):
     setup = set_up(plan_study(load_spec(small_study)))
     result = run_study(load_spec(small_study))
     scores = result.scores.set_index(["variant", "repeat", "fold", "metric"])["value"]
-    from ablation_pipeline.study import baseline, make_splits
+    from ablation_pipeline.pipeline.steps import baseline, study_splits as make_splits
 
     splits = make_splits(setup)
     fitted = baseline(setup, splits)
@@ -81,8 +83,8 @@ def test_verdicts_follow_the_data(small_study):
 def test_categorical_feature_drop_removes_all_its_columns(small_study):
     setup = set_up(plan_study(load_spec(small_study)))
     assert setup.dataset.categorical == ("city",)
-    from ablation_pipeline.ablate import run_variant
-    from ablation_pipeline.study import make_splits
+    from ablation_pipeline.ablations.variants import run_variant
+    from ablation_pipeline.pipeline.steps import study_splits as make_splits
 
     splits = make_splits(setup)
     outcome = run_variant(setup.plan.variant("drop__city"), setup.estimator, setup.dataset, splits[:1], 1, None)
@@ -136,8 +138,9 @@ def test_permute_agrees_with_sklearn_permutation_importance(small_study):
     from sklearn.inspection import permutation_importance
     from sklearn.metrics import root_mean_squared_error
 
-    from ablation_pipeline.ablate import permutation_seed, run_variant
-    from ablation_pipeline.study import baseline, make_splits
+    from ablation_pipeline.ablations.perturbations import permutation_seed
+    from ablation_pipeline.ablations.variants import run_variant
+    from ablation_pipeline.pipeline.steps import baseline, study_splits as make_splits
 
     setup = set_up(plan_study(load_spec(small_study)))
     splits = make_splits(setup)[:2]
@@ -191,9 +194,11 @@ def test_bad_sweeps_are_named(tmp_path):
 def test_prepared_space_ablation_equals_perturbing_raw_rows(tmp_path):
     """The fast path (ablate the prepared matrix) and the plain one (perturb rows, re-run the
     pipeline) give the same predictions, for numeric, categorical and grouped columns."""
-    from ablation_pipeline.ablate import feature_predictions, perturb, predict_with_scores
-    from ablation_pipeline.prepared import prepared_columns
-    from ablation_pipeline.study import baseline, make_splits
+    from ablation_pipeline.ablations.variants import feature_predictions
+    from ablation_pipeline.ablations.perturbations import perturb
+    from ablation_pipeline.ablations.fitting import predict_with_scores
+    from ablation_pipeline.ablations.prepared import prepared_columns
+    from ablation_pipeline.pipeline.steps import baseline, study_splits as make_splits
 
     spec = small_spec(ablations=[{"features": ["a", "city", ["b", "city"]], "mode": "permute", "permutations": 3},
                                  {"features": ["city", "c"], "mode": "mean"}])

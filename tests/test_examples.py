@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from ablation_pipeline.spec import load_spec
-from ablation_pipeline.study import run_study
+from ablation_pipeline.spec.loading import load_spec
+from ablation_pipeline.pipeline.run import run_study
 from conftest import REPO, STUDIES
 
 

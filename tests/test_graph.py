@@ -6,9 +6,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from ablation_pipeline.defs import build_definitions, load_plans
-from ablation_pipeline.spec import load_spec
-from ablation_pipeline.study import run_study
+from ablation_pipeline.orchestration.location import build_definitions, load_plans
+from ablation_pipeline.spec.loading import load_spec
+from ablation_pipeline.pipeline.run import run_study
 from conftest import STUDIES, linear_frame, small_spec, write_study
 
 
@@ -90,7 +90,7 @@ def test_blocking_check_stops_downstream(tmp_path, instance):
 
 
 def test_code_location_loads_every_shipped_study():
-    from ablation_pipeline.paths import study_files
+    from ablation_pipeline.pipeline.paths import study_files
 
     defs = build_definitions(load_plans(study_files(STUDIES)))
     groups = {a.group_name for a in defs.resolve_asset_graph().asset_nodes}
@@ -105,7 +105,7 @@ def test_dagster_cli_materializes_selection(small_study, tmp_path, cli):
 
     module = tmp_path / "one_study_defs.py"
     module.write_text(
-        "from pathlib import Path\nfrom ablation_pipeline.defs import build_definitions, load_plans\n"
+        "from pathlib import Path\nfrom ablation_pipeline.orchestration.location import build_definitions, load_plans\n"
         f"defs = build_definitions(load_plans([Path({str(small_study)!r})]))\n"
     )
     (tmp_path / "dagster_home").mkdir(exist_ok=True)

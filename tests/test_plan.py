@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from ablation_pipeline.errors import SpecError
-from ablation_pipeline.plan import plan_variants
-from ablation_pipeline.spec import StudySpec, field_path, parse_spec
-from ablation_pipeline.study import plan_study
+from ablation_pipeline.ablations.plan import plan_variants
+from ablation_pipeline.spec.schema import StudySpec
+from ablation_pipeline.errors import field_path
+from ablation_pipeline.spec.loading import load_spec, parse_spec
+from ablation_pipeline.pipeline.setup import plan_study
 from conftest import linear_frame, small_spec, write_study
 
 FEATURES = ["rooms", "size", "location", "age", "noise"]
@@ -73,7 +75,7 @@ def test_spec_is_frozen_and_defaults_are_sound():
 
 def test_plan_reads_only_the_header(tmp_path):
     path = write_study(tmp_path, small_spec(), linear_frame())
-    plan = plan_study(__import__("ablation_pipeline.spec", fromlist=["load_spec"]).load_spec(path))
+    plan = plan_study(load_spec(path))
     assert plan.features == ("a", "b", "c", "const", "city")
     assert len(plan.variants) == 7
 
@@ -82,6 +84,6 @@ def test_data_features_subset_limits_each(tmp_path):
     spec = small_spec(ablations=[{"features": "each"}])
     spec["data"] = {"source": "data.csv", "target": "y", "features": ["a", "b", "city"]}
     path = write_study(tmp_path, spec, linear_frame())
-    from ablation_pipeline.spec import load_spec
+    from ablation_pipeline.spec.loading import load_spec
 
     assert [v.name for v in plan_study(load_spec(path)).variants] == ["drop__a", "drop__b", "drop__city"]

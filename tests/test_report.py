@@ -12,17 +12,13 @@ import matplotlib.image as mpimg
 import pandas as pd
 import pytest
 
-from ablation_pipeline import outputs
-from ablation_pipeline.report import (
-    COLUMNS,
-    ReportContext,
-    fmt_num,
-    fmt_p,
-    forest_plot_png,
-    markdown_with_inline_images,
-    render_markdown,
-    write_report,
-)
+from ablation_pipeline.report.context import ReportContext
+from ablation_pipeline.report.files import markdown_with_inline_images, write_report
+from ablation_pipeline.report.forest import forest_plot_png
+from ablation_pipeline.report.formatting import fmt_num, fmt_p
+from ablation_pipeline.report.markdown import render_markdown
+from ablation_pipeline.store import atomic as outputs
+from ablation_pipeline.vocabulary import COMPARISON_COLUMNS as COLUMNS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

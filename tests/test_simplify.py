@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ablation_pipeline.spec import load_spec
-from ablation_pipeline.study import run_study
+from ablation_pipeline.spec.loading import load_spec
+from ablation_pipeline.pipeline.run import run_study
 from conftest import write_study
 
 
@@ -45,7 +45,7 @@ def test_switched_off_fits_nothing_and_reports_nothing(tmp_path, instance):
     """`statistics: {simplify: false}`: the graph's simplified step fits nothing and the report has no section."""
     import dagster as dg
 
-    from ablation_pipeline.defs import build_definitions, load_plans
+    from ablation_pipeline.orchestration.location import build_definitions, load_plans
 
     spec = {"name": "twins", "data": {"source": "data.csv", "target": "y"}, "model": {"estimator": "LinearRegression"},
             "evaluation": {"folds": 3, "repeats": 1, "metrics": ["rmse"]}, "ablations": [{"features": "each", "mode": "drop"}],

@@ -10,18 +10,12 @@ import pytest
 from scipy import stats as sps
 
 from ablation_pipeline.errors import DataError
-from ablation_pipeline.stats import (
-    COMPARISON_COLUMNS,
-    EXTRA_COLUMNS,
-    ZERO_MARGIN_FALLBACK,
-    PairedResult,
-    adjust_pvalues,
-    blocked_anova,
-    compare_variants,
-    corrected_paired_ttest,
-    noninferiority_pvalue,
-    verdict,
-)
+from ablation_pipeline.stats.anova import blocked_anova
+from ablation_pipeline.stats.comparison import compare_variants
+from ablation_pipeline.stats.multiplicity import adjust_pvalues
+from ablation_pipeline.stats.paired import PairedResult, corrected_paired_ttest, noninferiority_pvalue
+from ablation_pipeline.stats.verdicts import ZERO_MARGIN_FALLBACK, verdict
+from ablation_pipeline.vocabulary import COMPARISON_COLUMNS, EXTRA_COLUMNS
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,7 +308,7 @@ def default_comparison():
 
 def test_compare_variants_end_to_end(default_comparison):
     out, acc_deltas = default_comparison
-    assert list(out.columns) == COMPARISON_COLUMNS
+    assert list(out.columns) == list(COMPARISON_COLUMNS)
     assert len(out) == 8
     assert list(out["metric"]) == ["accuracy"] * 4 + ["rmse"] * 4
     assert list(out["variant"]) == ["no_d", "no_a", "no_b", "no_c"] * 2
@@ -342,7 +336,7 @@ def test_compare_variants_end_to_end(default_comparison):
 def test_compare_variants_extra_columns_and_margins():
     scores, variants, _ = _long_table()
     out = compare_variants(scores, variants, HIB, RATIO, extra_columns=True)
-    assert list(out.columns) == COMPARISON_COLUMNS + EXTRA_COLUMNS
+    assert list(out.columns) == [*COMPARISON_COLUMNS, *EXTRA_COLUMNS]
     base_mean = scores.query("variant == 'baseline' and metric == 'accuracy'")["value"].mean()
     acc = out[out["metric"] == "accuracy"]
     assert acc["margin"].tolist() == pytest.approx([0.01 * base_mean] * 4)
@@ -402,7 +396,7 @@ def test_compare_variants_other_corrections_and_empty(default_comparison):
     assert (bh["p_adjusted"] <= holm["p_adjusted"] + 1e-15).all()
     only_base = scores[scores["variant"] == "baseline"]
     empty = compare_variants(only_base, variants.iloc[:0], HIB, RATIO)
-    assert list(empty.columns) == COMPARISON_COLUMNS and empty.empty
+    assert list(empty.columns) == list(COMPARISON_COLUMNS) and empty.empty
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,17 +19,14 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils.validation import check_is_fitted  # noqa: E402
 
 from ablation_pipeline.errors import SpecError  # noqa: E402
-from ablation_pipeline.torch_nets import (  # noqa: E402
-    TorchClassifier,
-    TorchRegressor,
-    build_network,
-    count_parameters,
+from ablation_pipeline.spec.network import parse_network, removable_layers  # noqa: E402
+from ablation_pipeline.torch_nets.build import build_network, count_parameters  # noqa: E402
+from ablation_pipeline.torch_nets.estimator import TorchClassifier, TorchRegressor  # noqa: E402
+from ablation_pipeline.torch_nets.knockouts import (  # noqa: E402
     knockout,
     mean_activations,
-    parse_network,
     predict_proba_with_knockout,
     predict_with_knockout,
-    removable_layers,
 )
 from ablation_pipeline.torch_nets.train import validation_split  # noqa: E402
 
@@ -279,7 +276,7 @@ def test_yaml_spec_with_exponent_floats():
 
 
 def test_spec_imports_without_torch():
-    code = "import sys, ablation_pipeline.torch_nets as t; t.parse_network({'layers': [{'name': 'o', 'type': 'Linear', 'output': True}]}); assert 'torch' not in sys.modules"
+    code = "import sys, ablation_pipeline.spec.network as t; t.parse_network({'layers': [{'name': 'o', 'type': 'Linear', 'output': True}]}); assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -12,8 +12,10 @@ import torch
 from typer.testing import CliRunner
 
 from ablation_pipeline.cli import app
-from ablation_pipeline.spec import load_spec
-from ablation_pipeline.study import make_splits, plan_study, run_study, set_up
+from ablation_pipeline.spec.loading import load_spec
+from ablation_pipeline.pipeline.steps import study_splits as make_splits
+from ablation_pipeline.pipeline.setup import plan_study, set_up
+from ablation_pipeline.pipeline.run import run_study
 from conftest import write_study
 
 MLP = {
@@ -82,8 +84,8 @@ def test_feature_ablation_on_a_torch_model_agrees_with_captum(tmp_path):
     the training mean as baseline (0 after the pipeline's scaler), row by row."""
     from captum.attr import FeatureAblation
 
-    from ablation_pipeline.ablate import perturb
-    from ablation_pipeline.study import baseline
+    from ablation_pipeline.ablations.perturbations import perturb
+    from ablation_pipeline.pipeline.steps import baseline
 
     spec = mlp_spec(ablations=[{"features": "each", "mode": "mean"}])
     setup = set_up(plan_study(load_spec(write_study(tmp_path, spec))))
@@ -142,7 +144,7 @@ def test_costs_count_parameters_by_hand(mlp_result):
 
 
 def test_report_shows_retrain_gap_dose_response_and_costs(mlp_result):
-    from ablation_pipeline.insights import retrain_gaps
+    from ablation_pipeline.evaluation.insights import retrain_gaps
 
     table = mlp_result.comparison
     gaps = retrain_gaps(table, "accuracy", {"scale__hidden1__x0": 0.0, "scale__hidden1__x1": 1.0}).set_index("inference")

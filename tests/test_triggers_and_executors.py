@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ablation_pipeline.cli import app
-from ablation_pipeline.defs import build_definitions, load_plans
+from ablation_pipeline.orchestration.location import build_definitions, load_plans
 from conftest import linear_frame, small_spec, write_study
 
 

@@ -72,8 +72,8 @@ def ablation_command() -> str:
 
 @pytest.fixture(scope="module")
 def study_plan(server):
-    from ablation_pipeline.spec import load_spec
-    from ablation_pipeline.study import plan_study
+    from ablation_pipeline.spec.loading import load_spec
+    from ablation_pipeline.pipeline.setup import plan_study
 
     return plan_study(load_spec(server.studies / f"{STUDY}.yaml"))
 

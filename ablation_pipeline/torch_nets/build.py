@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..errors import SpecError, did_you_mean
-from .spec import ALLOWED_LAYERS, FORBIDDEN_ARGS, LayerSpec, NetworkSpec, parse_network
+from ..spec.network import ALLOWED_LAYERS, FORBIDDEN_ARGS, LayerSpec, NetworkSpec, parse_network
 
 INPUT_CHILD = "_input"  # the leading reshape for input_shape; users cannot name a layer like this
 # Layers whose removal is a no-op or a shape error, never an informative ablation.

@@ -16,7 +16,7 @@ from torch import nn
 
 from ..errors import SpecError
 from .build import build_network, count_parameters
-from .spec import NetworkSpec, parse_network
+from ..spec.network import NetworkSpec, parse_network
 from .train import (
     TrainingResult,
     deterministic,

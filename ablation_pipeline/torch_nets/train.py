@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import SpecError
-from .spec import TrainingSpec
+from ..spec.network import TrainingSpec
 
 PREDICT_BATCH = 2048
 

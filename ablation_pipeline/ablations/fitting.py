@@ -1,0 +1,114 @@
+"""Fit a model on every split and keep its test-fold predictions: the baseline once, each retrained
+variant on the same splits with the same per-split seed (common random numbers sharpen the pairing)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.pipeline import Pipeline
+
+from ..data.dataset import Dataset
+from ..data.splits import Split
+from .estimators import build_pipeline
+from .seeds import derive_seed
+
+
+@dataclass
+class FoldPredictions:
+    """Test-fold predictions of one split; the leading axis holds repeated random draws (permute)."""
+
+    split: int
+    predictions: np.ndarray
+    scores: np.ndarray | None
+    fit_seconds: float
+    predict_seconds: float = 0.0
+    n_parameters: int | None = None
+
+    @classmethod
+    def of_draws(cls, split: int, draws: list[tuple[np.ndarray, np.ndarray | None]], predict_seconds: float,
+                 n_parameters: int | None) -> FoldPredictions:
+        """An inference-time variant's fold: one (predictions, scores) per draw, stacked; nothing fitted."""
+        scores = None if draws[0][1] is None else np.stack([s for _, s in draws])
+        return cls(split, np.stack([p for p, _ in draws]), scores, 0.0, predict_seconds, n_parameters)
+
+
+@dataclass
+class Outcome:
+    """Everything a variant (or the baseline) produced, enough to score any metric later."""
+
+    name: str
+    folds: list[FoldPredictions]
+    models: list[Pipeline] = field(default_factory=list)
+    fits: int = 0
+
+
+def fit_seed(study_seed: int, split: Split) -> int:
+    """Same seed for baseline and every refit variant on a split: common random numbers sharpen the pairing."""
+    return derive_seed(study_seed, "fit", split.index)
+
+
+def predict_with_scores(model: Pipeline, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    final = model[-1] if isinstance(model, Pipeline) else model
+    if type(final).__module__.startswith("ablation_pipeline.torch_nets") and hasattr(final, "predict_proba"):
+        proba = model.predict_proba(rows)  # our networks predict the most probable class: one forward pass
+        return np.asarray(final.classes_)[proba.argmax(axis=1)], proba
+    predictions = model.predict(rows)
+    if hasattr(model, "predict_proba"):
+        try:
+            return predictions, model.predict_proba(rows)
+        except AttributeError:  # e.g. SVC(probability=False) exposes the method but cannot use it
+            pass
+    if hasattr(model, "decision_function"):
+        return predictions, model.decision_function(rows)
+    return predictions, None
+
+
+def _fit_and_predict(estimator: BaseEstimator, dataset: Dataset, split: Split, features: list[str], seed: int) -> tuple[Pipeline, FoldPredictions]:
+    numeric = [c for c in dataset.numeric if c in features]
+    categorical = [c for c in dataset.categorical if c in features]
+    model = build_pipeline(estimator, numeric, categorical, fit_seed(seed, split))
+    train = dataset.features.iloc[split.train][features]
+    started = time.perf_counter()
+    model.fit(train, dataset.target[split.train])
+    fit_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    predictions, scores = predict_with_scores(model, dataset.features.iloc[split.test][features])
+    predict_seconds = time.perf_counter() - started
+    return model, FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds,
+                                  predict_seconds, model_size(model))
+
+
+def model_size(model: Pipeline) -> int | None:
+    """Learned parameters of the fitted model: network weights, linear coefficients, or tree nodes."""
+    fitted = model[-1]
+    if hasattr(fitted, "n_parameters_"):
+        return int(fitted.n_parameters_)
+    if hasattr(fitted, "coef_"):
+        return int(np.size(fitted.coef_) + np.size(getattr(fitted, "intercept_", 0)))
+    trees = getattr(fitted, "estimators_", None)
+    if trees is not None:
+        nodes = [getattr(t, "tree_", None) for t in np.ravel(trees)]
+        return int(sum(t.node_count for t in nodes if t is not None)) or None
+    tree = getattr(fitted, "tree_", None)
+    return int(tree.node_count) if tree is not None else None
+
+
+def fit_all(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], features: list[str], seed: int,
+             n_jobs: int) -> list[tuple[Pipeline, FoldPredictions]]:
+    """One fit per split, over `n_jobs` joblib workers (reused between calls). Each fit's seed
+    depends only on its split, so any `n_jobs` gives identical results."""
+    if n_jobs <= 1 or len(splits) < 2:
+        return [_fit_and_predict(estimator, dataset, split, features, seed) for split in splits]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs)(delayed(_fit_and_predict)(estimator, dataset, split, features, seed) for split in splits)
+
+
+def fit_baseline(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int, n_jobs: int = 1) -> Outcome:
+    """The full model on every split; its fitted fold models serve the inference-mode variants."""
+    fitted = fit_all(estimator, dataset, splits, list(dataset.features.columns), seed, n_jobs)
+    return Outcome("baseline", [f for _, f in fitted], [m for m, _ in fitted], fits=len(fitted))

@@ -1,0 +1,5 @@
+"""`python -m ablation_pipeline.cli`."""
+
+from .app import main
+
+main()

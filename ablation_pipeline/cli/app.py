@@ -1,0 +1,172 @@
+"""The `ablation` command: validate, run (in the persistent local Dagster instance), show, list.
+
+Expected failures (bad spec, bad data) print one line per problem and exit non-zero; they never
+show a traceback. Dagster is imported only by the commands that run something."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import AblationError, SpecError, did_you_mean
+from ..pipeline import paths
+from ..pipeline.paths import project_root, resolve_study, study_files
+from .process import EXIT_BAD_INPUT, EXIT_FAILED, exit_now
+from .tables import print_comparison
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation studies as Dagster asset graphs.")
+out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide enough for the tables
+err = Console(stderr=True)
+
+EXECUTORS = ("in_process", "multiprocess", "dask")  # the run configs of defs.executors; named here without importing Dagster
+
+
+def print_error(line: str) -> None:
+    """User text is printed verbatim: brackets in a path or column name are not markup."""
+    err.print("[red]error:[/red]", escape(line), highlight=False, soft_wrap=True)
+
+
+def fail(exc: AblationError) -> None:
+    for line in str(exc).splitlines():
+        print_error(line)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def validate(study: str = typer.Argument(..., help="A study name from the studies folder or a path to a YAML spec.")) -> None:
+    """Check a spec and its data without running anything."""
+    from ..pipeline.setup import check_study
+
+    try:
+        setup = check_study(resolve_study(study))
+    except AblationError as exc:
+        fail(exc)
+    plan = setup.plan
+    out.print(
+        f"[green]ok[/green] {plan.spec.name}: {setup.dataset.n_rows} rows, {len(plan.features)} features, "
+        f"task {setup.dataset.task}, {len(plan.variants)} variants, "
+        f"{plan.spec.evaluation.folds}x{plan.spec.evaluation.repeats} splits, metrics {', '.join(m.name for m in setup.metrics)}",
+        highlight=False,
+    )
+
+
+@app.command()
+def run(
+    study: str = typer.Argument(..., help="A study name from the studies folder or a path to a YAML spec."),
+    results_dir: Optional[Path] = typer.Option(None, help="Folder for results (default data/results/<study>)."),
+    executor: str = typer.Option("in_process", help="in_process | multiprocess | dask"),
+    dask_address: Optional[str] = typer.Option(None, help="An existing Dask scheduler (tcp://host:8786); default: a local cluster."),
+    force: bool = typer.Option(False, "--force", help="Ignore cached fits: refit everything (and refresh the cache)."),
+) -> None:
+    """Materialize the study's whole asset graph in the local Dagster instance (visible in `dagster dev`)."""
+    from ..pipeline.setup import check_study
+
+    if executor not in EXECUTORS:
+        fail(SpecError(f"--executor: unknown executor '{executor}', expected one of {', '.join(EXECUTORS)}{did_you_mean(executor, EXECUTORS)}"))
+    if dask_address and executor != "dask":
+        fail(SpecError("--dask-address: only meaningful with --executor dask"))
+    if results_dir is not None:
+        os.environ["ABLATION_RESULTS_DIR"] = str(results_dir.resolve())
+    try:
+        setup = check_study(resolve_study(study))  # every input problem surfaces before anything runs
+    except AblationError as exc:
+        fail(exc)
+    from ..pipeline.versions import results_are_current
+
+    if not force and results_are_current(setup, paths.results_dir(setup.plan.spec)):
+        outcome = None  # the results on disk were computed from exactly this spec and data: no Dagster needed
+    else:
+        from ..orchestration.cli_run import materialize_study
+
+        outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force)
+    if outcome is None or outcome.assets == 0:
+        out.print(f"{setup.plan.spec.name} is up to date: nothing changed since the last run (use --force to refit)", highlight=False)
+    if outcome is not None and not outcome.success:
+        for line in outcome.errors:
+            print_error(line)
+        raise typer.Exit(EXIT_FAILED)
+    folder = paths.results_dir(setup.plan.spec)
+    print_comparison(out, pd.read_csv(folder / "comparison.csv"), setup.metrics[0].name)
+    out.print(f"results: {folder}" + (f"  (run {outcome.run_id})" if outcome and outcome.run_id else ""), highlight=False)
+
+
+@app.command()
+def show(
+    study: str = typer.Argument(..., help="A study name or spec path."),
+    metric: Optional[str] = typer.Option(None, help="Metric to show (default: the primary metric)."),
+) -> None:
+    """Print the comparison table of the study's last run."""
+    from ..spec.loading import load_spec
+
+    try:
+        spec = load_spec(resolve_study(study))
+    except AblationError as exc:
+        fail(exc)
+    path = paths.results_dir(spec) / "comparison.csv"
+    if not path.is_file():
+        print_error(f"{path}: no results yet; run `ablation run {spec.name}` first")
+        raise typer.Exit(EXIT_FAILED)
+    table = pd.read_csv(path)
+    metrics = list(dict.fromkeys(table["metric"]))
+    chosen = metric or metrics[0]
+    if chosen not in metrics:
+        fail(SpecError(f"--metric: '{chosen}' is not in {path.name} (has {', '.join(metrics)}){did_you_mean(chosen, metrics)}"))
+    print_comparison(out, table, chosen)
+
+
+@app.command("list")
+def list_studies() -> None:
+    """List the studies in the studies folder, with whether they have results."""
+    from ..pipeline.setup import plan_study
+    from ..spec.loading import load_spec
+
+    table = Table("study", "variants", "results", "description")
+    for path in study_files():
+        try:
+            spec = load_spec(path)
+            plan = plan_study(spec)
+            result = paths.results_dir(spec) / "comparison.csv"
+            table.add_row(spec.name, str(len(plan.variants)), "yes" if result.is_file() else "-",
+                          spec.description.strip().split(". ")[0][:70])
+        except AblationError as exc:
+            table.add_row(path.stem, "-", "-", f"[red]invalid:[/red] {escape(str(exc).splitlines()[0])}")
+    out.print(table)
+
+
+@app.command()
+def ui(
+    port: int = typer.Option(3000, help="Port for the Dagster UI on 127.0.0.1."),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind; keep the loopback default unless you mean it."),
+) -> None:
+    """Start the Dagster UI (`dagster dev`) on the same instance `ablation run` writes to."""
+    import subprocess
+
+    from ..orchestration.cli_run import local_instance
+
+    local_instance().dispose()  # creates DAGSTER_HOME with its dagster.yaml and exports it
+    workspace = project_root() / "workspace.yaml"
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster) if dagster.exists() else "dagster", "dev", "-h", host, "-p", str(port)]
+    command += ["-w", str(workspace)] if workspace.is_file() else ["-m", "ablation_pipeline.definitions"]
+    out.print(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={os.environ['DAGSTER_HOME']}); Ctrl-C stops it", highlight=False)
+    raise typer.Exit(subprocess.call(command, cwd=project_root()))
+
+
+def main() -> None:
+    """Entry point: an unexpected AblationError anywhere still ends as one line, not a traceback."""
+    try:
+        app()
+    except SystemExit as done:
+        exit_now(done.code, print_error)
+    except AblationError as exc:
+        for line in str(exc).splitlines():
+            print_error(line)
+        exit_now(EXIT_BAD_INPUT, print_error)

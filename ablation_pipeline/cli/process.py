@@ -1,0 +1,38 @@
+"""Leaving the process fast: everything a command produced is on disk before it exits, so the
+interpreter's teardown (unloading ~3,400 modules) is skipped."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+from collections.abc import Callable
+from typing import NoReturn
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+def exit_now(code: int | str | None, print_error: Callable[[str], None]) -> NoReturn:
+    """Leave without tearing the interpreter down. Everything a command produced is on disk by
+    now (results written atomically, Dagster's records committed) and the exit handlers still run
+    (joblib removes its temporary folders); unloading the ~3,400 modules of Dagster and
+    scikit-learn only added ~1.5 s to every command."""
+    if isinstance(code, str):
+        print_error(code)
+    _stop_joblib_workers()
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else (0 if code is None else EXIT_FAILED))
+
+
+def _stop_joblib_workers() -> None:
+    """Idle fold workers are stopped, not joined (joining them costs ~0.5 s)."""
+    warmup = sys.modules.get("ablation_pipeline.pipeline.warmup")
+    if warmup is not None:
+        warmup.wait_for_workers()
+    loky = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(loky, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)

@@ -1,0 +1,27 @@
+"""The comparison table as the terminal shows it."""
+
+from __future__ import annotations
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from ..report.formatting import fmt_num, fmt_p
+from ..vocabulary import Verdict
+
+VERDICT_STYLE = {Verdict.ESSENTIAL: "bold red", Verdict.HARMFUL: "bold magenta", Verdict.REMOVABLE: "green",
+                 Verdict.INCONCLUSIVE: "yellow"}
+
+
+def print_comparison(out: Console, table: pd.DataFrame, metric: str) -> None:
+    rows = table[table["metric"] == metric]
+    view = Table(title=f"{metric}: variant - baseline (CI and p corrected for repeated CV)", title_justify="left")
+    for column in ("variant", "baseline", "variant mean", "delta", "CI", "p adj.", "verdict"):
+        view.add_column(column, justify="left" if column in ("variant", "verdict") else "right", no_wrap=True)
+    for row in rows.itertuples():
+        view.add_row(
+            row.variant, fmt_num(row.baseline_mean), fmt_num(row.variant_mean), fmt_num(row.delta, signed=True),
+            f"[{fmt_num(row.ci_low, signed=True)}, {fmt_num(row.ci_high, signed=True)}]", fmt_p(row.p_adjusted),
+            f"[{VERDICT_STYLE.get(row.verdict, '')}]{row.verdict}[/]",
+        )
+    out.print(view)

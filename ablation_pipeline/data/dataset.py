@@ -1,0 +1,146 @@
+"""A study's rows as a typed dataset: the features it uses, numeric and categorical columns, the
+task and the encoded target; and everything that makes the data unfit for the study."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, SpecError, did_you_mean
+from ..spec.schema import StudySpec
+from ..vocabulary import Task
+from .sources import read_frame, source_version
+
+MAX_CLASSES_FOR_INT_TARGET = 10
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Feature frame, encoded target and what the model builder needs to know about the columns."""
+
+    features: pd.DataFrame
+    target: np.ndarray
+    target_name: str
+    task: Task
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    classes: tuple[str, ...] | None
+    version: str
+    target_missing: int = 0
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.features)
+
+
+def feature_names(spec: StudySpec, columns: list[str]) -> list[str]:
+    """The features the study uses: `data.features`, or every column but the target."""
+    check_target(spec, columns)
+    if spec.data.features is None:
+        return [c for c in columns if c != spec.data.target]
+    problems = []
+    for i, name in enumerate(spec.data.features):
+        if name not in columns or name == spec.data.target:
+            why = "is the target" if name == spec.data.target else f"is not a column of the data{did_you_mean(name, columns)}"
+            problems.append(f"{spec.label}: data.features[{i}]: '{name}' {why}")
+    if problems:
+        raise SpecError("\n".join(problems))
+    return list(spec.data.features)
+
+
+def check_target(spec: StudySpec, columns: list[str]) -> None:
+    if spec.data.target not in columns:
+        raise SpecError(
+            f"{spec.label}: data.target: unknown column '{spec.data.target}'{did_you_mean(spec.data.target, columns)}"
+            f" (columns: {', '.join(map(str, columns[:12]))}{' ...' if len(columns) > 12 else ''})"
+        )
+
+
+def load_dataset(spec: StudySpec) -> Dataset:
+    """Read the source, select features, type the columns and encode the target."""
+    frame = read_frame(spec)
+    frame.columns = [str(c) for c in frame.columns]
+    names = feature_names(spec, list(frame.columns))
+    unknown_categorical = [c for c in spec.data.categorical if c not in names]
+    if unknown_categorical:
+        name = unknown_categorical[0]
+        raise SpecError(f"{spec.label}: data.categorical: unknown feature '{name}'{did_you_mean(name, names)}")
+    features = frame[names].copy()
+    categorical = tuple(
+        c for c in names if c in spec.data.categorical or not pd.api.types.is_numeric_dtype(features[c])
+    )
+    for column in categorical:  # one representation for strings, whatever the pandas version
+        features[column] = features[column].astype(object).where(features[column].notna(), np.nan)
+    numeric = tuple(c for c in names if c not in categorical)
+    raw_target = frame[spec.data.target]
+    task = spec.data.task or infer_task(raw_target)
+    target, classes = _encode_target(spec, raw_target, task)
+    return Dataset(
+        features=features,
+        target=target,
+        target_name=spec.data.target,
+        task=task,
+        numeric=numeric,
+        categorical=categorical,
+        classes=classes,
+        version=source_version(spec),
+        target_missing=int(raw_target.isna().sum()),
+    )
+
+
+def infer_task(target: pd.Series) -> Task:
+    """Non-numeric or few integer values -> classification; anything else -> regression."""
+    values = target.dropna()
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return Task.CLASSIFICATION
+    integral = np.allclose(values.to_numpy(dtype=float), np.round(values.to_numpy(dtype=float)))
+    return Task.CLASSIFICATION if integral and values.nunique() <= MAX_CLASSES_FOR_INT_TARGET else Task.REGRESSION
+
+
+def _encode_target(spec: StudySpec, target: pd.Series, task: Task) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    if task == Task.REGRESSION:
+        if not pd.api.types.is_numeric_dtype(target):
+            raise DataError(
+                f"{spec.label}: data.target: column '{spec.data.target}' is not numeric, so it cannot be a "
+                "regression target; set data.task: classification"
+            )
+        return target.to_numpy(dtype=float), None
+    labels = target.astype(object).where(target.notna(), None)
+    classes = tuple(sorted({str(v) for v in labels if v is not None}))
+    lookup = {c: i for i, c in enumerate(classes)}
+    codes = np.array([lookup[str(v)] if v is not None else -1 for v in labels], dtype=np.int64)
+    return codes, classes
+
+
+def dataset_problems(spec: StudySpec, dataset: Dataset) -> list[str]:
+    """Everything that makes the data unfit for this study, one line each (empty when fine)."""
+    label = spec.label
+    problems = []
+    if dataset.target_missing:
+        problems.append(
+            f"{label}: data.target: column '{dataset.target_name}' has {dataset.target_missing} missing "
+            "value(s); drop or fill those rows"
+        )
+    if dataset.n_rows < spec.evaluation.folds:
+        problems.append(f"{label}: evaluation.folds: {spec.evaluation.folds} folds need at least as many rows; the data has {dataset.n_rows}")
+    for column in dataset.features.columns[dataset.features.isna().all().to_numpy()]:
+        problems.append(f"{label}: data.features: column '{column}' is entirely missing")
+    if dataset.task == Task.CLASSIFICATION:
+        counts = np.bincount(dataset.target[dataset.target >= 0], minlength=len(dataset.classes or ()))
+        if len(counts) < 2:
+            problems.append(f"{label}: data.target: classification needs at least 2 classes, found {len(counts)}")
+        elif counts.min() < spec.evaluation.folds:
+            smallest = dataset.classes[int(counts.argmin())]
+            problems.append(
+                f"{label}: evaluation.folds: {spec.evaluation.folds} stratified folds need at least "
+                f"{spec.evaluation.folds} rows per class; class '{smallest}' has {counts.min()}"
+            )
+    return problems
+
+
+def require_fit_for_study(spec: StudySpec, dataset: Dataset) -> None:
+    problems = dataset_problems(spec, dataset)
+    if problems:
+        raise DataError("\n".join(problems))

@@ -1,0 +1,101 @@
+"""Named metrics with their direction, computed from stored test-fold predictions (so adding a
+metric never needs a refit). The functions are scikit-learn's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import metrics as skm
+
+from ..errors import SpecError, did_you_mean
+from ..vocabulary import Direction, Task
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named metric: the task it applies to, which way it improves, and whether it needs
+    probabilities or decision scores rather than predicted labels."""
+
+    name: str
+    task: Task
+    direction: Direction
+    uses_scores: bool
+    compute: Callable[..., float]
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction.higher_is_better
+
+
+def _average(n_classes: int) -> dict[str, object]:
+    return {"average": "binary", "pos_label": 1} if n_classes == 2 else {"average": "macro"}
+
+
+def _roc_auc(y: np.ndarray, scores: np.ndarray, n_classes: int) -> float:
+    if n_classes == 2:
+        return float(skm.roc_auc_score(y, scores[:, 1] if scores.ndim == 2 else scores))
+    return float(skm.roc_auc_score(y, scores, multi_class="ovr", labels=np.arange(n_classes)))
+
+
+def _log_loss(y: np.ndarray, scores: np.ndarray, n_classes: int) -> float:
+    return float(skm.log_loss(y, scores, labels=np.arange(n_classes)))
+
+
+def _labels(fn: Callable[..., float], **kw: object) -> Callable[..., float]:
+    return lambda y, pred, n: float(fn(y, pred, **kw))
+
+
+def _per_class(fn: Callable[..., float]) -> Callable[..., float]:
+    return lambda y, pred, n: float(fn(y, pred, zero_division=0, **_average(n)))
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in [
+        Metric("accuracy", Task.CLASSIFICATION, Direction.HIGHER, False, _labels(skm.accuracy_score)),
+        Metric("balanced_accuracy", Task.CLASSIFICATION, Direction.HIGHER, False, _labels(skm.balanced_accuracy_score)),
+        Metric("error_rate", Task.CLASSIFICATION, Direction.LOWER, False, lambda y, pred, n: 1.0 - float(skm.accuracy_score(y, pred))),
+        Metric("precision", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.precision_score)),
+        Metric("recall", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.recall_score)),
+        Metric("f1", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.f1_score)),
+        Metric("roc_auc", Task.CLASSIFICATION, Direction.HIGHER, True, _roc_auc),
+        Metric("log_loss", Task.CLASSIFICATION, Direction.LOWER, True, _log_loss),
+        Metric("mse", Task.REGRESSION, Direction.LOWER, False, _labels(skm.mean_squared_error)),
+        Metric("rmse", Task.REGRESSION, Direction.LOWER, False, _labels(skm.root_mean_squared_error)),
+        Metric("mae", Task.REGRESSION, Direction.LOWER, False, _labels(skm.mean_absolute_error)),
+        Metric("r2", Task.REGRESSION, Direction.HIGHER, False, _labels(skm.r2_score)),
+        Metric("median_ae", Task.REGRESSION, Direction.LOWER, False, _labels(skm.median_absolute_error)),
+    ]
+}
+DEFAULT_METRICS = {Task.CLASSIFICATION: ("accuracy", "f1", "roc_auc"), Task.REGRESSION: ("rmse", "r2", "mae")}
+
+
+def resolve_metrics(names: tuple[str, ...], task: Task, label: str = "") -> list[Metric]:
+    """The study's metrics (defaults by task), checked against the task; first is primary."""
+    prefix = f"{label}: " if label else ""
+    chosen = names or DEFAULT_METRICS[task]
+    problems = []
+    for i, name in enumerate(chosen):
+        metric = METRICS.get(name)
+        if metric is None:
+            problems.append(f"{prefix}evaluation.metrics[{i}]: unknown metric '{name}'{did_you_mean(name, METRICS)}"
+                            f" (known: {', '.join(METRICS)})")
+        elif metric.task != task:
+            problems.append(f"{prefix}evaluation.metrics[{i}]: '{name}' is a {metric.task} metric but the task is {task}")
+    if len(set(chosen)) != len(chosen):
+        problems.append(f"{prefix}evaluation.metrics: a metric is listed twice")
+    if problems:
+        raise SpecError("\n".join(problems))
+    return [METRICS[n] for n in chosen]
+
+
+def evaluate(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, n_classes: int) -> float:
+    """One metric on one set of predictions."""
+    if metric.uses_scores:
+        if y_score is None:
+            raise SpecError(f"evaluation.metrics: '{metric.name}' needs predicted probabilities or decision scores, "
+                            "which this estimator does not provide")
+        return metric.compute(y_true, y_score, n_classes)
+    return metric.compute(y_true, y_pred, n_classes)

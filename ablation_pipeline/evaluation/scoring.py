@@ -1,0 +1,31 @@
+"""Turn stored predictions into the long scores table (variant, repeat, fold, metric, value)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..ablations.fitting import Outcome
+from ..data.dataset import Dataset
+from ..data.splits import Split
+from .metrics import Metric, evaluate
+
+SCORE_COLUMNS = ["variant", "repeat", "fold", "metric", "value"]
+
+
+def score_outcomes(outcomes: list[Outcome], dataset: Dataset, splits: list[Split], metrics: list[Metric]) -> pd.DataFrame:
+    """Every metric for every outcome and split; random draws (permute) are averaged within a split."""
+    by_index = {s.index: s for s in splits}
+    n_classes = len(dataset.classes) if dataset.classes else 0
+    rows = []
+    for outcome in outcomes:
+        for fold in outcome.folds:
+            split = by_index[fold.split]
+            y_true = dataset.target[split.test]
+            for metric in metrics:
+                values = [
+                    evaluate(metric, y_true, fold.predictions[d], None if fold.scores is None else fold.scores[d], n_classes)
+                    for d in range(len(fold.predictions))
+                ]
+                rows.append((outcome.name, split.repeat, split.fold, metric.name, float(np.mean(values))))
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)

@@ -1,0 +1,221 @@
+"""Turn a StudyPlan into Dagster assets: small builders of thin assets that call the core and
+attach metadata.
+
+Graph per study (keys prefixed by the study name, one asset group per study):
+source -> dataset (blocking check) -> splits -> baseline -> inference-mode variants -> scores
+                                         \\-> refit variants (independent of baseline) --/
+scores -> comparison -> simplified -> report
+
+No `from __future__ import annotations` here: Dagster checks the `context` annotation's type
+when an asset is defined, and a string annotation fails that check.
+"""
+
+import warnings
+
+import dagster as dg
+import pandas as pd
+from dagster import AssetExecutionContext
+
+from ..ablations import batched
+from ..ablations.plan import Variant
+from ..data.dataset import dataset_problems, load_dataset
+from ..data.sources import source_version
+from ..data.splits import holdout_ratio
+from ..pipeline import cached, results, simplify, steps
+from ..pipeline.paths import cache_dir, results_dir
+from ..pipeline.setup import StudyPlan
+from ..pipeline.versions import write_state
+from ..report.files import markdown_with_inline_images
+from ..store.cache import ResultCache
+from ..vocabulary import Verdict
+from .study_graph import StudyGraph, computed_result, fold_jobs, forced
+
+
+def build_study_assets(plan: StudyPlan) -> list:
+    """Every asset and check of one study."""
+    graph = StudyGraph.of(plan)
+    variants = [variant_asset(graph, v) for v in plan.variants if not batched.batchable(v)]
+    variants += [inference_entry_asset(graph, entry, members) for entry, members in batched.entries(plan.variants).items()]
+    return [source_asset(graph), dataset_asset(graph), splits_asset(graph), baseline_asset(graph), *variants,
+            scores_asset(graph), comparison_asset(graph), simplified_asset(graph), report_asset(graph)]
+
+
+def source_asset(graph: StudyGraph) -> dg.SourceAsset:
+    """The data file, observed by its content hash."""
+    spec = graph.plan.spec
+
+    def observe_source() -> dg.DataVersion:
+        return dg.DataVersion(source_version(spec))
+
+    with warnings.catch_warnings():  # observable sources are "beta" in 1.13 but are the documented way
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.observable_source_asset(key=graph.key("source"), group_name=graph.study,
+                                          description=f"The study's data: {spec.data.source}")(observe_source)
+
+
+def dataset_asset(graph: StudyGraph) -> dg.AssetsDefinition:
+    plan = graph.plan
+    check = dg.AssetCheckSpec("fit_for_study", asset=graph.key("dataset"), blocking=True,
+                              description="target present and complete, no all-missing feature, enough rows per class")
+
+    @dg.asset(**graph.asset("dataset"), deps=[graph.key("source")], check_specs=[check],
+              description="Rows of the study with typed columns and the encoded target.")
+    def dataset():
+        loaded = load_dataset(plan.spec)
+        problems = dataset_problems(plan.spec, loaded)
+        result = dg.AssetCheckResult(check_name="fit_for_study", passed=not problems,
+                                     metadata={"problems": "\n".join(problems) or "none"})
+        return dg.MaterializeResult(value=loaded, data_version=dg.DataVersion(loaded.version), check_results=[result], metadata={
+            "rows": loaded.n_rows, "features": len(loaded.features.columns), "task": loaded.task.value,
+            "data_version": loaded.version, "categorical": ", ".join(loaded.categorical) or "none",
+        })
+
+    return dataset
+
+
+def splits_asset(graph: StudyGraph) -> dg.AssetsDefinition:
+    @dg.asset(**graph.asset("splits"), ins=graph.ins("dataset"),
+              description="The repeated K-fold plan shared by the baseline and every variant.")
+    def splits(dataset) -> dg.MaterializeResult:
+        plan_splits = steps.study_splits(graph.setup(dataset))
+        return dg.MaterializeResult(value=plan_splits, metadata={
+            "n_splits": len(plan_splits), "test_train_ratio": holdout_ratio(plan_splits)})
+
+    return splits
+
+
+def baseline_asset(graph: StudyGraph) -> dg.AssetsDefinition:
+    @dg.asset(**graph.asset("baseline"), ins=graph.ins("dataset", "splits"), kinds={"sklearn"},
+              description=f"The full model ({graph.plan.spec.model.label}) fitted on every split, with its test-fold predictions.")
+    def baseline(context: AssetExecutionContext, dataset, splits) -> dg.MaterializeResult:
+        computed = cached.cached_baseline(graph.setup(dataset), splits, ResultCache(cache_dir()), force=forced(context),
+                                          n_jobs=fold_jobs(context))
+        return computed_result(computed)
+
+    return baseline
+
+
+def _variant_facts(variant: Variant) -> dict:
+    return {"mode": variant.mode.value, "components": variant.components_text}
+
+
+def _variant_tags(variant: Variant) -> dict[str, str]:
+    return {"ablation/mode": variant.mode.value, "ablation/kind": variant.kind.value}
+
+
+def variant_asset(graph: StudyGraph, variant: Variant) -> dg.AssetsDefinition:
+    """A variant computed on its own: a retrained one, or a layer knock-out."""
+    inputs = ("dataset", "splits") if variant.refits else ("dataset", "splits", "baseline")
+    how = "refit without" if variant.refits else f"baseline models, test fold with {variant.mode}d"
+
+    @dg.asset(**graph.asset(variant.name), ins=graph.ins(*inputs), kinds={"sklearn"}, tags=_variant_tags(variant),
+              description=f"Variant {variant.name}: {how} {variant.components_text}.")
+    def _variant(context: AssetExecutionContext, dataset, splits, **upstream) -> dg.MaterializeResult:
+        computed = cached.cached_variant(graph.setup(dataset), variant.name, splits, upstream.get("baseline"),
+                                         ResultCache(cache_dir()), force=forced(context), n_jobs=fold_jobs(context))
+        return computed_result(computed, _variant_facts(variant))
+
+    return _variant
+
+
+def inference_entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant, ...]) -> dg.AssetsDefinition:
+    """One step for an ablation entry's inference-time feature variants (each still its own asset,
+    with its own code and data version): they are predicted together, a few per predict call."""
+    outs = {v.name: dg.AssetOut(key=graph.key(v.name), group_name=graph.study, kinds={"sklearn"}, code_version=graph.versions[v.name],
+                                tags=_variant_tags(v), is_required=False,  # subsets yield only theirs
+                                description=f"Variant {v.name}: baseline models, test fold with {v.mode}d {v.components_text} "
+                                            f"(predicted together with the other variants of {entry}).")
+            for v in members}
+    index = entry.removeprefix("ablations[").rstrip("]")
+
+    @dg.multi_asset(outs=outs, name=f"{graph.study}__ablations_{index}", can_subset=True,
+                    ins=graph.ins("dataset", "splits", "baseline"))
+    def _entry(context: AssetExecutionContext, dataset, splits, baseline):
+        selected = [v for v in members if graph.key(v.name) in context.selected_asset_keys]
+        computed = cached.cached_variants(graph.setup(dataset), [v.name for v in selected], splits, baseline,
+                                          ResultCache(cache_dir()), force=forced(context))
+        for v in selected:
+            yield computed_result(computed[v.name], _variant_facts(v), asset_key=graph.key(v.name))
+
+    return _entry
+
+
+def scores_asset(graph: StudyGraph) -> dg.AssetsDefinition:
+    plan = graph.plan
+    fitted = ["baseline", *(v.name for v in plan.variants)]
+
+    @dg.asset(**graph.asset("scores"), ins=graph.ins("dataset", "splits", *fitted),
+              description="Long table: variant, repeat, fold, metric, value (baseline included). Writes scores.csv.")
+    def scores(dataset, splits, **outcomes) -> dg.MaterializeResult:
+        setup = graph.setup(dataset)
+        ordered = [outcomes[name] for name in fitted]
+        table = steps.scores(setup, splits, ordered)
+        path = results.write_scores(table, results_dir(plan.spec))
+        results.write_costs(splits, ordered, results_dir(plan.spec))
+        primary = setup.metrics[0].name
+        means = table[table.metric == primary].groupby("variant", sort=False)["value"].mean().rename(f"mean {primary}")
+        return dg.MaterializeResult(value=table, metadata={
+            "path": dg.MetadataValue.path(str(path)), "rows": len(table),
+            "means": dg.MetadataValue.md(means.reset_index().to_markdown(index=False, floatfmt=".4g"))})
+
+    return scores
+
+
+def comparison_asset(graph: StudyGraph) -> dg.AssetsDefinition:
+    @dg.asset(**graph.asset("comparison"), ins=graph.ins("dataset", "splits", "scores"),
+              description="Corrected repeated-CV t-tests, adjusted p-values and a verdict per variant and metric. Writes comparison.csv.")
+    def comparison(dataset, splits, scores) -> dg.MaterializeResult:
+        setup = graph.setup(dataset)
+        table = steps.comparison(setup, splits, scores, extra_columns=True)
+        path = results.write_comparison(table, results_dir(graph.plan.spec))
+        primary = table[table.metric == setup.metrics[0].name]
+        verdicts = primary["verdict"].value_counts()
+        return dg.MaterializeResult(value=table, metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "primary_metric": setup.metrics[0].name,
+            **{f"n_{v}": int(verdicts.get(v, 0)) for v in Verdict},
+            "table": dg.MetadataValue.md(_verdict_table(primary)),
+        })
+
+    return comparison
+
+
+def simplified_asset(graph: StudyGraph) -> dg.AssetsDefinition:
+    @dg.asset(**graph.asset("simplified"), ins=graph.ins("dataset", "splits", "baseline", "scores", "comparison"),
+              kinds={"sklearn"}, description="Every removable component taken out together, retrained and compared with "
+                                              "the baseline. Writes simplified.csv.")
+    def simplified(context: AssetExecutionContext, dataset, splits, baseline, scores, comparison) -> dg.MaterializeResult:
+        result = simplify.run(graph.setup(dataset), splits, scores, comparison, baseline, ResultCache(cache_dir()),
+                              results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context))
+        if result.simplification is None:
+            return dg.MaterializeResult(value=result, metadata={"switched_off": "statistics.simplify: false", "fits": 0})
+        meta = {"removed": result.simplification.components_text or "nothing", "fits": result.fits,
+                "cache": "hit" if result.cached else ("n/a" if result.table is None else "miss")}
+        if result.table is not None:
+            meta["verdict"] = str(result.table.iloc[0].verdict)
+        return dg.MaterializeResult(value=result, metadata=meta)
+
+    return simplified
+
+
+def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
+    @dg.asset(**graph.asset("report"), ins=graph.ins("dataset", "splits", "scores", "comparison", "simplified"),
+              description="Markdown report with the comparison tables and forest plots. Writes report.md and PNGs.")
+    def report(dataset, splits, scores, comparison, simplified) -> dg.MaterializeResult:
+        setup = graph.setup(dataset)
+        folder = results_dir(graph.plan.spec)
+        files = results.write_report_files(setup, splits, scores, comparison, folder, simplified.markdown)
+        write_state(setup, splits, folder)
+        markdown = files["report"].read_text(encoding="utf-8")
+        images = {p.name: p.read_bytes() for p in files.values() if p.suffix == ".png"}
+        return dg.MaterializeResult(value=str(files["report"]), metadata={
+            "path": dg.MetadataValue.path(str(files["report"])),
+            "report": dg.MetadataValue.md(markdown_with_inline_images(markdown, images)),
+        })
+
+    return report
+
+
+def _verdict_table(rows: pd.DataFrame) -> str:
+    shown = rows[["variant", "delta", "ci_low", "ci_high", "p_adjusted", "verdict"]]
+    return shown.to_markdown(index=False, floatfmt=".4g")

@@ -1,0 +1,149 @@
+"""Run a study's graph from the CLI in the persistent local instance (so it shows in the UI),
+with a progress bar fed by the run's own event log."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ..pipeline.cached import needs_fitting
+from ..pipeline.paths import cache_dir, dagster_home, results_dir
+from ..pipeline.setup import Setup, StudyPlan
+from ..pipeline.warmup import start_workers
+from ..store.cache import ResultCache
+from .assets import build_study_assets
+from .executors import dask_job_config, local_job_config
+from .freshness import stale_assets
+from .jobs import RUN_JOB_ENV, RUN_SPEC_ENV, cli_job, job_name
+from .study_graph import FOLD_JOBS_TAG, FORCE_TAG
+
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str | None
+    errors: list[str] = field(default_factory=list)
+    assets: int = 0  # materialized (0: everything was up to date)
+
+
+def local_instance() -> dg.DagsterInstance:
+    """The instance `dagster dev` reads: DAGSTER_HOME, by default `.dagster_home` in the project."""
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_CONFIG)
+    os.environ["DAGSTER_HOME"] = str(home.resolve())
+    return dg.DagsterInstance.get()
+
+
+def materialize_study(setup: Setup, console: Console, executor: str = "in_process", dask_address: str | None = None,
+                      force: bool = False, instance: dg.DagsterInstance | None = None) -> RunOutcome:
+    """Materialize what is stale (everything with `force`); the main thread draws progress from the event log."""
+    plan = setup.plan
+    fold_jobs = (os.cpu_count() or 1) if executor == "in_process" else 1  # one step at a time: its folds may use every core
+    if fold_jobs > 1 and (force or needs_fitting(setup, ResultCache(cache_dir()))):
+        start_workers(fold_jobs, setup.estimator)  # while Dagster starts the run
+    instance = instance or local_instance()
+    assets = build_study_assets(plan)
+    names = [k.path[-1] for a in assets if isinstance(a, dg.AssetsDefinition) and a.is_executable for k in a.keys]
+    selected = names if force else stale_assets(setup, instance, results_dir(plan.spec))
+    if not selected:
+        return RunOutcome(True, None, assets=0)
+    selection = [dg.AssetKey([plan.spec.name, name]) for name in selected]
+    token = uuid.uuid4().hex
+    tags = {"ablation/cli": token, "ablation/executor": executor, **({FORCE_TAG: "true"} if force else {}),
+            FOLD_JOBS_TAG: str(fold_jobs)}
+    result: dict[str, object] = {}
+
+    def execute() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                if executor == "in_process":  # no step processes: the cheapest path for small studies
+                    result["run"] = dg.materialize(assets, instance=instance, tags=tags, run_config=QUIET_LOGS,
+                                                   selection=selection, raise_on_error=False)
+                else:
+                    result["run"] = _execute_job(plan, executor, dask_address, instance, tags, selection)
+            except Exception as exc:  # reported below as the run's failure, never swallowed
+                result["error"] = exc
+
+    worker = threading.Thread(target=execute, daemon=True)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console, transient=False) as progress:
+        task = progress.add_task(plan.spec.name, total=len(selection), step="starting")
+        worker.start()
+        run_id = None
+        while worker.is_alive():
+            run_id = run_id or _find_run(instance, token)
+            if run_id:
+                done, current = _progress(instance, run_id)
+                progress.update(task, completed=done, step=current)
+            time.sleep(0.25)
+        worker.join()
+        run_id = run_id or _find_run(instance, token)
+        if run_id:
+            done, current = _progress(instance, run_id)
+            progress.update(task, completed=done, step=current)
+    if "error" in result:
+        raise result["error"]  # type: ignore[misc]
+    run = result["run"]
+    return RunOutcome(run.success, run_id, [] if run.success else _failures(instance, run_id), assets=len(selection))
+
+
+def _execute_job(plan: StudyPlan, executor: str, dask_address: str | None, instance: dg.DagsterInstance,
+                 tags: dict[str, str], selection: list[dg.AssetKey]) -> dg.ExecuteJobResult:
+    """The study's job, rebuilt by each step process from the spec path in the environment."""
+    os.environ[RUN_SPEC_ENV] = str(Path(plan.spec.path).resolve())
+    os.environ[RUN_JOB_ENV] = job_name(plan.spec.name, executor)
+    config = dask_job_config(dask_address) if executor == "dask" else local_job_config(executor)
+    with dg.execute_job(dg.reconstructable(cli_job), instance=instance, run_config={**config, **QUIET_LOGS},
+                        tags=tags, asset_selection=selection, raise_on_error=False) as outcome:
+        return outcome
+
+
+def _find_run(instance: dg.DagsterInstance, token: str) -> str | None:
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"ablation/cli": token}), limit=1)
+    return runs[0].run_id if runs else None
+
+
+def _progress(instance: dg.DagsterInstance, run_id: str) -> tuple[int, str]:
+    """(assets materialized so far, the step most recently started). Assets, not steps: one step
+    materializes all inference-time variants of an ablation entry."""
+    records = instance.get_records_for_run(run_id, of_type={dg.DagsterEventType.ASSET_MATERIALIZATION,
+                                                            dg.DagsterEventType.STEP_START}).records
+    events = [r.event_log_entry for r in records]
+    done = len({e.dagster_event.asset_key for e in events if e.dagster_event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION})
+    started = [e.step_key for e in events if e.dagster_event.event_type == dg.DagsterEventType.STEP_START]
+    return done, (started[-1] or "").split("__", 1)[-1] if started else ""
+
+
+def _failures(instance: dg.DagsterInstance, run_id: str | None) -> list[str]:
+    """The user-facing message of each failed step or blocking check (our errors are one line each)."""
+    if run_id is None:
+        return ["the run did not start"]
+    lines: list[str] = []
+    for record in instance.get_records_for_run(run_id, of_type={dg.DagsterEventType.STEP_FAILURE,
+                                                                dg.DagsterEventType.ASSET_CHECK_EVALUATION}).records:
+        event = record.event_log_entry.dagster_event
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            while error.cause is not None and "ablation_pipeline" not in (error.cls_name or "") and error.cause:
+                error = error.cause
+            lines.append(f"{record.event_log_entry.step_key}: {error.message.strip().splitlines()[0]}")
+        elif not event.event_specific_data.passed:
+            problems = event.event_specific_data.metadata.get("problems")
+            lines.extend(str(problems.value).splitlines() if problems else [f"check {event.event_specific_data.check_name} failed"])
+    return lines or [f"run {run_id} failed; see it in the Dagster UI"]

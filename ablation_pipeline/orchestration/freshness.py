@@ -1,0 +1,41 @@
+"""Which assets of a study a run must materialize: Dagster re-executes every selected step, so we
+select only what is missing or whose inputs, code version or content fingerprint changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from ..pipeline.fingerprints import fit_fingerprint, variant_fingerprint
+from ..pipeline.setup import Setup
+from ..pipeline.steps import study_splits
+from ..pipeline.versions import code_versions
+
+RESULT_FILES = ("scores.csv", "comparison.csv", "report.md")
+
+
+def stale_assets(setup: Setup, instance: dg.DagsterInstance, results_folder: Path) -> list[str]:
+    """Asset names (in graph order) that must run for the study's results to be current."""
+    plan = setup.plan
+    splits = study_splits(setup)
+    fit_versions = {"baseline": fit_fingerprint(setup, splits)[:16]}
+    fit_versions.update({v.name: variant_fingerprint(setup, splits, v.name)[:16] for v in plan.variants})
+    expected_data = {"dataset": setup.dataset.version, **fit_versions}
+    parents = {"splits": ["dataset"], "scores": ["dataset", "splits", *fit_versions], "comparison": ["scores"],
+               "simplified": ["comparison"], "report": ["simplified"]}
+    versions = code_versions(plan)
+    storage = Path(instance.storage_directory())
+    stale: list[str] = []
+    for name in ["dataset", "splits", *fit_versions, "scores", "comparison", "simplified", "report"]:
+        event = instance.get_latest_materialization_event(dg.AssetKey([plan.spec.name, name]))
+        tags = event.asset_materialization.tags if event else {}
+        if (event is None
+                or tags.get("dagster/code_version") != versions[name]
+                or (name in expected_data and tags.get("dagster/data_version") != expected_data[name])
+                or not (storage / plan.spec.name / name).exists()
+                or any(parent in stale for parent in parents.get(name, ()))):
+            stale.append(name)
+    if any(not (results_folder / f).is_file() for f in RESULT_FILES):
+        stale.extend(n for n in ("scores", "comparison", "simplified", "report") if n not in stale)
+    return stale

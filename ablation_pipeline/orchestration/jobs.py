@@ -1,0 +1,88 @@
+"""Per-study jobs, schedules and data-change sensors, and the job the CLI rebuilds in step processes."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+from ..data.sources import source_version
+from ..errors import AblationError
+from ..pipeline.setup import StudyPlan, plan_study
+from ..spec.loading import load_spec
+from .executors import dask_executor, dask_job_config, local_job_config
+
+RUN_SPEC_ENV = "ABLATION_RUN_SPEC"
+RUN_JOB_ENV = "ABLATION_RUN_JOB"
+TRIGGER_TAG = "ablation/trigger"
+
+
+def job_name(study: str, executor: str = "multiprocess") -> str:
+    return f"{study}_dask" if executor == "dask" else f"{study}_job"
+
+
+def study_selection(plan: StudyPlan) -> dg.AssetSelection:
+    """Every materializable asset of the study (the observed source is not materialized)."""
+    return dg.AssetSelection.groups(plan.spec.name) - dg.AssetSelection.assets(dg.AssetKey([plan.spec.name, "source"]))
+
+
+def study_jobs(plan: StudyPlan, with_dask: bool = True) -> list:
+    """`<study>_job` (multiprocess, switchable to in-process) and, with dagster-dask installed, `<study>_dask`."""
+    study = plan.spec.name
+    jobs = [dg.define_asset_job(job_name(study), selection=study_selection(plan), executor_def=dg.multi_or_in_process_executor,
+                                config=local_job_config(), description=f"Materialize the {study} study (multiprocess by default).")]
+    dask = dask_executor() if with_dask else None
+    if dask is not None:
+        jobs.append(dg.define_asset_job(job_name(study, "dask"), selection=study_selection(plan), executor_def=dask,
+                                        config=dask_job_config(), description=f"Materialize the {study} study on Dask."))
+    return jobs
+
+
+def study_schedules(plan: StudyPlan) -> list[dg.ScheduleDefinition]:
+    schedule = plan.spec.schedule
+    if not schedule.cron:
+        return []
+    return [dg.ScheduleDefinition(name=f"{plan.spec.name}_schedule", cron_schedule=schedule.cron, job_name=job_name(plan.spec.name),
+                                  execution_timezone=schedule.timezone, default_status=dg.DefaultScheduleStatus.RUNNING,
+                                  tags={TRIGGER_TAG: "schedule"})]
+
+
+def study_sensors(plan: StudyPlan) -> list[dg.SensorDefinition]:
+    """Re-run the study when its data's content hash changes (on by default when the spec asks)."""
+    schedule = plan.spec.schedule
+    if not schedule.on_data_change:
+        return []
+    spec = plan.spec
+
+    @dg.sensor(name=f"{spec.name}_data_change", job_name=job_name(spec.name), minimum_interval_seconds=schedule.check_every_seconds,
+               default_status=dg.DefaultSensorStatus.RUNNING, description=f"Re-runs {spec.name} when {spec.data.source} changes.")
+    def data_change(context: dg.SensorEvaluationContext):
+        try:
+            version = source_version(spec)
+        except AblationError as exc:
+            return dg.SkipReason(str(exc))
+        previous = context.cursor
+        if version == previous:
+            return dg.SkipReason(f"data unchanged ({version})")
+        context.update_cursor(version)
+        if previous is None and _materialized_version(context.instance, spec.name) == version:
+            return dg.SkipReason(f"results already computed for {version}")
+        return dg.RunRequest(run_key=f"{spec.name}:{version}", tags={TRIGGER_TAG: "data_change", "ablation/data_version": version})
+
+    return [data_change]
+
+
+def _materialized_version(instance: dg.DagsterInstance, study: str) -> str | None:
+    event = instance.get_latest_materialization_event(dg.AssetKey([study, "dataset"]))
+    return event.asset_materialization.tags.get("dagster/data_version") if event else None
+
+
+def cli_job():
+    """The job `ablation run` launches; module-level so every step process (or Dask worker) can rebuild
+    it. Only that job is built: a multiprocess run need not import dagster-dask."""
+    from .assets import build_study_assets
+
+    plan = plan_study(load_spec(os.environ[RUN_SPEC_ENV]))
+    name = os.environ[RUN_JOB_ENV]
+    jobs = study_jobs(plan, with_dask=name == job_name(plan.spec.name, "dask"))
+    return dg.Definitions(assets=build_study_assets(plan), jobs=jobs).resolve_job_def(name)

@@ -1,0 +1,74 @@
+"""What every asset of one study shares: its keys (prefixed by the study name), one way to declare
+inputs, its group and code versions, the run tags the steps read, and the metadata of a fit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import dagster as dg
+
+from ..data.dataset import Dataset
+from ..pipeline.cached import Computed
+from ..pipeline.setup import Setup, StudyPlan, setup_from
+from ..pipeline.versions import code_versions
+
+FORCE_TAG = "ablation/force"
+FOLD_JOBS_TAG = "ablation/fold_jobs"
+
+
+@dataclass(frozen=True)
+class StudyGraph:
+    """One study's asset graph: `key("baseline")` is `<study>/baseline`, `ins("dataset", "splits")`
+    declares those inputs by their parameter names."""
+
+    plan: StudyPlan
+    versions: dict[str, str]
+
+    @classmethod
+    def of(cls, plan: StudyPlan) -> StudyGraph:
+        return cls(plan, code_versions(plan))
+
+    @property
+    def study(self) -> str:
+        return self.plan.spec.name
+
+    def key(self, name: str) -> dg.AssetKey:
+        return dg.AssetKey([self.study, name])
+
+    def ins(self, *names: str) -> dict[str, dg.AssetIn]:
+        return {name: dg.AssetIn(self.key(name)) for name in names}
+
+    def asset(self, name: str) -> dict:
+        """The arguments every one of the study's assets takes: key, group and code version."""
+        return {"key": self.key(name), "group_name": self.study, "code_version": self.versions[name]}
+
+    def setup(self, dataset: Dataset) -> Setup:
+        """The set-up a step works with: cheap, so every step rebuilds it from the dataset."""
+        return setup_from(self.plan, dataset)
+
+
+def forced(context: dg.AssetExecutionContext) -> bool:
+    """`ablation run --force` (or this run tag set in the UI) refits and overwrites the cache."""
+    return context.run.tags.get(FORCE_TAG, "").lower() in ("1", "true", "yes")
+
+
+def fold_jobs(context: dg.AssetExecutionContext) -> int:
+    """Folds fitted in parallel inside a step. 1 unless the run asks (`ablation run` does for the
+    in-process executor, where steps run one at a time): parallel steps must not oversubscribe cores."""
+    try:
+        return max(1, int(context.run.tags.get(FOLD_JOBS_TAG, "1")))
+    except ValueError:
+        return 1
+
+
+def computed_result(computed: Computed, extra: dict | None = None, asset_key: dg.AssetKey | None = None) -> dg.MaterializeResult:
+    """Value plus the content fingerprint as data version; `fits` is 0 when the cache answered."""
+    seconds = [f.fit_seconds for f in computed.outcome.folds]
+    return dg.MaterializeResult(
+        asset_key=asset_key,
+        value=computed.outcome,
+        data_version=dg.DataVersion(computed.fingerprint[:16]),
+        metadata={**(extra or {}), "fingerprint": computed.fingerprint[:16], "cache": "hit" if computed.cached else "miss",
+                  "fits": 0 if computed.cached else computed.outcome.fits, "splits": len(seconds),
+                  "fit_seconds_total": float(sum(seconds))},
+    )

@@ -1,0 +1,90 @@
+"""The baseline and the variants computed through the content-addressed store: a step whose
+fingerprint is stored returns the stored outcome without fitting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..ablations import batched
+from ..ablations.fitting import Outcome
+from ..ablations.plan import Variant
+from ..data.splits import Split
+from ..store.cache import ResultCache
+from .fingerprints import chunk_of, fit_fingerprint, variant_fingerprint
+from .setup import Setup
+from .steps import baseline, study_splits, variant
+
+
+@dataclass(frozen=True)
+class Computed:
+    """A step's outcome, the fingerprint it is filed under, and whether it came from the cache."""
+
+    outcome: Outcome
+    fingerprint: str
+    cached: bool
+
+
+def needs_fitting(setup: Setup, cache: ResultCache) -> bool:
+    """Whether the baseline or any retrained variant has no stored fit (cheap: fingerprints only)."""
+    splits = study_splits(setup)
+    return not cache.has(fit_fingerprint(setup, splits)) or any(
+        not cache.has(variant_fingerprint(setup, splits, v.name)) for v in setup.plan.variants if v.refits)
+
+
+def through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache | None, force: bool, label: str) -> Computed:
+    if cache is not None and not force:
+        stored = cache.get(key)
+        if stored is not None:
+            return Computed(stored, key, cached=True)
+    outcome = compute()
+    if cache is not None:
+        cache.put(key, outcome, step=label)
+    return Computed(outcome, key, cached=False)
+
+
+def cached_baseline(setup: Setup, splits: list[Split], cache: ResultCache | None, force: bool = False,
+                    n_jobs: int = 1) -> Computed:
+    return through_cache(fit_fingerprint(setup, splits), lambda: baseline(setup, splits, n_jobs), cache, force,
+                          f"{setup.plan.spec.name}/baseline")
+
+
+def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None,
+                   cache: ResultCache | None, force: bool = False, n_jobs: int = 1) -> Computed:
+    """One variant (a variant predicted together with others: its whole chunk, see `cached_variants`)."""
+    if chunk_of(setup, name) is not None:
+        return cached_variants(setup, [name], splits, base, cache, force, n_jobs)[name]
+    return through_cache(variant_fingerprint(setup, splits, name), lambda: variant(setup, name, splits, base, n_jobs), cache, force,
+                          f"{setup.plan.spec.name}/{name}")
+
+
+def cached_variants(setup: Setup, names: list[str], splits: list[Split], base: Outcome | None,
+                    cache: ResultCache | None, force: bool = False, n_jobs: int = 1) -> dict[str, Computed]:
+    """Several variants: each chunk of inference-time feature variants is predicted together (once,
+    unless all of it is stored), every other variant through `cached_variant`."""
+    done: dict[str, Computed] = {}
+    for name in names:
+        if name in done:
+            continue
+        chunk = chunk_of(setup, name)
+        if chunk is None:
+            done[name] = cached_variant(setup, name, splits, base, cache, force, n_jobs)
+        else:
+            done.update(_cached_chunk(setup, chunk, splits, base, cache, force))
+    return {name: done[name] for name in names}
+
+
+def _cached_chunk(setup: Setup, chunk: tuple[Variant, ...], splits: list[Split], base: Outcome | None,
+                  cache: ResultCache | None, force: bool) -> dict[str, Computed]:
+    keys = {v.name: variant_fingerprint(setup, splits, v.name) for v in chunk}
+    stored = {name: cache.get(key) for name, key in keys.items()} if cache is not None and not force else {}
+    if stored and all(outcome is not None for outcome in stored.values()):
+        return {name: Computed(stored[name], keys[name], cached=True) for name in keys}
+    if base is None:
+        raise ValueError(f"variants {', '.join(keys)} reuse the baseline's fitted models, which were not given")
+    computed = {}
+    for outcome in batched.predict_together(chunk, setup.dataset, splits, setup.plan.spec.evaluation.seed, base):
+        if cache is not None:
+            cache.put(keys[outcome.name], outcome, step=f"{setup.plan.spec.name}/{outcome.name}")
+        computed[outcome.name] = Computed(outcome, keys[outcome.name], cached=False)
+    return computed

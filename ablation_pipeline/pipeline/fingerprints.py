@@ -1,0 +1,46 @@
+"""Caching by content: the fingerprint of everything that determines an expensive step's result
+(data content, split plan, model, variant, code version). Equal fingerprints mean equal results."""
+
+from __future__ import annotations
+
+import hashlib
+
+from ..ablations import batched
+from ..ablations.plan import Variant
+from ..data.splits import Split
+from ..store.cache import fingerprint
+from .setup import Setup
+
+# Bump when fitting or perturbation logic changes results: every cached fit becomes stale.
+FIT_LOGIC_VERSION = "2"  # 2: permute draws as scikit-learn does; outcomes record costs
+
+
+def splits_digest(splits: list[Split]) -> str:
+    digest = hashlib.sha256()
+    for split in splits:
+        digest.update(split.train.astype("int64").tobytes() + b"|" + split.test.astype("int64").tobytes() + b";")
+    return digest.hexdigest()
+
+
+def fit_fingerprint(setup: Setup, splits: list[Split]) -> str:
+    """Everything that determines the baseline's fits: data content, split plan, model, columns, code."""
+    spec, data = setup.plan.spec, setup.dataset
+    return fingerprint("fit", FIT_LOGIC_VERSION, data.version, data.target_name, data.task, splits_digest(splits),
+                       spec.model.model_dump(mode="json"), spec.evaluation.seed, list(data.numeric), list(data.categorical))
+
+
+def variant_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
+    """The fit's fingerprint plus the variant's own spec (and, when predicted together with others,
+    their names: the result is computed in exactly that company)."""
+    chunk = chunk_of(setup, name)
+    together = [] if chunk is None else [{"predicted_with": [v.name for v in chunk]}]
+    return fingerprint(fit_fingerprint(setup, splits), setup.plan.variant(name).identity(), *together)
+
+
+def chunk_of(setup: Setup, name: str) -> tuple[Variant, ...] | None:
+    """The inference-time feature variants predicted together with `name`; None if it runs alone."""
+    chosen = setup.plan.variant(name)
+    if not batched.batchable(chosen):
+        return None
+    members = batched.entries(setup.plan.variants)[batched.entry_of(chosen)]
+    return next(c for c in batched.chunks(members, setup.dataset.n_rows, setup.plan.spec.evaluation.folds) if chosen in c)

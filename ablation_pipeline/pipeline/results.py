@@ -1,0 +1,76 @@
+"""The files a study writes into its results folder: scores.csv, costs.csv, comparison.csv, and
+the report with its plots."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from ..ablations.fitting import Outcome
+from ..data.splits import Split
+from ..evaluation.insights import cost_table
+from ..report.context import ReportContext
+from ..report.files import write_report
+from ..store.atomic import atomic_write_csv
+from ..vocabulary import COMPARISON_COLUMNS
+from .setup import Setup
+from .steps import margins, omnibus
+
+
+def write_scores(score_table: pd.DataFrame, folder: Path) -> Path:
+    return atomic_write_csv(folder / "scores.csv", score_table)
+
+
+def write_costs(splits: list[Split], outcomes: list[Outcome], folder: Path) -> Path:
+    """costs.csv: parameters, fit seconds per split, inference ms per 1,000 rows, per variant."""
+    return atomic_write_csv(folder / "costs.csv", cost_table(outcomes, splits))
+
+
+def read_costs(folder: Path) -> pd.DataFrame | None:
+    path = folder / "costs.csv"
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def write_comparison(table: pd.DataFrame, folder: Path) -> Path:
+    """comparison.csv has exactly COMPARISON_COLUMNS, whatever extras the table carries."""
+    return atomic_write_csv(folder / "comparison.csv", table[list(COMPARISON_COLUMNS)])
+
+
+def write_report_files(setup: Setup, splits: list[Split], score_table: pd.DataFrame, table: pd.DataFrame,
+                       folder: Path, extra_sections: tuple[str, ...] = ()) -> dict[str, Path]:
+    """report.md, one forest plot per metric, and the insight plots (costs are read from costs.csv)."""
+    context = replace(report_context(setup, splits, table, score_table, read_costs(folder)), extra_sections=extra_sections)
+    return write_report(table[list(COMPARISON_COLUMNS)], context, folder)
+
+
+def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score_table: pd.DataFrame,
+                   costs: pd.DataFrame | None = None) -> ReportContext:
+    """Everything the report states besides the table: method, margins actually used, lineage."""
+    spec = setup.plan.spec
+    used_margins = table.groupby("metric", sort=False)["margin"].first().to_dict() if "margin" in table else margins(setup)
+    return ReportContext(
+        study=spec.name,
+        description=spec.description.strip(),
+        primary_metric=setup.metrics[0].name,
+        higher_is_better={m.name: m.higher_is_better for m in setup.metrics},
+        alpha=spec.statistics.alpha,
+        correction=spec.statistics.correction,
+        margins={k: float(v) for k, v in used_margins.items()},
+        n_splits=len(splits),
+        folds=spec.evaluation.folds,
+        repeats=spec.evaluation.repeats,
+        task=setup.dataset.task,
+        model=spec.model.label,
+        lineage={
+            "data_source": spec.data.source,
+            "data_version": setup.dataset.version,
+            "spec_hash": spec.fingerprint(),
+            "rows": str(setup.dataset.n_rows),
+            "features": str(len(setup.plan.features)),
+        },
+        omnibus=omnibus(score_table),
+        factors={v.name: v.factor for v in setup.plan.variants if v.factor is not None},
+        costs=costs,
+    )

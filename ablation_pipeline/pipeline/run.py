@@ -1,0 +1,43 @@
+"""A whole study in one process, without Dagster: every step in order, the same files the graph
+writes. The top of the core; nothing below imports it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..spec.schema import StudySpec
+from ..store.cache import ResultCache
+from ..vocabulary import COMPARISON_COLUMNS
+from . import simplify
+from .cached import cached_baseline, cached_variants
+from .paths import results_dir
+from .results import write_comparison, write_costs, write_report_files, write_scores
+from .setup import plan_study, set_up
+from .steps import comparison, scores, study_splits
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    scores: pd.DataFrame
+    comparison: pd.DataFrame
+    files: dict[str, Path]
+
+
+def run_study(spec: StudySpec, out_dir: Path | None = None, cache: ResultCache | None = None) -> StudyResult:
+    """Every step in order in this process; writes the same files the Dagster graph writes."""
+    setup = set_up(plan_study(spec))
+    splits = study_splits(setup)
+    base = cached_baseline(setup, splits, cache).outcome
+    computed = cached_variants(setup, [v.name for v in setup.plan.variants], splits, base, cache)
+    outcomes = [base] + [c.outcome for c in computed.values()]
+    score_table = scores(setup, splits, outcomes)
+    table = comparison(setup, splits, score_table, extra_columns=True)
+    folder = out_dir or results_dir(spec)
+    files = {"scores": write_scores(score_table, folder), "costs": write_costs(splits, outcomes, folder),
+             "comparison": write_comparison(table, folder)}
+    simplified = simplify.run(setup, splits, score_table, table, base, cache, folder)
+    files.update(write_report_files(setup, splits, score_table, table, folder, simplified.markdown))
+    return StudyResult(score_table, table[list(COMPARISON_COLUMNS)], files)

@@ -1,0 +1,64 @@
+"""A study's steps after set-up, as plain functions of the set-up: the split plan, the baseline and
+each variant on every split, the scores table, the comparison and the omnibus test. The Dagster
+assets and `run.run_study` both call these."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..ablations.fitting import Outcome, fit_baseline
+from ..ablations.variants import run_variant
+from ..data.splits import Split, holdout_ratio, make_splits
+from ..evaluation.scoring import score_outcomes
+from ..stats.anova import blocked_anova
+from ..stats.comparison import compare_variants
+from ..vocabulary import Kind
+from .setup import Setup, StudyPlan, sweep_estimator
+
+
+def study_splits(setup: Setup) -> list[Split]:
+    return make_splits(setup.dataset, setup.plan.spec.evaluation)
+
+
+def baseline(setup: Setup, splits: list[Split], n_jobs: int = 1) -> Outcome:
+    return fit_baseline(setup.estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, n_jobs)
+
+
+def variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None, n_jobs: int = 1) -> Outcome:
+    chosen = setup.plan.variant(name)
+    estimator = sweep_estimator(setup, chosen) if chosen.kind == Kind.PARAM else setup.estimator
+    return run_variant(chosen, estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, base, n_jobs)
+
+
+def scores(setup: Setup, splits: list[Split], outcomes: list[Outcome]) -> pd.DataFrame:
+    return score_outcomes(outcomes, setup.dataset, splits, list(setup.metrics))
+
+
+def variants_table(plan: StudyPlan) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(v.name, v.kind, v.mode, v.components_text) for v in plan.variants],
+        columns=["variant", "kind", "mode", "components"],
+    )
+
+
+def margins(setup: Setup) -> dict[str, float]:
+    return dict(setup.plan.spec.statistics.margin)
+
+
+def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, extra_columns: bool = False) -> pd.DataFrame:
+    """Per variant and metric: deltas, corrected CI and test, adjusted p, effect size, verdict."""
+    stats = setup.plan.spec.statistics
+    return compare_variants(
+        score_table,
+        variants_table(setup.plan),
+        {m.name: m.higher_is_better for m in setup.metrics},
+        holdout_ratio(splits),
+        alpha=stats.alpha,
+        correction=stats.correction,
+        margins=margins(setup),
+        extra_columns=extra_columns,
+    )
+
+
+def omnibus(score_table: pd.DataFrame) -> dict[str, dict]:
+    return {metric: blocked_anova(rows) for metric, rows in score_table.groupby("metric", sort=False)}

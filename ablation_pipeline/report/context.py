@@ -1,0 +1,58 @@
+"""What the report states about a study besides its comparison table, and reading that table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ..vocabulary import COMPARISON_COLUMNS, Direction
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything about the study the report needs besides the comparison table."""
+
+    study: str
+    description: str
+    primary_metric: str
+    higher_is_better: dict[str, bool]
+    alpha: float
+    correction: str
+    margins: dict[str, float]
+    n_splits: int
+    folds: int
+    repeats: int
+    task: str
+    model: str
+    lineage: dict[str, str]
+    omnibus: dict[str, dict] | None = None
+    factors: dict[str, float] = field(default_factory=dict)   # variant -> swept factor (scale sweeps)
+    costs: pd.DataFrame | None = None                          # evaluation.insights.COST_COLUMNS
+    extra_sections: tuple[str, ...] = ()                       # Markdown lines placed before the lineage
+
+
+
+def check_columns(comparison: pd.DataFrame) -> None:
+    missing = [c for c in COMPARISON_COLUMNS if c not in comparison.columns]
+    if missing:
+        raise ValueError(f"comparison table lacks column(s): {', '.join(missing)}")
+
+
+def metrics_in_order(comparison: pd.DataFrame, primary: str) -> list[str]:
+    seen = list(dict.fromkeys(str(m) for m in comparison["metric"]))
+    if primary in seen:
+        seen.remove(primary)
+        seen.insert(0, primary)
+    return seen
+
+
+def rows_for(comparison: pd.DataFrame, metric: str) -> pd.DataFrame:
+    return comparison.loc[comparison["metric"].astype(str) == str(metric)]
+
+
+def direction_for(ctx: ReportContext, metric: str) -> Direction:
+    try:
+        return Direction.of(bool(ctx.higher_is_better[metric]))
+    except KeyError:
+        raise ValueError(f"higher_is_better has no entry for metric '{metric}'") from None

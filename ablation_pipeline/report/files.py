@@ -1,0 +1,96 @@
+"""The report's files: one forest plot per metric, the insight plots, then report.md (written last,
+atomically, so it never points at a missing image); and the report with its images inlined."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..store.atomic import atomic_write_bytes
+from .context import ReportContext, check_columns, direction_for, metrics_in_order
+from .forest import forest_plot_png
+from .markdown import render_markdown
+from .plots import insight_plots
+
+
+def _safe_name(metric: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(metric)).strip("._") or "metric"
+    return name
+
+
+def write_report(comparison: pd.DataFrame, ctx: ReportContext, out_dir: Path) -> dict[str, Path]:
+    """Write ``forest_<metric>.png`` for every metric and then ``report.md`` into ``out_dir``.
+
+    Every file is written atomically; the plots go first so the report never points at a
+    missing image.  Returns {"report": path, "forest_<metric>": path, ...}.
+    """
+    check_columns(comparison)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    metrics = metrics_in_order(comparison, ctx.primary_metric)
+
+    paths: dict[str, Path] = {}
+    plot_files: dict[str, str] = {}
+    used: set[str] = {"report"}
+    for m in metrics:
+        stem = f"forest_{_safe_name(m)}"
+        k = 2
+        while stem.lower() in used:  # two metric names that sanitise alike
+            stem = f"forest_{_safe_name(m)}_{k}"
+            k += 1
+        used.add(stem.lower())
+        png = forest_plot_png(comparison, m, direction_for(ctx, m).higher_is_better, ctx.margins.get(m))
+        path = out_dir / f"{stem}.png"
+        atomic_write_bytes(path, png)
+        paths[f"forest_{m}"] = path
+        plot_files[m] = path.name
+
+    if not comparison.empty:
+        for name, png in insight_plots(comparison, ctx.primary_metric, ctx.factors, ctx.costs, ctx.alpha).items():
+            paths[f"plot_{name.removesuffix('.png')}"] = atomic_write_bytes(out_dir / name, png)
+
+    report = out_dir / "report.md"
+    atomic_write_bytes(report, render_markdown(comparison, ctx, plot_files).encode("utf-8"))
+    return {"report": report, **paths}
+
+
+# --------------------------------------------------------------------------------------------
+# inline images
+
+_IMAGE_REF = re.compile(r"!\[(?P<alt>[^\]\n]*)\]\(\s*(?P<target><[^>\n]*>|[^)\s]+)(?P<title>\s+\"[^\"\n]*\")?\s*\)")
+
+
+def _mime(data: bytes) -> str:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data.lstrip()[:5] in (b"<?xml", b"<svg ") or data.lstrip().startswith(b"<svg"):
+        return "image/svg+xml"
+    return "image/png"
+
+
+def markdown_with_inline_images(markdown: str, images: dict[str, bytes]) -> str:
+    """Replace ``![alt](name)`` references to names in ``images`` with base64 data URIs.
+
+    References to names not in ``images`` are left untouched.  A name also matches as
+    ``./name``.
+    """
+
+    def sub(match: re.Match[str]) -> str:
+        target = match.group("target")
+        if target.startswith("<") and target.endswith(">"):
+            target = target[1:-1]
+        key = target if target in images else (target[2:] if target.startswith("./") else None)
+        if key is None or key not in images:
+            return match.group(0)
+        data = images[key]
+        uri = f"data:{_mime(data)};base64,{base64.b64encode(data).decode('ascii')}"
+        return f"![{match.group('alt')}]({uri}{match.group('title') or ''})"
+
+    return _IMAGE_REF.sub(sub, markdown)

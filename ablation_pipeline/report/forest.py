@@ -1,0 +1,146 @@
+"""The forest plot: Δ = variant − baseline with its CI per variant, coloured by verdict. Drawn on a
+bare matplotlib Figure with an Agg canvas (no pyplot state), so it is safe in threads and
+processes, and byte-for-byte reproducible (no timestamps, no Software tag)."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
+
+from ..vocabulary import Direction, Verdict
+from .context import check_columns, rows_for
+from .formatting import fmt_num, p_label
+
+# Okabe-Ito colour-blind-safe palette, plus a distinct marker per verdict so grey-scale works too.
+VERDICT_STYLE: dict[Verdict, tuple[str, str]] = {
+    Verdict.ESSENTIAL: ("#D55E00", "o"),
+    Verdict.HARMFUL: ("#0072B2", "s"),
+    Verdict.REMOVABLE: ("#009E73", "D"),
+    Verdict.INCONCLUSIVE: ("#7F7F7F", "o"),
+}
+_UNKNOWN_STYLE = ("#000000", "x")
+
+
+def forest_plot_png(
+    comparison: pd.DataFrame,
+    metric: str,
+    higher_is_better: bool,
+    margin: float | None = None,
+) -> bytes:
+    """A forest plot of Δ = variant − baseline with its CI, one row per variant, as PNG bytes.
+
+    Rows keep the table's order (top to bottom); points and bars are coloured by verdict.
+    A solid line marks Δ = 0, a dashed line the non-inferiority margin on the side where the
+    variant is worse (the region beyond it is lightly shaded).  Adjusted p-values are printed
+    on the right.  The figure grows in height with the number of variants.
+    """
+    check_columns(comparison)
+    rows = rows_for(comparison, metric)
+    if rows.empty:
+        raise ValueError(f"comparison table has no rows for metric '{metric}'")
+
+    direction = Direction.of(higher_is_better)
+    n = len(rows)
+    labels = [str(v) for v in rows["variant"]]
+    delta = rows["delta"].to_numpy(dtype=float)
+    lo = rows["ci_low"].to_numpy(dtype=float)
+    hi = rows["ci_high"].to_numpy(dtype=float)
+    verdicts = [str(v) for v in rows["verdict"]]
+    p_adj = rows["p_adjusted"].to_numpy(dtype=float)
+    ys = np.arange(n, dtype=float)
+
+    # side where the variant is worse: -1 (left) if higher is better, +1 (right) otherwise
+    worse = -1.0 if higher_is_better else 1.0
+    margin_x = None
+    if margin is not None and math.isfinite(float(margin)) and float(margin) > 0:
+        margin_x = worse * abs(float(margin))
+
+    finite = [v for v in np.concatenate([delta, lo, hi]) if math.isfinite(v)]
+    finite.append(0.0)
+    if margin_x is not None:
+        finite.append(margin_x)
+    x_min, x_max = min(finite), max(finite)
+    span = x_max - x_min
+    if span <= 0:
+        span = 0.2 * max(abs(x_min), abs(x_max)) or 1.0
+    pad = 0.08 * span
+    x_left, x_right = x_min - pad, x_max + pad
+
+    height = 1.9 + 0.42 * n
+    fig = Figure(figsize=(8.0, height), dpi=120, layout="constrained", facecolor="white")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+
+    ax.set_xlim(x_left, x_right)
+    ax.set_ylim(n - 0.5, -0.5)  # first variant on top
+
+    # degradation region beyond the margin, the zero line, the margin line
+    if margin_x is not None:
+        edge = x_left if worse < 0 else x_right
+        ax.axvspan(min(margin_x, edge), max(margin_x, edge), color="#D55E00", alpha=0.06, lw=0, zorder=0)
+        ax.axvline(margin_x, color="#555555", ls="--", lw=1.2, zorder=1)
+    ax.axvline(0.0, color="#222222", lw=1.0, zorder=1)
+
+    for i in range(n):
+        colour, marker = VERDICT_STYLE.get(verdicts[i], _UNKNOWN_STYLE)
+        a = lo[i] if math.isfinite(lo[i]) else (x_left if lo[i] < 0 else x_right)
+        b = hi[i] if math.isfinite(hi[i]) else (x_right if hi[i] > 0 else x_left)
+        ax.hlines(ys[i], a, b, color=colour, lw=2.2, zorder=2)
+        caps = [x for x, raw in ((a, lo[i]), (b, hi[i])) if math.isfinite(raw)]
+        ax.vlines(caps, ys[i] - 0.15, ys[i] + 0.15, color=colour, lw=1.6, zorder=2)
+        for x, raw in ((a, lo[i]), (b, hi[i])):  # an unbounded CI ends in an arrow head at the edge
+            if not math.isfinite(raw):
+                ax.plot(x, ys[i], marker="<" if x <= x_left else ">", ms=7, color=colour, ls="none",
+                        zorder=2, clip_on=False)
+        if math.isfinite(delta[i]):
+            ax.plot(delta[i], ys[i], marker=marker, ms=8, color=colour, mec="white", mew=0.8,
+                    ls="none", zorder=3)
+
+    ax.set_yticks(ys, labels)
+    ax.tick_params(axis="y", length=0)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+    ax.grid(axis="x", color="#DDDDDD", lw=0.6, zorder=0)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+    worse_word = "left" if higher_is_better else "right"
+    ax.set_xlabel(f"Δ {metric} = variant − baseline   ({worse_word} is worse)")
+    ax.set_title(
+        f"{metric}: effect of removing each component\n"
+        f"{direction}, so {direction.worse_side} means the variant is worse",
+        fontsize=11,
+    )
+
+    # adjusted p-values on the right-hand side
+    ax_p = ax.twinx()
+    ax_p.set_ylim(ax.get_ylim())
+    ax_p.set_yticks(ys, [p_label(p) for p in p_adj])
+    ax_p.tick_params(axis="y", length=0, pad=8, labelsize=9, labelcolor="#444444")
+    for side in ("top", "right", "left"):
+        ax_p.spines[side].set_visible(False)
+    ax_p.set_ylabel("adjusted p", color="#444444", fontsize=9)
+
+    handles = [
+        Line2D([], [], color=VERDICT_STYLE[v][0], marker=VERDICT_STYLE[v][1], lw=2.2, ms=7, label=v)
+        for v in Verdict
+    ]
+    extra = sorted({v for v in verdicts if v not in VERDICT_STYLE})
+    handles += [Line2D([], [], color=_UNKNOWN_STYLE[0], marker=_UNKNOWN_STYLE[1], lw=2.2, label=v) for v in extra]
+    handles.append(Line2D([], [], color="#222222", lw=1.0, label="no change (Δ = 0)"))
+    if margin_x is not None:
+        handles.append(Line2D([], [], color="#555555", ls="--", lw=1.2,
+                              label=f"non-inferiority margin ({fmt_num(margin_x, signed=True)})"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3),
+               frameon=False, fontsize=9)
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120, facecolor="white", metadata={"Software": None})
+    return buf.getvalue()

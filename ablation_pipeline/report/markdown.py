@@ -1,0 +1,178 @@
+"""The report as Markdown: how to read it, the verdicts, one table per metric, the insight and
+simplified-model sections, and the lineage of every number."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from ..vocabulary import Correction, Mode, Verdict
+from .context import ReportContext, check_columns, direction_for, metrics_in_order, rows_for
+from .formatting import cell, code, confidence_label, fmt_ci, fmt_num, fmt_p, link_target
+from .sections import insight_markdown
+
+
+def correction_label(correction: str) -> str:
+    """'Holm' for 'holm': the name a reader knows the method by."""
+    return Correction(correction).label if correction in Correction.names() else str(correction)
+
+
+def modes_meaning(comparison: pd.DataFrame) -> str:
+    """'drop = refit without it; ...' for the modes this study uses, in the vocabulary's order."""
+    used = {str(m) for m in comparison["mode"]} if "mode" in comparison else set()
+    modes = [mode for mode in Mode if mode in used] or list(Mode)
+    return "; ".join(f"{mode} = {mode.meaning}" for mode in modes)
+
+
+def _how_to_read(comparison: pd.DataFrame, ctx: ReportContext, metrics: Sequence[str]) -> str:
+    correction = correction_label(ctx.correction)
+    margin_parts = []
+    for m in metrics:
+        direction = direction_for(ctx, m)
+        margin = ctx.margins.get(m)
+        if margin is None:
+            margin_parts.append(f"{m}: none ({direction})")
+        else:
+            margin_parts.append(f"{m}: {fmt_num(abs(float(margin)))} ({direction})")
+    margins = "; ".join(margin_parts) if margin_parts else "none"
+    verdicts = "; ".join(f"**{v}** – {v.meaning}" for v in Verdict)
+    return (
+        "**How to read this.** Each variant takes one or more components out of the model "
+        f"({modes_meaning(comparison)}) and is evaluated on the same {ctx.n_splits} cross-validation splits "
+        f"({ctx.repeats} repeats × {ctx.folds} folds) as the baseline. For every variant and metric, "
+        "Δ = variant − baseline is tested with the corrected repeated cross-validation t-test "
+        "(Nadeau & Bengio 2003; Bouckaert & Frank 2004), whose variance correction accounts for the "
+        "overlap between training sets; p-values are adjusted across variants with the "
+        f"{correction} correction and compared with α = {ctx.alpha:g}, and the CI is the "
+        f"{confidence_label(ctx.alpha)} of Δ. Δ is in the metric's own units, so for a "
+        "lower-is-better metric a positive Δ is a loss. Non-inferiority margins (absolute): "
+        f"{margins}. Verdicts: {verdicts}. "
+        "dz is the paired effect size (mean Δ over the standard deviation of the per-split Δ); "
+        "±∞ means Δ was the same on every split (zero variance)."
+    )
+
+
+def _verdict_summary(comparison: pd.DataFrame, ctx: ReportContext) -> list[str]:
+    metric = ctx.primary_metric
+    rows = rows_for(comparison, metric)
+    lines = [f"## Verdicts ({metric}, primary metric)", ""]
+    if rows.empty:
+        lines += [f"No results for the primary metric {code(metric)}.", ""]
+        return lines
+    counts = {v: int((rows["verdict"].astype(str) == v).sum()) for v in Verdict}
+    others = sorted(set(rows["verdict"].astype(str)) - set(Verdict.names()))
+    counts.update({v: int((rows["verdict"].astype(str) == v).sum()) for v in others})
+    tally = ", ".join(f"{c} {v}" for v, c in counts.items() if c)
+    lines += [f"{len(rows)} variant(s): {tally}.", ""]
+    for v in (*Verdict, *others):
+        sub = rows.loc[rows["verdict"].astype(str) == v]
+        meaning = getattr(v, "meaning", "")
+        head = f"- **{v}**" + (f" ({meaning})" if meaning else "")
+        if sub.empty:
+            lines.append(f"{head}: none")
+        else:
+            items = ", ".join(
+                f"{code(r.components)} ({code(r.variant)}, {r.mode})" for r in sub.itertuples(index=False)
+            )
+            lines.append(f"{head}: {items}")
+    lines.append("")
+    return lines
+
+
+def _metric_section(
+    comparison: pd.DataFrame, ctx: ReportContext, metric: str, plot_files: Mapping[str, str]
+) -> list[str]:
+    rows = rows_for(comparison, metric)
+    direction = direction_for(ctx, metric)
+    tag = "primary metric, " if metric == ctx.primary_metric else ""
+    margin = ctx.margins.get(metric)
+    margin_txt = (
+        f"non-inferiority margin {fmt_num(abs(float(margin)))}" if margin is not None else "no non-inferiority margin"
+    )
+    lines = [
+        f"## {metric} ({tag}{direction})",
+        "",
+        f"Δ = variant − baseline; {direction.worse_side} means the variant is worse; {margin_txt}.",
+        "",
+    ]
+    header = ["variant", "mode", "components", "baseline", "variant mean", "Δ",
+              confidence_label(ctx.alpha), "p (adj.)", "dz", "verdict"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---"]) + "|")
+    for r in rows.itertuples(index=False):
+        cells = [
+            code(r.variant),
+            str(r.mode),
+            code(r.components),
+            fmt_num(r.baseline_mean),
+            fmt_num(r.variant_mean),
+            fmt_num(r.delta, signed=True),
+            fmt_ci(r.ci_low, r.ci_high),
+            fmt_p(r.p_adjusted, ctx.alpha),
+            fmt_num(r.effect_size_dz, signed=True),
+            str(r.verdict),
+        ]
+        lines.append("| " + " | ".join(cell(c) for c in cells) + " |")
+    lines.append("")
+    omnibus = (ctx.omnibus or {}).get(metric)
+    if omnibus:
+        lines += [_omnibus_line(omnibus), ""]
+    if metric in plot_files:
+        lines += [f"![forest plot]({link_target(plot_files[metric])})", ""]
+    return lines
+
+
+def _omnibus_line(o: Mapping[str, object]) -> str:
+    def num(key: str) -> str:
+        v = o.get(key)
+        return fmt_num(float(v)) if v is not None else "?"
+
+    p = o.get("p_value")
+    p_txt = fmt_p(float(p)) if p is not None else "?"
+    p_txt = f"< {p_txt[1:]}" if p_txt.startswith("<") else f"= {p_txt}"
+    return (
+        f"Omnibus ANOVA across all variants: F({num('df_num')}, {num('df_den')}) = {num('F')}, "
+        f"p {p_txt}."
+    )
+
+
+def _lineage(ctx: ReportContext) -> list[str]:
+    lines = ["## Lineage", "", "| item | value |", "|---|---|"]
+    items: list[tuple[str, str]] = [
+        ("study", ctx.study),
+        ("model", ctx.model),
+        ("task", ctx.task),
+        ("splits", f"{ctx.n_splits} ({ctx.repeats} repeats × {ctx.folds} folds)"),
+        ("α", f"{ctx.alpha:g}"),
+        ("correction", str(ctx.correction)),
+        ("primary metric", ctx.primary_metric),
+    ]
+    items += [(str(k), str(v)) for k, v in ctx.lineage.items()]
+    for k, v in items:
+        lines.append(f"| {cell(k)} | {cell(v)} |")
+    lines.append("")
+    return lines
+
+
+def render_markdown(comparison: pd.DataFrame, ctx: ReportContext, plot_files: dict[str, str]) -> str:
+    """The full report as Markdown; ``plot_files`` maps metric -> relative PNG file name."""
+    check_columns(comparison)
+    metrics = metrics_in_order(comparison, ctx.primary_metric)
+    for m in metrics:
+        direction_for(ctx, m)
+
+    lines = [f"# Ablation study: {ctx.study}", ""]
+    if ctx.description and str(ctx.description).strip():
+        lines += [str(ctx.description).strip(), ""]
+    lines += [_how_to_read(comparison, ctx, metrics), ""]
+    if comparison.empty:
+        lines += ["The comparison table is empty: there are no variants to report.", ""]
+    else:
+        lines += _verdict_summary(comparison, ctx)
+        for m in metrics:
+            lines += _metric_section(comparison, ctx, m, plot_files)
+        lines += insight_markdown(comparison, ctx.primary_metric, ctx.factors, ctx.costs)
+    lines += list(ctx.extra_sections)
+    lines += _lineage(ctx)
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,66 @@
+"""Pydantic validation errors as one line per problem: the field path, what was wrong, and for an
+unknown key the closest allowed one ("did you mean")."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Union
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import did_you_mean, field_path
+
+
+def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[Any, ...] = ()) -> list[str]:
+    """Sorted, de-duplicated lines `<field path>: <message>` for every error of `exc`."""
+    return sorted({describe(err, root, prefix) for err in exc.errors()})
+
+
+def describe(err: Any, root: type[BaseModel], prefix: tuple[Any, ...] = ()) -> str:
+    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+    where = field_path((*prefix, *loc))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = fields_at(root, loc[:-1])
+        return f"{where}: unknown key '{loc[-1]}'{did_you_mean(loc[-1], allowed)}" + (
+            f" (allowed: {', '.join(allowed)})" if allowed else "")
+    if kind == "missing":
+        return f"{where}: required field is missing"
+    if kind == "too_short":
+        return f"{where}: is empty; list at least one entry"
+    message = err["msg"].removeprefix("Value error, ")
+    got = err.get("input")
+    shown = "" if kind == "value_error" or isinstance(got, (dict, list)) else f", got {got!r}"
+    return f"{where}: {message}{shown}"
+
+
+def _is_union_tag(part: Any) -> bool:
+    """Pydantic adds union member names (e.g. 'tuple[str, ...]') to locations; they mean nothing to users."""
+    return isinstance(part, str) and ("[" in part or part == "str" or part.startswith("literal"))
+
+
+def fields_at(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed at a location, by walking the model annotations from `root`."""
+    current: Any = root
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel) and isinstance(part, str):
+            field = current.model_fields.get(part)
+            current = field.annotation if field else None
+        else:  # a list index or a dict key: the item / value type
+            args = typing.get_args(current)
+            current = (args[0] if isinstance(part, int) else args[-1]) if args else None
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [name for name, field in current.model_fields.items() if not field.exclude]
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X] / X | None -> X."""
+    if typing.get_origin(annotation) in (Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return annotation

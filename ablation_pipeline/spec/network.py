@@ -1,0 +1,177 @@
+"""A torch network as data: an ordered list of named `torch.nn` layers from an allowed list, plus
+training settings. Validation never imports torch, so specs parse where torch is not installed."""
+
+from __future__ import annotations
+
+import re
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import SpecError, did_you_mean, require_one_of
+from .messages import describe_errors
+
+LAYER_NAME = r"^[a-z][a-z0-9_]*$"
+OPTIMIZERS = ("adam", "adamw", "sgd")
+DEVICES = ("auto", "cpu", "cuda")
+
+# The only names ever looked up in `torch.nn`; anything else in a spec is rejected before torch is touched.
+ALLOWED_LAYERS = (
+    "Linear", "LazyLinear",
+    "Conv1d", "Conv2d", "LazyConv1d", "LazyConv2d",
+    "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d",
+    "BatchNorm1d", "BatchNorm2d", "LazyBatchNorm1d", "LazyBatchNorm2d", "LayerNorm",
+    "Dropout", "Dropout2d",
+    "ReLU", "LeakyReLU", "GELU", "ELU", "Tanh", "Sigmoid", "SiLU", "Softplus",
+    "Flatten", "Unflatten", "Identity",
+)
+# Pure reshapes: removing one is a no-op or a shape error, so `layers: each` skips them.
+RESHAPES = ("Flatten", "Unflatten", "Identity")
+# Placement is the estimator's job; a spec cannot pick devices or dtypes per layer.
+FORBIDDEN_ARGS = ("device", "dtype")
+
+_Scalar = (bool, int, float, str, type(None))
+# PyYAML (YAML 1.1) reads `eps: 1e-5` as a string; such arguments are meant as numbers.
+_EXPONENT_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LayerSpec(_Frozen):
+    """One layer: `type` is a class name from ALLOWED_LAYERS, `args` its keyword arguments.
+    Input sizes (in_features, in_channels, num_features, normalized_shape) are best omitted: they
+    are inferred from the previous layer. A declared one is checked against the full network and
+    replaced by the inferred size when layers are removed."""
+
+    name: str = Field(pattern=LAYER_NAME)
+    type: str
+    args: dict[str, Any] = {}
+    output: bool = False
+
+    @field_validator("type")
+    @classmethod
+    def _allowed_type(cls, kind: str) -> str:
+        if kind not in ALLOWED_LAYERS:
+            raise ValueError(
+                f"layer type '{kind}' is not allowed{did_you_mean(kind, ALLOWED_LAYERS)} "
+                f"(allowed: {', '.join(ALLOWED_LAYERS)})"
+            )
+        return kind
+
+    @field_validator("args")
+    @classmethod
+    def _plain_args(cls, args: dict[str, Any]) -> dict[str, Any]:
+        for key, value in args.items():
+            if key in FORBIDDEN_ARGS:
+                raise ValueError(f"argument '{key}' cannot be set per layer; use training.device")
+            if not _is_plain(value):
+                raise ValueError(f"argument '{key}' must be a number, string, boolean, null or a list of them, got {value!r}")
+        return {key: _numeric(value) for key, value in args.items()}
+
+
+class EarlyStopping(_Frozen):
+    """Stop when the loss on a seeded validation slice of the training rows has not improved for
+    `patience` epochs, and keep the best weights."""
+
+    patience: int = Field(default=5, ge=1)
+    validation_fraction: float = Field(default=0.1, gt=0, lt=1)
+
+
+class TrainingSpec(_Frozen):
+    """How the network is fitted. `threads` caps torch's CPU threads during fit/predict so parallel
+    study steps do not oversubscribe the cores."""
+
+    optimizer: str = "adam"
+    lr: float = Field(default=1e-3, gt=0)
+    momentum: float = Field(default=0.0, ge=0, description="sgd only")
+    epochs: int = Field(default=20, ge=1)
+    batch_size: int = Field(default=64, ge=1)
+    seed: int = 0
+    weight_decay: float = Field(default=0.0, ge=0)
+    early_stopping: EarlyStopping | None = None
+    device: str = "cpu"
+    threads: int = Field(default=1, ge=1)
+
+    @field_validator("optimizer")
+    @classmethod
+    def _known_optimizer(cls, name: str) -> str:
+        return require_one_of(name, OPTIMIZERS, "optimizer")
+
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, name: str) -> str:
+        return require_one_of(name, DEVICES, "device")
+
+
+class NetworkSpec(_Frozen):
+    """Layers in order, the last one marked `output: true`. `input_shape` (e.g. [1, 8, 8]) reshapes
+    each flat feature row before the first layer."""
+
+    layers: tuple[LayerSpec, ...]
+    input_shape: tuple[typing.Annotated[int, Field(ge=1)], ...] | None = Field(default=None, min_length=1)
+    training: TrainingSpec = TrainingSpec()
+
+    @field_validator("layers")
+    @classmethod
+    def _names_and_output(cls, layers: tuple[LayerSpec, ...]) -> tuple[LayerSpec, ...]:
+        if not layers:
+            raise ValueError("empty list; declare at least one layer, the last one with `output: true`")
+        seen: dict[str, int] = {}
+        for i, layer in enumerate(layers):
+            if layer.name in seen:
+                raise ValueError(f"layers[{i}] repeats the name '{layer.name}' of layers[{seen[layer.name]}]; names must be unique")
+            seen[layer.name] = i
+        outputs = [i for i, layer in enumerate(layers) if layer.output]
+        if not outputs:
+            raise ValueError(f"no layer is marked output; add `output: true` to the last layer '{layers[-1].name}'")
+        if len(outputs) > 1:
+            named = ", ".join(f"'{layers[i].name}'" for i in outputs)
+            raise ValueError(f"{len(outputs)} layers are marked output ({named}); mark exactly one, the last")
+        if outputs[0] != len(layers) - 1:
+            raise ValueError(
+                f"the output layer '{layers[outputs[0]].name}' (layers[{outputs[0]}]) must be the last layer, "
+                f"but '{layers[-1].name}' follows it"
+            )
+        return layers
+
+    @property
+    def output_layer(self) -> LayerSpec:
+        return self.layers[-1]
+
+    def index(self, name: str) -> int:
+        return next(i for i, layer in enumerate(self.layers) if layer.name == name)
+
+
+def removable_layers(net: NetworkSpec | dict) -> list[str]:
+    """Layers worth removing one at a time: all but the output layer and the pure reshapes."""
+    net = parse_network(net)
+    return [layer.name for layer in net.layers[:-1] if layer.type not in RESHAPES]
+
+
+def parse_network(raw: Any, field: str = "model.network") -> NetworkSpec:
+    """A NetworkSpec (or its plain-dict form) -> NetworkSpec; every problem is one line naming its field."""
+    if isinstance(raw, NetworkSpec):
+        return raw
+    if not isinstance(raw, dict):
+        raise SpecError(f"{field}: expected a mapping with layers (and optionally input_shape, training), got {type(raw).__name__}")
+    try:
+        return NetworkSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise SpecError("\n".join(describe_errors(exc, NetworkSpec, (field,)))) from None
+
+
+def _numeric(value: Any) -> Any:
+    if isinstance(value, str) and _EXPONENT_FLOAT.match(value):
+        return float(value)
+    if isinstance(value, list):
+        return [_numeric(v) for v in value]
+    return value
+
+
+def _is_plain(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_is_plain(v) for v in value)
+    return isinstance(value, _Scalar)

@@ -67,8 +67,9 @@ def main() -> None:
           f"{args.rows} rows; {os.cpu_count()} cores; folder {root}")
 
     base_env = {**os.environ, "COLUMNS": "160"}
-    plain = timed([sys.executable, str(HERE / "plain_study.py"), str(root / "bench.csv"), "--n-estimators", str(args.n_estimators)], base_env)
-    plain2 = timed([sys.executable, str(HERE / "plain_study.py"), str(root / "bench.csv"), "--n-estimators", str(args.n_estimators), "--jobs", "2"], base_env)
+    plain_command = [sys.executable, str(HERE / "plain_study.py"), str(root / "bench.csv"), "--n-estimators", str(args.n_estimators)]
+    plain = timed(plain_command, base_env)
+    plain2 = timed([*plain_command, "--jobs", "2"], base_env)
     print(f"plain sequential script          {plain:7.1f} s   1.00")
     print(f"plain script, 2 joblib workers   {plain2:7.1f} s   {plain2 / plain:.2f}")
 

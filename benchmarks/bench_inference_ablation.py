@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 import yaml
 from captum.attr import FeatureAblation, LayerFeatureAblation
 
-from ablation_pipeline.ablations.variants import feature_predictions
-from ablation_pipeline.ablations.perturbations import perturb
 from ablation_pipeline.ablations.batched import chunks, predict_together
-from ablation_pipeline.spec.loading import parse_spec
-from ablation_pipeline.pipeline.steps import baseline, study_splits as make_splits
+from ablation_pipeline.ablations.perturbations import perturb
+from ablation_pipeline.ablations.variants import feature_predictions
 from ablation_pipeline.pipeline.setup import plan_study, set_up
+from ablation_pipeline.pipeline.steps import baseline
+from ablation_pipeline.pipeline.steps import study_splits as make_splits
+from ablation_pipeline.spec.loading import parse_spec
 from ablation_pipeline.torch_nets.knockouts import knockout
 
 REPEATS = 9
@@ -45,12 +47,12 @@ def interleaved(candidates: dict[str, object]) -> tuple[dict[str, float], dict[s
 
 def ratio(rounds: dict[str, list[float]], ours: str, reference: str) -> float:
     """Median over rounds of ours / reference, both timed in the same round."""
-    return statistics.median(a / b for a, b in zip(rounds[ours], rounds[reference]))
+    return statistics.median(a / b for a, b in zip(rounds[ours], rounds[reference], strict=True))
 
 
 def main() -> None:
     torch.set_num_threads(1)
-    raw = yaml.safe_load(open("data/studies/digits_cnn.yaml"))
+    raw = yaml.safe_load(Path("data/studies/digits_cnn.yaml").read_text())
     raw["model"]["network"]["training"]["epochs"] = 5
     raw["ablations"] = [{"features": "each", "mode": "mean"}]
     spec = parse_spec(raw)
@@ -103,8 +105,10 @@ def main() -> None:
                 out[:, i] = (original - forward(ablated))[torch.arange(len(rows)), target]
         return out.numpy()
 
-    captum = {k: (lambda k=k: FeatureAblation(forward).attribute(X, baselines=0.0, target=target, perturbations_per_eval=k).detach().numpy())
-              for k in (1, 8)}
+    def captum_features(k: int):
+        return lambda: FeatureAblation(forward).attribute(X, baselines=0.0, target=target, perturbations_per_eval=k).detach().numpy()
+
+    captum = {k: captum_features(k) for k in (1, 8)}
     reference = captum[1]()
     diff = max(np.abs(f() - reference).max() for f in (ours_features, ours_features_one_by_one, ours_features_raw, ours_features_tensor))
     medians, rounds = interleaved({"captum1": captum[1], "captum8": captum[8], "ours": ours_features, "single": ours_features_one_by_one,
@@ -112,10 +116,13 @@ def main() -> None:
     fastest = min(("captum1", "captum8"), key=medians.get)
     for k in (1, 8):
         print(f"feature  Captum FeatureAblation perturbations_per_eval={k:<2} {medians[f'captum{k}'] * 1e3:8.1f} ms")
-    for name, what in (("ours", "ours, the study's path (8 variants per call) "), ("single", "ours, one predict call per variant          "),
-                       ("raw", "ours, raw rows -> whole pipeline per variant "), ("tensor", "one pass per feature on the prepared tensor  ")):
+    for name, what in (("ours", "ours, the study's path (8 variants per call) "),
+                       ("single", "ours, one predict call per variant          "),
+                       ("raw", "ours, raw rows -> whole pipeline per variant "),
+                       ("tensor", "one pass per feature on the prepared tensor  ")):
         print(f"feature  {what}   {medians[name] * 1e3:8.1f} ms   ratio {ratio(rounds, name, fastest):.2f}")
-    print(f"feature  max |diff| to Captum {diff:.1e}; ratios: median over {REPEATS} interleaved rounds of ours / Captum's fastest ({fastest})")
+    print(f"feature  max |diff| to Captum {diff:.1e}; "
+          f"ratios: median over {REPEATS} interleaved rounds of ours / Captum's fastest ({fastest})")
 
     layers = [name for name, _ in network.named_children() if name in ("conv1", "conv2", "fc1", "fc2")]
 
@@ -139,11 +146,11 @@ def main() -> None:
             results.append(attr.reshape(len(rows), -1)[:, 0].detach())
         return results
 
-    layer_diff = max(float((a - b).abs().max()) for a, b in zip(ours_layers(), captum_layers()))
+    layer_diff = max(float((a - b).abs().max()) for a, b in zip(ours_layers(), captum_layers(), strict=True))
     medians, rounds = interleaved({"captum": captum_layers, "ours": ours_layers})
     print(f"layer    Captum LayerFeatureAblation (one group per layer) {medians['captum'] * 1e3:8.1f} ms")
-    print(f"layer    ours, zero knock-out hooks                     {medians['ours'] * 1e3:8.1f} ms   ratio {ratio(rounds, 'ours', 'captum'):.2f}"
-          f"   max |diff| {layer_diff:.1e}")
+    print(f"layer    ours, zero knock-out hooks                     {medians['ours'] * 1e3:8.1f} ms   "
+          f"ratio {ratio(rounds, 'ours', 'captum'):.2f}   max |diff| {layer_diff:.1e}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from sklearn.preprocessing import StandardScaler
 
 
 def fit_and_score(frame: pd.DataFrame, y: np.ndarray, features: list[str], train, test, params: dict) -> float:
-    prepare = ColumnTransformer([("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), features)])
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    prepare = ColumnTransformer([("numeric", numeric, features)])
     model = Pipeline([("prepare", prepare), ("model", GradientBoostingRegressor(random_state=0, **params))])
     model.fit(frame.iloc[train][features], y[train])
     return root_mean_squared_error(y[test], model.predict(frame.iloc[test][features]))

@@ -1,4 +1,4 @@
-"""Shared helpers for the bad-input corpus (tests/test_bad_input.py): small generated data sets and
+"""Shared helpers for the bad-input corpus (tests/cli/test_bad_input.py): small generated data sets and
 a spec builder that writes a valid study into a folder, so each test changes only what it breaks."""
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 N_ROWS = 40
 CITIES = ("paris", "lyon", "nice", "lille")
@@ -64,18 +63,6 @@ def regression_spec() -> dict[str, Any]:
 
 def classification_spec() -> dict[str, Any]:
     return copy.deepcopy(CLASSIFICATION_SPEC)
-
-
-def write_study(folder: Path, spec: dict[str, Any] | str, frame: pd.DataFrame | None = None,
-                name: str = "study.yaml") -> Path:
-    """Write `data.csv` (when a frame is given) and the spec (a mapping, or raw YAML text) into `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if frame is not None:
-        frame.to_csv(folder / "data.csv", index=False)
-    path = folder / name
-    text = spec if isinstance(spec, str) else yaml.safe_dump(spec, sort_keys=False)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -1,17 +1,16 @@
-"""Shared fixtures: small real studies written to temp folders, and an isolated environment so
-tests never touch the project's own results or Dagster instance."""
+"""Shared fixtures: an isolated environment (results, cache and Dagster instance in the test's own
+temp folder), small real studies, a temporary Dagster instance."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parent.parent
-STUDIES = REPO / "data" / "studies"
+from ablation_pipeline.pipeline.run import StudyResult, run_study
+from ablation_pipeline.spec.loading import load_spec
+
+from builders import linear_frame, mlp_spec, small_spec, write_study
 
 
 @pytest.fixture(autouse=True)
@@ -23,45 +22,14 @@ def isolated_env(tmp_path, monkeypatch):
     yield
 
 
-def write_study(folder: Path, spec: dict, frame: pd.DataFrame | None = None, data_name: str = "data.csv") -> Path:
-    """Write a spec (and its CSV) into `folder`; returns the spec path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if frame is not None:
-        frame.to_csv(folder / data_name, index=False)
-    path = folder / f"{spec['name']}.yaml"
-    path.write_text(yaml.safe_dump(spec, sort_keys=False))
-    return path
-
-
-def linear_frame(rows: int = 120, seed: int = 0) -> pd.DataFrame:
-    """y = 3*a - 2*b + noise; `c` is pure noise, `const` never varies, `city` shifts y by 5 in 'north'."""
-    rng = np.random.default_rng(seed)
-    a, b, c = rng.normal(size=(3, rows))
-    city = rng.choice(["north", "south"], size=rows)
-    y = 3 * a - 2 * b + 5 * (city == "north") + rng.normal(0, 0.5, rows)
-    return pd.DataFrame({"a": a, "b": b, "c": c, "const": 1.0, "city": city, "y": y})
-
-
-def small_spec(name: str = "small", **overrides) -> dict:
-    spec = {
-        "name": name,
-        "description": "A small linear study for tests.",
-        "data": {"source": "data.csv", "target": "y", "groups": {"ab": ["a", "b"]}},
-        "model": {"estimator": "LinearRegression"},
-        "evaluation": {"folds": 3, "repeats": 2, "seed": 1, "metrics": ["rmse", "r2"]},
-        "ablations": [
-            {"features": ["a", "c", "city", "ab"], "mode": "drop"},
-            {"features": ["a", "const"], "mode": "permute", "permutations": 2},
-            {"features": ["b"], "mode": "mean"},
-        ],
-    }
-    spec.update(overrides)
-    return spec
-
-
 @pytest.fixture
 def small_study(tmp_path) -> Path:
     return write_study(tmp_path / "study", small_spec(), linear_frame())
+
+
+@pytest.fixture
+def study_dir(tmp_path):
+    return tmp_path / "study"
 
 
 @pytest.fixture
@@ -73,3 +41,10 @@ def instance(tmp_path):
     folder.mkdir()
     with dg.instance_for_test(temp_dir=str(folder)) as test_instance:
         yield test_instance
+
+
+@pytest.fixture(scope="session")
+def mlp_result(tmp_path_factory) -> StudyResult:
+    """The torch MLP study of `builders.mlp_spec`, run once for every test that reads it."""
+    folder = tmp_path_factory.mktemp("mlp")
+    return run_study(load_spec(write_study(folder, mlp_spec())), folder / "out")

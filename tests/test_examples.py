@@ -1,4 +1,4 @@
-"""The shipped example studies run and tell the story they were built for."""
+"""The shipped example studies, end to end."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import sys
 
 import pytest
 
-from ablation_pipeline.spec.loading import load_spec
 from ablation_pipeline.pipeline.run import run_study
-from conftest import REPO, STUDIES
+from ablation_pipeline.spec.loading import load_spec
+
+from builders import REPO, STUDIES, write_study
 
 
 def test_house_prices_csv_matches_its_generator(tmp_path):
@@ -49,7 +50,6 @@ def test_digits_cnn_at_a_small_size(tmp_path):
     """The seed example: conv layers carry the network, the dense layers can go (5 epochs, 3 splits)."""
     import yaml
 
-    from conftest import write_study
 
     spec = yaml.safe_load((STUDIES / "digits_cnn.yaml").read_text())
     spec["model"]["network"]["training"]["epochs"] = 6

@@ -3,6 +3,7 @@ loopback only), talk to its GraphQL endpoint, and drive headless Chromium offlin
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -128,23 +129,17 @@ def stop_server(server: Server, grace: float = 45.0) -> tuple[int | None, bool]:
     pgid = process.pid  # start_new_session: the leader's pid is the group id
     killed = False
     if group_alive(pgid):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGINT)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and (process.poll() is None or group_alive(pgid)):
         time.sleep(0.25)
     if process.poll() is None or group_alive(pgid):
         killed = True
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        pass
     deadline = time.monotonic() + 15  # children orphaned by SIGKILL are reaped by init
     while time.monotonic() < deadline and group_alive(pgid):
         time.sleep(0.25)

@@ -16,9 +16,9 @@ import numpy as np
 
 from ..data.dataset import Dataset
 from ..data.splits import Split
+from ..vocabulary import Kind
 from .fitting import FoldPredictions, Outcome, predict_with_scores
 from .perturbations import draws_of
-from ..vocabulary import Kind
 from .plan import Variant
 from .variants import feature_draws, feature_predictions
 
@@ -60,7 +60,7 @@ def predict_together(chunk: Sequence[Variant], dataset: Dataset, splits: list[Sp
     if len(baseline.models) != len(splits):
         raise ValueError("inference-time variants reuse the baseline's fitted models, which were not given")
     folds: dict[str, list[FoldPredictions]] = {v.name: [] for v in chunk}
-    for split, model, base_fold in zip(splits, baseline.models, baseline.folds):
+    for split, model, base_fold in zip(splits, baseline.models, baseline.folds, strict=True):
         draws = {v.name: feature_draws(v, model, dataset, split, seed) for v in chunk}
         stacked = [v for v in chunk if draws[v.name] is not None]
         predicted: dict[str, tuple[list[tuple[np.ndarray, np.ndarray | None]], float]] = {}
@@ -70,7 +70,7 @@ def predict_together(chunk: Sequence[Variant], dataset: Dataset, splits: list[Sp
             labels, scores = predict_with_scores(model[-1], np.vstack(matrices))
             seconds = (time.perf_counter() - started) / len(matrices)
             score_parts = np.split(scores, len(matrices)) if scores is not None else [None] * len(matrices)
-            pieces = iter(zip(np.split(labels, len(matrices)), score_parts))  # one (labels, scores) per matrix
+            pieces = iter(zip(np.split(labels, len(matrices)), score_parts, strict=True))  # one (labels, scores) per matrix
             for v in stacked:
                 predicted[v.name] = ([next(pieces) for _ in draws[v.name]], seconds)
         for v in chunk:

@@ -105,7 +105,8 @@ def build_pipeline(estimator: BaseEstimator, numeric: list[str], categorical: li
         transformers.append(("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric))
     if categorical:
         encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-        transformers.append(("categorical", Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("encode", encode)]), categorical))
+        impute = SimpleImputer(strategy="most_frequent")
+        transformers.append(("categorical", Pipeline([("impute", impute), ("encode", encode)]), categorical))
     model = clone(estimator)
     params = model.get_params(deep=False)
     if random_state is not None and "random_state" in params and params["random_state"] is None:

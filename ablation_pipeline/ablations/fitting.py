@@ -67,7 +67,8 @@ def predict_with_scores(model: Pipeline, rows: pd.DataFrame) -> tuple[np.ndarray
     return predictions, None
 
 
-def _fit_and_predict(estimator: BaseEstimator, dataset: Dataset, split: Split, features: list[str], seed: int) -> tuple[Pipeline, FoldPredictions]:
+def _fit_and_predict(estimator: BaseEstimator, dataset: Dataset, split: Split, features: list[str],
+                     seed: int) -> tuple[Pipeline, FoldPredictions]:
     numeric = [c for c in dataset.numeric if c in features]
     categorical = [c for c in dataset.categorical if c in features]
     model = build_pipeline(estimator, numeric, categorical, fit_seed(seed, split))

@@ -30,9 +30,10 @@ def apply_setting(model: ModelSpec, path: str, value: Any) -> ModelSpec:
     elif path.startswith("model.network.layers.") and model.network is not None:
         layer, _, arg = path.removeprefix("model.network.layers.").partition(".args.")
         names = [entry["name"] for entry in data["network"]["layers"]]
-        if layer not in names or not arg:
-            raise SpecError(f"expected model.network.layers.<layer>.args.<argument>; unknown layer '{layer}'"
-                            f"{did_you_mean(layer, names)}" if layer not in names else f"expected model.network.layers.{layer}.args.<argument>")
+        if layer not in names:
+            raise SpecError(f"expected model.network.layers.<layer>.args.<argument>; unknown layer '{layer}'{did_you_mean(layer, names)}")
+        if not arg:
+            raise SpecError(f"expected model.network.layers.{layer}.args.<argument>")
         data["network"]["layers"][names.index(layer)]["args"][arg] = value
     else:
         raise SpecError(f"cannot sweep '{path}': expected a path starting with one of {', '.join(PREFIXES)}")

@@ -32,7 +32,7 @@ def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, sp
     if baseline is None or len(baseline.models) != len(splits):
         raise ValueError(f"variant {variant.name} reuses the baseline's fitted models, which were not given")
     folds = []
-    for split, model, base_fold in zip(splits, baseline.models, baseline.folds):
+    for split, model, base_fold in zip(splits, baseline.models, baseline.folds, strict=True):
         started = time.perf_counter()
         if variant.kind == Kind.LAYER:
             predicted = [knockout_predictions(variant, model, dataset, split, seed)]

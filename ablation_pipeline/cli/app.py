@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 import typer
@@ -61,16 +60,17 @@ def validate(study: str = typer.Argument(..., help="A study name from the studie
 @app.command()
 def run(
     study: str = typer.Argument(..., help="A study name from the studies folder or a path to a YAML spec."),
-    results_dir: Optional[Path] = typer.Option(None, help="Folder for results (default data/results/<study>)."),
+    results_dir: Path | None = typer.Option(None, help="Folder for results (default data/results/<study>)."),
     executor: str = typer.Option("in_process", help="in_process | multiprocess | dask"),
-    dask_address: Optional[str] = typer.Option(None, help="An existing Dask scheduler (tcp://host:8786); default: a local cluster."),
+    dask_address: str | None = typer.Option(None, help="An existing Dask scheduler (tcp://host:8786); default: a local cluster."),
     force: bool = typer.Option(False, "--force", help="Ignore cached fits: refit everything (and refresh the cache)."),
 ) -> None:
     """Materialize the study's whole asset graph in the local Dagster instance (visible in `dagster dev`)."""
     from ..pipeline.setup import check_study
 
     if executor not in EXECUTORS:
-        fail(SpecError(f"--executor: unknown executor '{executor}', expected one of {', '.join(EXECUTORS)}{did_you_mean(executor, EXECUTORS)}"))
+        fail(SpecError(f"--executor: unknown executor '{executor}', expected one of {', '.join(EXECUTORS)}"
+                       f"{did_you_mean(executor, EXECUTORS)}"))
     if dask_address and executor != "dask":
         fail(SpecError("--dask-address: only meaningful with --executor dask"))
     if results_dir is not None:
@@ -101,7 +101,7 @@ def run(
 @app.command()
 def show(
     study: str = typer.Argument(..., help="A study name or spec path."),
-    metric: Optional[str] = typer.Option(None, help="Metric to show (default: the primary metric)."),
+    metric: str | None = typer.Option(None, help="Metric to show (default: the primary metric)."),
 ) -> None:
     """Print the comparison table of the study's last run."""
     from ..spec.loading import load_spec

@@ -4,6 +4,7 @@ fit something, that happens while the main process starts Dagster's run."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -29,10 +30,8 @@ def wait_for_workers(timeout: float = 10.0) -> None:
 def _start(n_jobs: int, estimator: Any) -> None:
     from joblib import Parallel, delayed
 
-    try:
+    with contextlib.suppress(Exception):  # only a head start: a real problem shows when the folds are fitted
         Parallel(n_jobs=n_jobs)(delayed(_ready)(estimator) for _ in range(n_jobs))
-    except Exception:  # only a head start: a real problem shows when the folds are fitted
-        pass
 
 
 def _ready(estimator: Any) -> bool:

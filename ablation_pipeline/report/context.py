@@ -32,7 +32,6 @@ class ReportContext:
     extra_sections: tuple[str, ...] = ()                       # Markdown lines placed before the lineage
 
 
-
 def check_columns(comparison: pd.DataFrame) -> None:
     missing = [c for c in COMPARISON_COLUMNS if c not in comparison.columns]
     if missing:

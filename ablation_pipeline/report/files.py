@@ -22,10 +22,10 @@ def _safe_name(metric: str) -> str:
 
 
 def write_report(comparison: pd.DataFrame, ctx: ReportContext, out_dir: Path) -> dict[str, Path]:
-    """Write ``forest_<metric>.png`` for every metric and then ``report.md`` into ``out_dir``.
+    """Write `forest_<metric>.png` for every metric and then `report.md` into `out_dir`.
 
     Every file is written atomically; the plots go first so the report never points at a
-    missing image.  Returns {"report": path, "forest_<metric>": path, ...}.
+    missing image. Returns {"report": path, "forest_<metric>": path, ...}.
     """
     check_columns(comparison)
     out_dir = Path(out_dir)
@@ -76,10 +76,10 @@ def _mime(data: bytes) -> str:
 
 
 def markdown_with_inline_images(markdown: str, images: dict[str, bytes]) -> str:
-    """Replace ``![alt](name)`` references to names in ``images`` with base64 data URIs.
+    """Replace `![alt](name)` references to names in `images` with base64 data URIs.
 
-    References to names not in ``images`` are left untouched.  A name also matches as
-    ``./name``.
+    References to names not in `images` are left untouched. A name also matches as
+    `./name`.
     """
 
     def sub(match: re.Match[str]) -> str:

@@ -38,8 +38,8 @@ def forest_plot_png(
 
     Rows keep the table's order (top to bottom); points and bars are coloured by verdict.
     A solid line marks Δ = 0, a dashed line the non-inferiority margin on the side where the
-    variant is worse (the region beyond it is lightly shaded).  Adjusted p-values are printed
-    on the right.  The figure grows in height with the number of variants.
+    variant is worse (the region beyond it is lightly shaded). Adjusted p-values are printed
+    on the right. The figure grows in height with the number of variants.
     """
     check_columns(comparison)
     rows = rows_for(comparison, metric)

@@ -156,7 +156,7 @@ def _lineage(ctx: ReportContext) -> list[str]:
 
 
 def render_markdown(comparison: pd.DataFrame, ctx: ReportContext, plot_files: dict[str, str]) -> str:
-    """The full report as Markdown; ``plot_files`` maps metric -> relative PNG file name."""
+    """The full report as Markdown; `plot_files` maps metric -> relative PNG file name."""
     check_columns(comparison)
     metrics = metrics_in_order(comparison, ctx.primary_metric)
     for m in metrics:

@@ -20,8 +20,8 @@ def insight_markdown(comparison: pd.DataFrame, primary: str, factors: dict[str, 
                   "the component is knocked out of the trained baseline. A gap near 0: the model cannot route around "
                   "the component; a large gap: retraining compensates for it.", "",
                   "| components | retrained | at inference | Δ retrained | Δ inference | gap |", "|---|---|---|---:|---:|---:|"]
-        lines += [f"| `{r.components}` | `{r.refit}` | `{r.inference}` | {fmt_num(r.delta_refit, True)} | {fmt_num(r.delta_inference, True)} | "
-                  f"{fmt_num(r.retrain_gap, True)} |" for r in gaps.itertuples()]
+        lines += [f"| `{r.components}` | `{r.refit}` | `{r.inference}` | {fmt_num(r.delta_refit, True)} | "
+                  f"{fmt_num(r.delta_inference, True)} | {fmt_num(r.retrain_gap, True)} |" for r in gaps.itertuples()]
         lines.append("")
     curves = dose_responses(comparison, primary, factors)
     if curves:
@@ -30,8 +30,8 @@ def insight_markdown(comparison: pd.DataFrame, primary: str, factors: dict[str, 
             lines += [f"![{primary} vs scale of {components}](dose_{i}.png)", ""]
     if costs is not None and not costs.empty:
         lines += ["## Cost", "", "| variant | parameters | fit s / split | inference ms / 1,000 rows |", "|---|---:|---:|---:|"]
-        lines += [f"| `{r.variant}` | {'n/a' if pd.isna(r.n_parameters) else f'{r.n_parameters:,.0f}'} | {fmt_num(r.fit_seconds_per_split)} | "
-                  f"{fmt_num(r.inference_ms_per_1000_rows)} |" for r in costs.itertuples()]
+        lines += [f"| `{r.variant}` | {'n/a' if pd.isna(r.n_parameters) else f'{r.n_parameters:,.0f}'} | "
+                  f"{fmt_num(r.fit_seconds_per_split)} | {fmt_num(r.inference_ms_per_1000_rows)} |" for r in costs.itertuples()]
         lines += ["", "![cost](costs.png)", ""]
     return lines
 
@@ -48,11 +48,13 @@ def simplified_markdown(table: pd.DataFrame | None, removed: tuple[str, ...] | N
     still = "still non-inferior" if primary.verdict == "removable" else f"**{primary.verdict}** (removals interact)"
     lines += [f"Taking out every removable component together ({', '.join(f'`{c}`' for c in removed)}) "
               f"and retraining on the same splits: the combined model is {still} on {primary.metric} "
-              f"(Δ {fmt_num(primary.delta, True)}, CI [{fmt_num(primary.ci_low, True)}, {fmt_num(primary.ci_high, True)}], p {fmt_num(primary.p_value)}).", ""]
+              f"(Δ {fmt_num(primary.delta, True)}, CI [{fmt_num(primary.ci_low, True)}, {fmt_num(primary.ci_high, True)}], "
+              f"p {fmt_num(primary.p_value)}).", ""]
     if pd.notna(primary.parameters_baseline):
         lines += [f"Parameters {fmt_num(primary.parameters_baseline)} → {fmt_num(primary.parameters_simplified)}; "
                   f"fit seconds per split {fmt_num(primary.fit_seconds_baseline)} → {fmt_num(primary.fit_seconds_simplified)}.", ""]
     lines += ["| metric | Δ | CI | p | verdict |", "|---|---:|---:|---:|---|"]
-    lines += [f"| {r.metric} | {fmt_num(r.delta, True)} | [{fmt_num(r.ci_low, True)}, {fmt_num(r.ci_high, True)}] | {fmt_num(r.p_value)} | {r.verdict} |"
+    lines += [f"| {r.metric} | {fmt_num(r.delta, True)} | [{fmt_num(r.ci_low, True)}, {fmt_num(r.ci_high, True)}] | "
+              f"{fmt_num(r.p_value)} | {r.verdict} |"
               for r in table.itertuples()]
     return lines + [""]

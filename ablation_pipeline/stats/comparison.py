@@ -124,7 +124,7 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
             })
         p_adj = adjust_pvalues([r["p_value"] for r in block], correction)
         ni_adj = adjust_pvalues([r["p_noninferiority"] for r in block], correction)
-        for r, pa, na in zip(block, p_adj, ni_adj):
+        for r, pa, na in zip(block, p_adj, ni_adj, strict=True):
             r["p_adjusted"] = float(pa)
             r["p_noninferiority_adjusted"] = float(na)
             r["verdict"] = verdict(float(pa), float(na), r["delta"], hib, float(alpha))

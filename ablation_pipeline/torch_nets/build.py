@@ -89,7 +89,7 @@ def layer_class(kind: str) -> type[nn.Module]:
 
 
 def _checked_removal(net: NetworkSpec, remove: Collection[str], field: str) -> frozenset[str]:
-    names = [l.name for l in net.layers]
+    names = [layer.name for layer in net.layers]
     remove = (remove,) if isinstance(remove, str) else tuple(remove)
     for name in remove:
         if name not in names:

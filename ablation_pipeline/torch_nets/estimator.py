@@ -15,8 +15,8 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ..errors import SpecError
-from .build import build_network, count_parameters
 from ..spec.network import NetworkSpec, parse_network
+from .build import build_network, count_parameters
 from .train import (
     TrainingResult,
     deterministic,

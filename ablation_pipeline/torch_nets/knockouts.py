@@ -138,9 +138,8 @@ def _knocked_out_outputs(estimator: Any, X: Any, layer_names: Any, mode: str, X_
             raise ValueError("knock-out mode 'mean' needs X_train (the training fold) or mean_activation")
         kwargs["mean_activation"] = estimator_mean_activations(estimator, layer_names, X_train)
     X_t = estimator._tensor(X)
-    with knockout(estimator.model_, layer_names, mode, **kwargs):
-        with torch_threads(estimator.network_spec_.training.threads):
-            return predict_batches(estimator.model_, X_t).cpu()
+    with knockout(estimator.model_, layer_names, mode, **kwargs), torch_threads(estimator.network_spec_.training.threads):
+        return predict_batches(estimator.model_, X_t).cpu()
 
 
 def _unwrap(estimator: Any, X: Any, X_train: Any) -> tuple[Any, Any, Any]:

@@ -25,8 +25,8 @@ from bad_input_cases import (
     regression_frame,
     regression_spec,
     snapshot,
-    write_study,
 )
+from builders import MLP, linear_frame, mlp_spec, small_spec, write_study
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
@@ -94,7 +94,7 @@ def assert_bad_input(result, spec_path: Path | str, *expected: tuple[str, ...]) 
 
 def study(tmp_path: Path, spec, frame=None, folder: str = "study") -> Path:
     """Write spec (+ data.csv, regression data by default) into tmp_path/folder."""
-    return write_study(tmp_path / folder, spec, regression_frame() if frame is None else frame)
+    return write_study(tmp_path / folder, spec, regression_frame() if frame is None else frame, name="study.yaml")
 
 
 def reg(**changes) -> dict:
@@ -178,7 +178,8 @@ def test_folds_larger_than_smallest_class(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "features, field, words",
     [
-        pytest.param(["c", "citty"], "ablations[1].features[1]", ("unknown feature or group 'citty'", "did you mean 'city'?"), id="feature"),
+        pytest.param(["c", "citty"], "ablations[1].features[1]", ("unknown feature or group 'citty'", "did you mean 'city'?"),
+                     id="feature"),
         pytest.param(["c", "abb"], "ablations[1].features[1]", ("unknown feature or group 'abb'", "did you mean 'ab'?"), id="group"),
         pytest.param(["c", ["a", "bx"]], "ablations[1].features[1][1]", ("unknown feature 'bx'", "did you mean 'b'?"), id="list-member"),
     ],
@@ -373,29 +374,29 @@ def test_nonexistent_spec_path(tmp_path: Path) -> None:
     "changes, expected",
     [
         pytest.param(
-            dict(data__groups={"g": []}, evaluation__foldz=3, ablations=[{"features": "each", "mode": "dorp"}]),
+            {"data__groups": {"g": []}, "evaluation__foldz": 3, "ablations": [{"features": "each", "mode": "dorp"}]},
             [("data.groups.g", "is empty"),
              ("evaluation.foldz", "did you mean 'folds'?"),
              ("ablations[0].mode", "did you mean 'drop'?")],
             id="schema",
         ),
         pytest.param(
-            dict(ablations=[{"features": ["cc", "citty"]}]),
+            {"ablations": [{"features": ["cc", "citty"]}]},
             [("ablations[0].features[0]", "did you mean 'c'?"), ("ablations[0].features[1]", "did you mean 'city'?")],
             id="ablation-features",
         ),
         pytest.param(
-            dict(evaluation__metrics=["rmsee", "accurcy"]),
+            {"evaluation__metrics": ["rmsee", "accurcy"]},
             [("evaluation.metrics[0]", "did you mean 'rmse'?"), ("evaluation.metrics[1]", "did you mean 'accuracy'?")],
             id="metrics",
         ),
         pytest.param(
-            dict(evaluation__metrics=["rmsee"], model={"estimator": "Ridg"}),
+            {"evaluation__metrics": ["rmsee"], "model": {"estimator": "Ridg"}},
             [("evaluation.metrics[0]", "did you mean 'rmse'?"), ("model.estimator", "did you mean 'Ridge'?")],
             id="metric-and-estimator",
         ),
         pytest.param(
-            dict(ablations=[{"features": ["citty"]}], evaluation__metrics=["rmsee"]),
+            {"ablations": [{"features": ["citty"]}], "evaluation__metrics": ["rmsee"]},
             [("ablations[0].features[0]", "did you mean 'city'?"), ("evaluation.metrics[0]", "did you mean 'rmse'?")],
             id="ablation-and-metric",
         ),
@@ -482,8 +483,8 @@ def test_run_with_bad_input_creates_nothing(tmp_path: Path, make, expected) -> N
 
 
 def test_failed_run_leaves_existing_results_byte_identical(tmp_path: Path) -> None:
-    from ablation_pipeline.spec.loading import load_spec
     from ablation_pipeline.pipeline.run import run_study
+    from ablation_pipeline.spec.loading import load_spec
 
     good = study(tmp_path, reg(ablations=[{"features": ["a", "city"], "mode": "drop"}]), folder="good")
     results = tmp_path / "results"
@@ -548,3 +549,51 @@ def test_real_process(tmp_path: Path, command: str, make, expected) -> None:
     assert not results.exists()
     assert not (tmp_path / "dagster_home").exists()
 
+
+
+# ---------------------------------------------------------------- swept settings and torch networks
+
+
+def test_bad_sweeps_are_named(tmp_path):
+    for param, values, message in [
+        ("model.params.alpah", [1.0], "ablations[0]: model.params.alpah: unknown parameter of Ridge; did you mean 'alpha'?"),
+        ("model.colour", [1.0], "ablations[0].param: cannot sweep 'model.colour'"),
+        ("model.params.alpha", [-1.0], "ablations[0]: model.params"),
+    ]:
+        spec = small_spec(name="sweep", model={"estimator": "Ridge"}, ablations=[{"param": param, "values": values}])
+        result = CliRunner().invoke(app, ["validate", str(write_study(tmp_path / param, spec, linear_frame()))])
+        assert result.exit_code == 2, result.output
+        assert message in " ".join(result.stderr.split()), result.stderr
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"model": {"estimator": "LogisticRegression"}},
+     "ablations[0].layers: layer ablations need a torch network (model.network); model.estimator 'LogisticRegression' has no named layers"),
+    ({"ablations": [{"layers": ["out"], "mode": "zero"}]}, "ablations[0].layers[0]: 'out' is the output layer and cannot be ablated"),
+    ({"ablations": [{"layers": ["hiden2"], "mode": "zero"}]}, "ablations[0].layers[0]: unknown layer 'hiden2'; did you mean 'hidden2'?"),
+    ({"ablations": [{"layers": ["hidden1"], "mode": "drop"}]},
+     "ablations[0]: mode 'drop' does not apply to layers; expected one of remove, mean, zero"),
+    ({"ablations": [{"layers": ["hidden1"], "mode": "scale"}]}, "ablations[0]: modes scale and noise need factors"),
+    ({"model": {"network": {**MLP, "layers": [{"name": "h", "type": "Transformer"}, MLP["layers"][-1]]}}},
+     "model.network.layers[0].type: layer type 'Transformer' is not allowed"),
+    ({"model": {"estimator": "Ridge", "network": MLP}}, "model: give exactly one of estimator"),
+])
+def test_bad_torch_specs_give_one_clear_line(tmp_path, change, message):
+    path = write_study(tmp_path, mlp_spec(**change))
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.split()), result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_a_removal_that_breaks_the_network_is_named(tmp_path):
+    cnn = {"input_shape": [1, 8, 8], "layers": [
+        {"name": "conv", "type": "Conv2d", "args": {"out_channels": 4, "kernel_size": 3}},
+        {"name": "flat", "type": "Flatten"},
+        {"name": "out", "type": "Linear", "output": True}]}
+    spec = {"name": "cnn", "data": {"source": "sklearn:digits", "target": "target"}, "model": {"network": cnn},
+            "ablations": [{"layers": ["flat"], "mode": "remove"}]}
+    result = CliRunner().invoke(app, ["validate", str(write_study(tmp_path, spec))])
+    assert result.exit_code == 2
+    line = " ".join(result.stderr.split())
+    assert "ablations[0].layers[0]: removing 'flat' makes the network invalid" in line and "'out'" in line

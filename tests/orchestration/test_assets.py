@@ -1,15 +1,17 @@
-"""The Dagster adapter: graph shape (keys, deps, checks) and real materializations on a temp instance."""
+"""The asset graph: keys, deps and checks; real materializations on a temporary instance."""
 
 from __future__ import annotations
 
 import dagster as dg
+import numpy as np
 import pandas as pd
-import pytest
 
 from ablation_pipeline.orchestration.location import build_definitions, load_plans
-from ablation_pipeline.spec.loading import load_spec
+from ablation_pipeline.orchestration.study_graph import FORCE_TAG
 from ablation_pipeline.pipeline.run import run_study
-from conftest import STUDIES, linear_frame, small_spec, write_study
+from ablation_pipeline.spec.loading import load_spec
+
+from builders import cache_spec, linear_frame, small_spec, write_study
 
 
 def _graph(spec_path):
@@ -41,16 +43,6 @@ def test_graph_keys_and_deps(small_study):
     checks = {c.name for c in graph.asset_check_keys}
     assert checks == {"fit_for_study"}
     assert all(c.blocking for a in defs.assets if isinstance(a, dg.AssetsDefinition) for c in a.check_specs)
-
-
-def test_variant_code_version_tracks_its_own_spec(tmp_path):
-    first = write_study(tmp_path / "one", small_spec(), linear_frame())
-    changed = small_spec()
-    changed["ablations"][1]["permutations"] = 3  # only permute__* change
-    second = write_study(tmp_path / "two", changed, linear_frame())
-    versions = [{k.path[-1]: g.get(k).code_version for k in g.get_all_asset_keys()} for g in (_graph(first)[1], _graph(second)[1])]
-    differs = {name for name in versions[0] if versions[0][name] != versions[1][name]}
-    assert differs == {"permute__a", "permute__const"}
 
 
 def test_materialize_small_study(small_study, tmp_path, instance):
@@ -89,30 +81,62 @@ def test_blocking_check_stops_downstream(tmp_path, instance):
     assert not (tmp_path / "results" / "small").exists()
 
 
-def test_code_location_loads_every_shipped_study():
-    from ablation_pipeline.pipeline.paths import study_files
+def test_one_step_per_entry_and_selection_does_not_change_numbers(tmp_path, monkeypatch):
+    """The graph computes an entry's variants in one step; materializing one of them alone (fresh
+    instance, fresh cache) gives the numbers the full run gave."""
+    spec = small_spec(ablations=[{"features": ["a", "c"], "mode": "drop"},
+                                 {"features": ["a", "b", "const"], "mode": "permute", "permutations": 2}])
+    path = write_study(tmp_path / "study", spec, linear_frame())
+    assets = list(build_definitions(load_plans([path])).assets)
+    key = lambda name: dg.AssetKey(["small", name])  # noqa: E731
 
-    defs = build_definitions(load_plans(study_files(STUDIES)))
-    groups = {a.group_name for a in defs.resolve_asset_graph().asset_nodes}
-    assert groups == {"house_prices", "diabetes", "breast_cancer", "digits_cnn", "breast_cancer_mlp"}
+    with dg.DagsterInstance.ephemeral() as instance:
+        full = dg.materialize(assets, instance=instance)
+    assert full.success
+    steps = {e.step_key for e in full.get_step_success_events()}
+    assert "small__ablations_1" in steps and not any(s.startswith("small__permute") for s in steps)
+    assert {"small__drop__a", "small__drop__c"} <= steps
+
+    monkeypatch.setenv("ABLATION_CACHE_DIR", str(tmp_path / "other-cache"))  # nothing stored: really recomputed
+    with dg.DagsterInstance.ephemeral() as instance:
+        alone = dg.materialize(assets, instance=instance,
+                               selection=[key("dataset"), key("splits"), key("baseline"), key("permute__b")])
+    assert alone.success
+    materialized = {e.asset_key.path[-1] for e in alone.get_asset_materialization_events()}
+    assert materialized == {"dataset", "splits", "baseline", "permute__b"}
+    meta = next(e.materialization.metadata for e in alone.get_asset_materialization_events() if e.asset_key == key("permute__b"))
+    assert meta["cache"].value == "miss"
+    for first, second in zip(full.asset_value(key("permute__b")).folds, alone.asset_value(key("permute__b")).folds, strict=True):
+        np.testing.assert_array_equal(first.predictions, second.predictions)
 
 
-@pytest.mark.parametrize("cli", ["dagster"])
-def test_dagster_cli_materializes_selection(small_study, tmp_path, cli):
-    """Dagster's own CLI against a module that defines one study."""
-    import subprocess
-    import sys
+def materialize(path, instance, tags=None):
+    result = dg.materialize(list(build_definitions(load_plans([path])).assets), instance=instance, tags=tags or {})
+    assert result.success
+    fits, computed = {}, set()
+    for event in result.get_asset_materialization_events():
+        meta = event.materialization.metadata
+        name = event.asset_key.path[-1]
+        if "fits" in meta:
+            fits[name] = meta["fits"].value
+            if meta["cache"].value == "miss":
+                computed.add(name)
+    return fits, computed, result
 
-    module = tmp_path / "one_study_defs.py"
-    module.write_text(
-        "from pathlib import Path\nfrom ablation_pipeline.orchestration.location import build_definitions, load_plans\n"
-        f"defs = build_definitions(load_plans([Path({str(small_study)!r})]))\n"
-    )
-    (tmp_path / "dagster_home").mkdir(exist_ok=True)
-    command = [str(__import__("pathlib").Path(sys.executable).with_name("dagster")), "asset", "materialize",
-               "-f", str(module), "--select", "small/dataset,small/splits,small/baseline,small/permute__a"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    with dg.DagsterInstance.get() as instance:
-        assert instance.get_latest_materialization_event(_key("permute__a")) is not None
-        assert instance.get_latest_materialization_event(_key("drop__a")) is None
+
+def test_second_run_fits_nothing(study_dir, instance):
+    path = write_study(study_dir, cache_spec(), linear_frame())
+    fits, computed, _ = materialize(path, instance)
+    assert {k: v for k, v in fits.items() if k != "simplified"} == {"baseline": 6, "drop__a": 6, "drop__c": 6, "permute__b": 0}
+    assert computed - {"simplified"} == {"baseline", "drop__a", "drop__c", "permute__b"}
+    fits, computed, result = materialize(path, instance)
+    assert sum(fits.values()) == 0 and computed == set()
+    scores = result.asset_value(dg.AssetKey(["small", "scores"]))
+    assert len(scores) == 4 * 6  # the cached predictions still give every score
+
+
+def test_force_tag_ignores_the_cache(study_dir, instance):
+    path = write_study(study_dir, cache_spec(), linear_frame())
+    materialize(path, instance)
+    fits, computed, _ = materialize(path, instance, tags={FORCE_TAG: "true"})
+    assert sum(v for k, v in fits.items() if k != "simplified") == 18 and len(computed - {"simplified"}) == 4

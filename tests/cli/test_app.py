@@ -1,4 +1,4 @@
-"""The `ablation` command end to end, on a real local instance in a temp DAGSTER_HOME."""
+"""The `ablation` command: validate, run, show, list, as a user and as a process."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from ablation_pipeline.cli import app
-from conftest import REPO
+
+from builders import REPO
 
 runner = CliRunner()
 
@@ -96,3 +97,9 @@ def test_run_as_a_process_leaves_nothing_behind(small_study):
     second = subprocess.run([str(exe), "run", str(small_study)], capture_output=True, text=True, env=env, timeout=300)
     assert second.returncode == 0 and "up to date" in second.stdout, second.stdout + second.stderr
     assert processes_with(token) == []
+
+
+def test_unknown_executor_is_a_clear_error(small_study):
+    result = CliRunner().invoke(app, ["run", str(small_study), "--executor", "dsak"])
+    assert result.exit_code == 2
+    assert "--executor: unknown executor 'dsak', expected one of in_process, multiprocess, dask; did you mean 'dask'?" in result.stderr

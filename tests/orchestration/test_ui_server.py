@@ -6,6 +6,7 @@ checks that the study's asset graph renders."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -18,9 +19,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from conftest import REPO, linear_frame, small_spec, write_study
-from ui_helpers import (body_text, chrome, free_port, require_chromium, start_server, stop_server, visible_names,
-                        wait_until_ready)
+from builders import REPO, linear_frame, small_spec, write_study
+from ui_helpers import body_text, chrome, free_port, require_chromium, start_server, stop_server, visible_names, wait_until_ready
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300),
               pytest.mark.filterwarnings("ignore::DeprecationWarning:gql.*")]  # dagster_graphql's client calls gql the old way
@@ -72,8 +72,8 @@ def ablation_command() -> str:
 
 @pytest.fixture(scope="module")
 def study_plan(server):
-    from ablation_pipeline.spec.loading import load_spec
     from ablation_pipeline.pipeline.setup import plan_study
+    from ablation_pipeline.spec.loading import load_spec
 
     return plan_study(load_spec(server.studies / f"{STUDY}.yaml"))
 
@@ -84,7 +84,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("ui")
     studies = root / "studies"
     write_study(studies, small_spec(), linear_frame())  # small.yaml + data.csv, nothing else
-    paths = dict(studies=studies, results=root / "results", cache=root / "cache", home=root / "dagster_home")
+    paths = {"studies": studies, "results": root / "results", "cache": root / "cache", "home": root / "dagster_home"}
     env = {key: value for key, value in os.environ.items() if key != "ABLATION_HOME"}  # use the checkout's workspace.yaml
     env.update(ABLATION_STUDIES_DIR=str(studies), ABLATION_RESULTS_DIR=str(paths["results"]), ABLATION_CACHE_DIR=str(paths["cache"]),
                DAGSTER_HOME=str(paths["home"]), DAGSTER_DISABLE_TELEMETRY="1", COLUMNS="200")
@@ -207,10 +207,8 @@ def test_the_browser_shows_the_study_asset_graph(server, study_plan, tmp_path):
                 button.click()  # the community dialog, if the server still shows it
             if set(names) <= visible_names(d, names):
                 return True
-            try:
+            with contextlib.suppress(WebDriverException):  # not rendered yet, or covered for a moment: retried next poll
                 d.find_element(By.XPATH, "//button[.//*[@aria-label='zoom_out']]").click()
-            except WebDriverException:
-                pass  # not rendered yet, or covered for a moment: retried on the next poll
             return False
 
         try:

@@ -1,14 +1,14 @@
-"""The simplified model: removable components taken out together, retrained, and tested again,
-because removals interact."""
+"""The simplified model: removable components taken out together and tested again."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from ablation_pipeline.spec.loading import load_spec
 from ablation_pipeline.pipeline.run import run_study
-from conftest import write_study
+from ablation_pipeline.spec.loading import load_spec
+
+from builders import write_study
 
 
 def twins_frame(rows: int = 200) -> pd.DataFrame:

@@ -1,17 +1,14 @@
-"""Triggers (cron schedule, data-change sensor) and execution engines (multiprocess, Dask)."""
+"""Schedules and data-change sensors from the spec."""
 
 from __future__ import annotations
 
 import os
 
 import dagster as dg
-import pandas as pd
-import pytest
-from typer.testing import CliRunner
 
-from ablation_pipeline.cli import app
 from ablation_pipeline.orchestration.location import build_definitions, load_plans
-from conftest import linear_frame, small_spec, write_study
+
+from builders import linear_frame, small_spec, write_study
 
 
 def triggered_spec(**schedule) -> dict:
@@ -71,25 +68,3 @@ def test_sensor_skips_data_already_materialized(tmp_path, instance):
     assert dg.materialize(list(defs.assets), instance=instance).success
     with dg.build_sensor_context(instance=instance) as context:
         assert defs.resolve_sensor_def("small_data_change").evaluate_tick(context).run_requests == []
-
-
-@pytest.mark.parametrize("executor", ["multiprocess", "dask"])
-def test_executors_give_identical_scores(executor, small_study, tmp_path):
-    """The same study in-process and on real step processes / a real Dask LocalCluster: same numbers."""
-    runner = CliRunner()
-    base = runner.invoke(app, ["run", str(small_study), "--results-dir", str(tmp_path / "in_process")])
-    assert base.exit_code == 0, base.output
-    other = runner.invoke(app, ["run", str(small_study), "--results-dir", str(tmp_path / executor), "--executor", executor, "--force"])
-    assert other.exit_code == 0, other.output
-    for name in ("scores.csv", "comparison.csv"):
-        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "in_process" / "small" / name),
-                                      pd.read_csv(tmp_path / executor / "small" / name))
-    with dg.DagsterInstance.get() as instance:
-        run = instance.get_runs(limit=1)[0]
-        assert run.tags["ablation/executor"] == executor and run.is_success
-
-
-def test_unknown_executor_is_a_clear_error(small_study):
-    result = CliRunner().invoke(app, ["run", str(small_study), "--executor", "dsak"])
-    assert result.exit_code == 2
-    assert "--executor: unknown executor 'dsak', expected one of in_process, multiprocess, dask; did you mean 'dask'?" in result.stderr

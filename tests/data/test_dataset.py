@@ -1,0 +1,47 @@
+"""Typing a study's rows: which columns are categorical, which task it is, how the target is encoded,
+and what makes data unfit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ablation_pipeline.data.dataset import dataset_problems, infer_task, load_dataset
+from ablation_pipeline.spec.loading import load_spec
+from ablation_pipeline.vocabulary import Task
+from builders import linear_frame, small_spec, write_study
+
+
+@pytest.mark.parametrize(("values", "task"), [
+    ([0.5, 1.5, 2.25], Task.REGRESSION),
+    (list(range(11)), Task.REGRESSION),          # more than 10 integer values: a count, not classes
+    ([0, 1, 2, 1, 0], Task.CLASSIFICATION),
+    (["a", "b", "a"], Task.CLASSIFICATION),
+    ([True, False, True], Task.CLASSIFICATION),
+])
+def test_task_is_inferred_from_the_target(values, task):
+    assert infer_task(pd.Series(values)) is task
+
+
+def test_columns_are_typed_and_the_target_encoded(tmp_path):
+    frame = linear_frame().assign(label=lambda f: np.where(f.y > 0, "high", "low")).drop(columns="y")
+    spec = small_spec(data={"source": "data.csv", "target": "label", "categorical": ["const"]}, ablations=[{"features": "each"}])
+    dataset = load_dataset(load_spec(write_study(tmp_path, spec, frame)))
+    assert dataset.task is Task.CLASSIFICATION and dataset.classes == ("high", "low")
+    assert dataset.numeric == ("a", "b", "c") and dataset.categorical == ("const", "city")
+    assert set(dataset.target) == {0, 1} and (dataset.target == (frame.label == "low")).all()
+    assert dataset.version.startswith("sha256:")
+
+
+def test_unfit_data_is_described_one_problem_a_line(tmp_path):
+    frame = linear_frame(rows=12).assign(empty=np.nan)
+    frame.loc[0, "y"] = np.nan
+    spec = small_spec(evaluation={"folds": 20}, ablations=[{"features": "each"}])
+    path = write_study(tmp_path, spec, frame)
+    problems = [line.split(": ", 1)[1] for line in dataset_problems(load_spec(path), load_dataset(load_spec(path)))]
+    assert problems == [
+        "data.target: column 'y' has 1 missing value(s); drop or fill those rows",
+        "evaluation.folds: 20 folds need at least as many rows; the data has 12",
+        "data.features: column 'empty' is entirely missing",
+    ]

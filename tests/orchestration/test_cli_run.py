@@ -1,0 +1,53 @@
+"""`ablation run` launches only what is stale."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pandas as pd
+
+from builders import cache_spec, linear_frame, write_study
+
+
+def cli_run(path, tmp_path):
+    from typer.testing import CliRunner
+
+    from ablation_pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["run", str(path), "--results-dir", str(tmp_path / "res")])
+    assert result.exit_code == 0, result.output
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        if not runs or "up to date" in result.output:
+            return None, result.output
+        materialized = instance.get_records_for_run(runs[0].run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+        return {r.event_log_entry.dagster_event.asset_key.path[-1] for r in materialized}, result.output
+
+
+def test_cli_runs_only_what_changed(study_dir, tmp_path):
+    path = write_study(study_dir, cache_spec(), linear_frame())
+    first, _ = cli_run(path, tmp_path)
+    assert first == {"dataset", "splits", "baseline", "drop__a", "drop__c", "permute__b", "scores", "comparison", "simplified", "report"}
+    again, output = cli_run(path, tmp_path)
+    assert again is None and "small is up to date" in output
+    with dg.DagsterInstance.get() as instance:
+        assert len(instance.get_runs()) == 1  # the no-op launched nothing
+
+    added = cache_spec(ablations=[{"features": ["a", "c", "city"], "mode": "drop"},
+                              {"features": ["b"], "mode": "permute", "permutations": 2}])
+    assert cli_run(write_study(study_dir, added), tmp_path)[0] == {"drop__city", "scores", "comparison", "simplified", "report"}
+    alpha = {**added, "statistics": {"alpha": 0.01}}
+    assert cli_run(write_study(study_dir, alpha), tmp_path)[0] == {"comparison", "simplified", "report"}
+    metric = {**alpha, "evaluation": {**alpha["evaluation"], "metrics": ["rmse", "mae"]}}
+    assert cli_run(write_study(study_dir, metric), tmp_path)[0] == {"scores", "comparison", "simplified", "report"}
+    assert set(pd.read_csv(tmp_path / "res" / "small" / "comparison.csv").metric) == {"rmse", "mae"}
+    linear_frame(seed=3).to_csv(study_dir / "data.csv", index=False)
+    assert cli_run(path, tmp_path)[0] == {"dataset", "splits", "baseline", "drop__a", "drop__c", "drop__city", "permute__b",
+                                          "scores", "comparison", "simplified", "report"}
+
+
+def test_cli_reruns_the_report_when_results_files_are_gone(study_dir, tmp_path):
+    path = write_study(study_dir, cache_spec(), linear_frame())
+    cli_run(path, tmp_path)
+    (tmp_path / "res" / "small" / "report.md").unlink()
+    assert cli_run(path, tmp_path)[0] == {"scores", "comparison", "simplified", "report"}
+    assert (tmp_path / "res" / "small" / "report.md").is_file()

@@ -1,0 +1,53 @@
+"""The forest plot."""
+
+from __future__ import annotations
+
+import io
+import math
+import sys
+
+import matplotlib.image as mpimg
+import pytest
+
+from ablation_pipeline.report.forest import forest_plot_png
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _image(png: bytes):
+    return mpimg.imread(io.BytesIO(png), format="png")
+
+
+def test_forest_plot_is_a_png_whose_height_grows_with_variants(comparison):
+    png_all = forest_plot_png(comparison, "rmse", higher_is_better=False, margin=0.15)
+    png_two = forest_plot_png(comparison.iloc[[4, 5]], "rmse", higher_is_better=False, margin=0.15)
+    assert png_all.startswith(PNG_SIGNATURE)
+    img_all, img_two = _image(png_all), _image(png_two)
+    assert img_all.ndim == 3 and img_all.shape[1] == img_two.shape[1]
+    assert img_all.shape[0] > img_two.shape[0] + 50
+    # the picture is not blank: several distinct colours are drawn
+    assert len({tuple(px) for px in img_all.reshape(-1, img_all.shape[2])[::97]}) > 5
+
+
+def test_forest_plot_is_deterministic_and_depends_on_the_input(comparison):
+    a = forest_plot_png(comparison, "r2", True, 0.025)
+    b = forest_plot_png(comparison.copy(), "r2", True, 0.025)
+    assert a == b
+    assert forest_plot_png(comparison, "r2", False, 0.025) != a  # the direction changes title and margin side
+    assert b"Software" not in a
+
+
+def test_forest_plot_does_not_touch_pyplot(comparison):
+    forest_plot_png(comparison, "rmse", False, None)
+    if "matplotlib.pyplot" in sys.modules:  # another test module may have imported it; then no figures leaked
+        assert sys.modules["matplotlib.pyplot"].get_fignums() == []
+
+
+def test_forest_plot_handles_infinite_ci_and_rejects_unknown_metric(comparison):
+    df = comparison.copy()
+    df.loc[df["variant"] == "permute_age", "ci_high"] = math.inf
+    assert forest_plot_png(df, "rmse", False, 0.15).startswith(PNG_SIGNATURE)
+    with pytest.raises(ValueError, match="accuracy"):
+        forest_plot_png(comparison, "accuracy", True)
+    with pytest.raises(ValueError, match="verdict"):
+        forest_plot_png(comparison.drop(columns=["verdict"]), "rmse", False)

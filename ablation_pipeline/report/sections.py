@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..evaluation.insights import dose_responses, retrain_gaps
+from ..vocabulary import Verdict
 from .formatting import fmt_num
 
 
@@ -45,7 +46,7 @@ def simplified_markdown(table: pd.DataFrame | None, removed: tuple[str, ...] | N
     if not removed or table is None:
         return lines + ["No retrained variant was judged removable on the primary metric: nothing to take out together.", ""]
     primary = table.iloc[0]
-    still = "still non-inferior" if primary.verdict == "removable" else f"**{primary.verdict}** (removals interact)"
+    still = "still non-inferior" if primary.verdict == Verdict.REMOVABLE else f"**{primary.verdict}** (removals interact)"
     lines += [f"Taking out every removable component together ({', '.join(f'`{c}`' for c in removed)}) "
               f"and retraining on the same splits: the combined model is {still} on {primary.metric} "
               f"(Δ {fmt_num(primary.delta, True)}, CI [{fmt_num(primary.ci_low, True)}, {fmt_num(primary.ci_high, True)}], "

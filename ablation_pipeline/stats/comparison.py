@@ -26,7 +26,7 @@ def _split_series(frame: pd.DataFrame, what: str) -> pd.Series:
 
 def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
                      higher_is_better: Mapping[str, bool], test_train_ratio: float,
-                     alpha: float = 0.05, correction: str = "holm",
+                     alpha: float = 0.05, correction: str = Correction.HOLM,
                      margins: Mapping[str, float | None] | None = None,
                      baseline: str = "baseline", extra_columns: bool = False) -> pd.DataFrame:
     """One row per (metric, variant): paired corrected t-test against the baseline, p-values

@@ -8,7 +8,7 @@ from ..errors import StatsInputError
 from ..vocabulary import Correction
 
 
-def adjust_pvalues(p_values, method: str = "holm") -> np.ndarray:
+def adjust_pvalues(p_values, method: str = Correction.HOLM) -> np.ndarray:
     """Family-wise / FDR adjustment across variants via statsmodels `multipletests`.
 
     The method is always passed explicitly, because statsmodels' own default is Holm-Sidak,

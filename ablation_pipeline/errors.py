@@ -18,6 +18,10 @@ class DataError(AblationError):
     """The data cannot be read or is unfit for the study."""
 
 
+class ChangedDuringRunError(AblationError):
+    """The spec or the data changed while a run was using them; nothing inconsistent was written."""
+
+
 class StatsInputError(DataError, ValueError):
     """Input unfit for the statistics; a ValueError for callers, a DataError for the CLI."""
 

@@ -1,4 +1,4 @@
-"""Shared helpers for the bad-input corpus (tests/cli/test_bad_input.py): small generated data sets and
+"""Shared helpers for the bad-input corpus (tests/cli/test_bad_*input.py): small generated data sets and
 a spec builder that writes a valid study into a folder, so each test changes only what it breaks."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from builders import write_study
 
 N_ROWS = 40
 CITIES = ("paris", "lyon", "nice", "lille")
@@ -70,3 +72,20 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     if not folder.exists():
         return {}
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def study(tmp_path: Path, spec, frame=None, folder: str = "study") -> Path:
+    """Write spec (a mapping or YAML text) and data.csv (regression data by default) into tmp_path/folder."""
+    return write_study(tmp_path / folder, spec, regression_frame() if frame is None else frame, name="study.yaml")
+
+
+def reg(**changes) -> dict[str, Any]:
+    """The valid regression spec with `section__key=value` (or top-level key=value) changes."""
+    spec = regression_spec()
+    for key, value in changes.items():
+        section, _, field = key.partition("__")
+        if field:
+            spec[section][field] = value
+        else:
+            spec[section] = value
+    return spec

@@ -15,10 +15,11 @@ from builders import linear_frame, mlp_spec, small_spec, write_study
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
-    """Results and the Dagster instance go to the test's temp folder."""
+    """Results, the cache, its signing key and the Dagster instance go to the test's temp folder."""
     monkeypatch.setenv("ABLATION_RESULTS_DIR", str(tmp_path / "results"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     monkeypatch.setenv("ABLATION_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ABLATION_KEY_FILE", str(tmp_path / "store.key"))
     yield
 
 

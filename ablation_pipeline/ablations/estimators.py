@@ -1,65 +1,94 @@
-"""Build the model from the spec: a scikit-learn estimator from the allowed modules only, behind a
-ColumnTransformer that scales numeric and one-hot encodes categorical columns."""
+"""Build the model from the spec: a scikit-learn estimator from its public estimator modules only,
+behind a ColumnTransformer that scales numeric and one-hot encodes categorical columns.
+
+Naming a class in a spec imports its module, so names resolve only against PUBLIC_MODULES, an
+allowlist: never a private (`_`) module, nor tests, conftest, externals or utils (importing
+`sklearn.conftest` pulls in pytest and five more packages). A real estimator that cannot serve is
+refused in one line before it is called: one of the wrong kind (a clusterer for a regression), a
+meta-estimator that needs constructor arguments a spec cannot give (Pipeline, GridSearchCV, ...),
+or params of the wrong structure, which scikit-learn's own checks let through where they accept
+"array-like" (`Ridge(alpha={'a': 1})` passes them and fails in `fit`)."""
 
 from __future__ import annotations
 
+import difflib
 import importlib
-from functools import lru_cache
+import inspect
+from functools import cache
 from typing import Any
 
-from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
+from sklearn.base import (
+    BaseEstimator,
+    BiclusterMixin,
+    ClassifierMixin,
+    ClusterMixin,
+    DensityMixin,
+    OutlierMixin,
+    RegressorMixin,
+    TransformerMixin,
+    clone,
+    is_classifier,
+    is_regressor,
+)
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ..errors import SpecError, did_you_mean
+from ..spec.messages import shown
 from ..spec.schema import ModelSpec
 from ..vocabulary import Task
 from .sweeps import apply_setting
 
 ALLOWED_MODULES = ("sklearn",)
-# Where scikit-learn's classifiers and regressors live, most used first. Looking a short name up here
-# imports one or two modules; `all_estimators()` imports all of scikit-learn (~2 s in every step process).
-ESTIMATOR_MODULES = (
+# Where scikit-learn's classifiers and regressors live, most used first. A short name is looked up
+# here first: one or two imports, where `all_estimators()` imports all of scikit-learn (~2 s in every
+# step process) and `sklearn.utils._testing`, which imports pytest.
+PREDICTOR_MODULES = (
     "sklearn.linear_model", "sklearn.ensemble", "sklearn.tree", "sklearn.svm", "sklearn.neighbors",
     "sklearn.naive_bayes", "sklearn.neural_network", "sklearn.discriminant_analysis", "sklearn.dummy",
     "sklearn.kernel_ridge", "sklearn.gaussian_process", "sklearn.cross_decomposition", "sklearn.isotonic",
+    "sklearn.semi_supervised", "sklearn.calibration",
 )
-
-
-@lru_cache(maxsize=1)
-def _estimators_by_name() -> dict[str, type]:
-    from sklearn.utils.discovery import all_estimators
-
-    return dict(all_estimators(type_filter=["classifier", "regressor"]))
+# The other public modules with estimators, so that a real one of the wrong kind is named as such
+# rather than called unknown.
+OTHER_MODULES = (
+    "sklearn.cluster", "sklearn.decomposition", "sklearn.preprocessing", "sklearn.pipeline", "sklearn.compose",
+    "sklearn.model_selection", "sklearn.multiclass", "sklearn.multioutput", "sklearn.feature_selection",
+    "sklearn.manifold", "sklearn.mixture", "sklearn.covariance", "sklearn.impute", "sklearn.kernel_approximation",
+    "sklearn.random_projection", "sklearn.feature_extraction", "sklearn.feature_extraction.text",
+    "sklearn.feature_extraction.image", "sklearn.frozen",
+)
+PUBLIC_MODULES = PREDICTOR_MODULES + OTHER_MODULES
+_KINDS = ((ClassifierMixin, "a classifier"), (RegressorMixin, "a regressor"), (ClusterMixin, "a clusterer"),
+          (OutlierMixin, "an outlier detector"), (DensityMixin, "a density estimator"), (BiclusterMixin, "a biclusterer"),
+          (TransformerMixin, "a transformer"))
 
 
 def resolve_estimator(name: str, where: str = "model.estimator") -> type:
-    """'Ridge' or 'sklearn.linear_model.Ridge' -> the class. Nothing outside ALLOWED_MODULES is imported."""
+    """'Ridge' or 'sklearn.linear_model.Ridge' -> the class. Only PUBLIC_MODULES are ever imported."""
     if "." not in name:
-        for module_name in ESTIMATOR_MODULES:
-            found = getattr(importlib.import_module(module_name), name, None)
-            if isinstance(found, type) and issubclass(found, BaseEstimator):
-                return found
-        known = _estimators_by_name()
-        if name not in known:
-            raise SpecError(f"{where}: unknown estimator '{name}'{did_you_mean(name, known)}")
-        return known[name]
+        cls = _find(name, where)
+        if cls is None:
+            raise SpecError(f"{where}: {_unknown(name)}")
+        return cls
     module_name, _, class_name = name.rpartition(".")
     if module_name.split(".")[0] not in ALLOWED_MODULES:
         raise SpecError(
             f"{where}: '{name}' is outside the allowed modules ({', '.join(m + '.*' for m in ALLOWED_MODULES)}); "
             "a study spec may only name scikit-learn estimators"
         )
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        raise SpecError(f"{where}: no module '{module_name}'") from None
-    cls = getattr(module, class_name, None)
-    if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
-        names = [n for n, c in vars(module).items() if isinstance(c, type) and issubclass(c, BaseEstimator)]
-        raise SpecError(f"{where}: '{class_name}' is not an estimator in {module_name}{did_you_mean(class_name, names)}")
+    if module_name not in PUBLIC_MODULES:
+        home = _find(class_name, where) if class_name.isidentifier() else None
+        hint = (f"; did you mean '{home.__name__}'?" if home is not None
+                else " (name a class such as Ridge, or its public path such as sklearn.linear_model.Ridge)")
+        raise SpecError(f"{where}: '{module_name}' is not one of scikit-learn's public estimator modules{hint}")
+    module = importlib.import_module(module_name)
+    cls = _public_class(module, class_name, where)
+    if cls is None:
+        hint = _close_name(class_name, _estimator_names(module_name))
+        raise SpecError(f"{where}: '{class_name}' is not an estimator in {module_name}" + (f"; did you mean '{hint}'?" if hint else ""))
     return cls
 
 
@@ -71,35 +100,55 @@ def make_estimator(model: ModelSpec, task: Task, label: str = "") -> BaseEstimat
 
         torch_cls = TorchClassifier if task == Task.CLASSIFICATION else TorchRegressor
         return torch_cls(network=model.network.model_dump(mode="json"))
-    cls = resolve_estimator(model.estimator, f"{prefix}model.estimator")
-    estimator = cls()
+    where = f"{prefix}model.estimator"
+    cls = resolve_estimator(model.estimator, where)
+    estimator = _instantiate(cls, where)
     fits_task = is_classifier(estimator) if task == Task.CLASSIFICATION else is_regressor(estimator)
     if not fits_task:
-        kind = "classifier" if task == Task.CLASSIFICATION else "regressor"
-        raise SpecError(f"{prefix}model.estimator: {cls.__name__} is not a {kind}, but the task is {task}")
+        wanted = "classifier" if task == Task.CLASSIFICATION else "regressor"
+        raise SpecError(f"{where}: {cls.__name__} is {_kind_of(cls)}, not a {wanted}; the task is {task}")
     allowed = estimator.get_params(deep=False)
-    for key in model.params:
+    problems = []
+    for key, value in model.params.items():
         if key not in allowed:
-            raise SpecError(f"{prefix}model.params.{key}: unknown parameter of {cls.__name__}{did_you_mean(key, allowed)}")
-    estimator.set_params(**model.params)
-    validate = getattr(estimator, "_validate_params", None)  # scikit-learn's own parameter constraints
-    if validate is not None:
-        try:
-            validate()
-        except (ValueError, TypeError) as exc:
-            raise SpecError(f"{prefix}model.params: {str(exc).splitlines()[0]}") from None
-    return estimator
+            problems.append(f"{prefix}model.params.{key}: unknown parameter of {cls.__name__}{did_you_mean(key, allowed)}")
+            continue
+        problem = _param_problem(cls, key, value)
+        if problem:
+            problems.append(f"{prefix}model.params.{key}: {problem}")
+    if problems:
+        raise SpecError("\n".join(problems))
+    return estimator.set_params(**model.params)
 
 
 def estimator_with_setting(model: ModelSpec, path: str, value: Any, task: Task, where: str) -> BaseEstimator:
     """The study's estimator with one setting changed (a retrained sweep's variant), validated by
     scikit-learn's own parameter checks; `where` names the spec entry in messages."""
-    return make_estimator(apply_setting(model, path, value), task, where)
+    try:
+        changed = apply_setting(model, path, value)
+    except SpecError as exc:
+        raise SpecError("\n".join(f"{where}: {line}" for line in str(exc).splitlines())) from None
+    return make_estimator(changed, task, where)
 
 
 def build_pipeline(estimator: BaseEstimator, numeric: list[str], categorical: list[str], random_state: int | None) -> Pipeline:
     """Preprocessing + a fresh clone of the estimator; `random_state` is set when the estimator has one
     and the user did not fix it, so baseline and variants share their randomness per split."""
+    model = clone(estimator)
+    params = model.get_params(deep=False)
+    if random_state is not None and "random_state" in params and params["random_state"] is None:
+        model.set_params(random_state=random_state)
+    return Pipeline([("prepare", _preprocessing(numeric, categorical)), ("model", model)])
+
+
+def prepared_width(features: Any, numeric: list[str], categorical: list[str]) -> int:
+    """How many columns the preprocessing makes of these features (every category seen counts): the
+    input width of a network trained on them."""
+    prepare = _preprocessing(list(numeric), list(categorical))
+    return prepare.fit(features).transform(features.head(2)).shape[1]
+
+
+def _preprocessing(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
     transformers: list[tuple[str, Any, list[str]]] = []
     if numeric:
         transformers.append(("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric))
@@ -107,8 +156,102 @@ def build_pipeline(estimator: BaseEstimator, numeric: list[str], categorical: li
         encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         impute = SimpleImputer(strategy="most_frequent")
         transformers.append(("categorical", Pipeline([("impute", impute), ("encode", encode)]), categorical))
-    model = clone(estimator)
-    params = model.get_params(deep=False)
-    if random_state is not None and "random_state" in params and params["random_state"] is None:
-        model.set_params(random_state=random_state)
-    return Pipeline([("prepare", ColumnTransformer(transformers)), ("model", model)])
+    return ColumnTransformer(transformers)
+
+
+def _find(name: str, where: str) -> type | None:
+    """The estimator class of that name in the public modules, predictors first."""
+    for module_name in PUBLIC_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:  # a module this scikit-learn version does not have
+            continue
+        cls = _public_class(module, name, where)
+        if cls is not None:
+            return cls
+    return None
+
+
+def _public_class(module: Any, name: str, where: str) -> type | None:
+    """A concrete scikit-learn estimator class exported by `module` under a public name, else None."""
+    if not name.isidentifier() or name.startswith("_"):
+        return None
+    try:
+        cls = getattr(module, name, None)
+    except ImportError:  # scikit-learn's experimental estimators refuse to load without an opt-in import
+        raise SpecError(f"{where}: {name} is experimental in scikit-learn and cannot be named in a study spec") from None
+    if not (isinstance(cls, type) and issubclass(cls, BaseEstimator) and cls.__module__.startswith("sklearn.")):
+        return None
+    return None if inspect.isabstract(cls) or cls.__name__.startswith("Base") else cls
+
+
+@cache
+def _estimator_names(module_name: str) -> tuple[str, ...]:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return ()
+    names = []
+    for name in dir(module):
+        try:
+            if _public_class(module, name, "") is not None:
+                names.append(name)
+        except SpecError:
+            continue
+    return tuple(names)
+
+
+def _unknown(name: str) -> str:
+    hint = _close_name(name, [n for module in PUBLIC_MODULES for n in _estimator_names(module)])
+    if hint:
+        return f"unknown estimator '{name}'; did you mean '{hint}'?"
+    return f"unknown estimator '{name}': not a public scikit-learn estimator, and a study spec may only name scikit-learn estimators"
+
+
+def _close_name(word: str, names: list[str] | tuple[str, ...]) -> str | None:
+    """The closest name, unless they share only a long ending: 'XGBClassifier' is not a typo of
+    'SGDClassifier', nor 'CatBoostRegressor' of 'AdaBoostRegressor'; what differs must be close too."""
+    lowered = {name.lower(): name for name in names}
+    for close in difflib.get_close_matches(word.lower(), list(lowered), n=3, cutoff=0.6):
+        a, b = word.lower(), close
+        while a and b and a[-1] == b[-1]:
+            a, b = a[:-1], b[:-1]
+        if not a or not b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.65:
+            return lowered[close]
+    return None
+
+
+def _instantiate(cls: type, where: str) -> BaseEstimator:
+    """`cls()`, for a class a spec can name: no required constructor arguments."""
+    signature = inspect.signature(cls.__init__).parameters.values()
+    required = [p.name for p in signature if p.name != "self" and p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if required:
+        raise SpecError(f"{where}: {cls.__name__} needs constructor arguments ({', '.join(required)}), "
+                        "which a study spec cannot give; name a plain estimator")
+    try:
+        return cls()
+    except (TypeError, ValueError) as exc:
+        raise SpecError(f"{where}: {cls.__name__} cannot be built without arguments: {str(exc).splitlines()[0]}") from None
+
+
+def _kind_of(cls: type) -> str:
+    return next((kind for mixin, kind in _KINDS if issubclass(cls, mixin)), "not a predictor")
+
+
+def _param_problem(cls: type, key: str, value: Any) -> str | None:
+    """Why `value` cannot be `cls`'s parameter `key` (its structure, then scikit-learn's own check), or None."""
+    constraints = getattr(cls, "_parameter_constraints", {}).get(key)
+    accepted = constraints if isinstance(constraints, list) else []
+    if isinstance(value, dict) and dict not in accepted:
+        return f"{cls.__name__} takes no mapping for {key}, got {shown(value)}"
+    flat = isinstance(value, list) and all(isinstance(item, (bool, int, float, str)) for item in value)
+    if isinstance(value, list) and not flat and list not in accepted and tuple not in accepted and "array-like" in accepted:
+        return f"{cls.__name__} takes a number or a flat list for {key}, got {shown(value)}"
+    trial = cls().set_params(**{key: value})
+    validate = getattr(trial, "_validate_params", None)  # scikit-learn's own parameter constraints
+    if validate is not None:
+        try:
+            validate()
+        except (ValueError, TypeError) as exc:
+            return str(exc).splitlines()[0]
+    return None

@@ -44,6 +44,7 @@ class Outcome:
     folds: list[FoldPredictions]
     models: list[Pipeline] = field(default_factory=list)
     fits: int = 0
+    fingerprint: str = ""  # what it was computed from (pipeline.fingerprints), set when it is filed
 
 
 def fit_seed(study_seed: int, split: Split) -> int:

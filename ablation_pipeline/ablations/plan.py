@@ -55,6 +55,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "x"
 
 
+def factor_slug(factor: float) -> str:
+    """0.5 -> '0_5', -1 -> 'm1': a swept value's part of a variant name (the sign kept)."""
+    return ("m" if factor < 0 else "") + slug(f"{abs(factor):g}".replace(".", "_"))
+
+
 def plan_variants(spec: StudySpec, features: list[str]) -> list[Variant]:
     """Every variant of the study, in spec order; names are `<mode>__<feature or group>`."""
     label = spec.label
@@ -76,7 +81,7 @@ def plan_variants(spec: StudySpec, features: list[str]) -> list[Variant]:
         for j, name_part, components, factor in expanded:
             where = f"ablations[{i}]" if j is None else f"ablations[{i}].{ablation.target}[{j}]"
             marker = "v" if ablation.param is not None else "x"
-            suffix = "" if factor is None else f"__{marker}{slug(f'{factor:g}'.replace('.', '_'))}"
+            suffix = "" if factor is None else f"__{marker}{factor_slug(factor)}"
             variant = Variant(
                 name=f"{mode}__{slug(name_part)}{suffix}",
                 kind=ablation.kind,

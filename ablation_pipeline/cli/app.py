@@ -17,7 +17,7 @@ from rich.table import Table
 
 from ..errors import AblationError, SpecError, did_you_mean
 from ..pipeline import paths
-from ..pipeline.paths import project_root, resolve_study, study_files
+from ..pipeline.paths import StudyPaths, project_root, resolve_study, study_files
 from .process import EXIT_BAD_INPUT, EXIT_FAILED, exit_now
 from .tables import print_comparison
 
@@ -39,13 +39,17 @@ def fail(exc: AblationError) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-@app.command()
-def validate(study: str = typer.Argument(..., help="A study name from the studies folder or a path to a YAML spec.")) -> None:
-    """Check a spec and its data without running anything."""
-    from ..pipeline.setup import check_study
+RESULTS_ROOT_HELP = "Results root: each study writes into <root>/<study>, or <root>/<output.results_dir> (default data/results)."
 
+
+@app.command()
+def validate(
+    study: str = typer.Argument(..., help="A study name from the studies folder or a path to a YAML spec."),
+    results_dir: Path | None = typer.Option(None, help=RESULTS_ROOT_HELP),
+) -> None:
+    """Check a spec, its data and where it would write, without running anything."""
     try:
-        setup = check_study(resolve_study(study))
+        setup = checked_study(study, StudyPaths.resolved(results_dir))
     except AblationError as exc:
         fail(exc)
     plan = setup.plan
@@ -57,43 +61,53 @@ def validate(study: str = typer.Argument(..., help="A study name from the studie
     )
 
 
+def checked_study(study: str, study_paths: StudyPaths):
+    """The study set up against its data, once the spec, the data and every folder it writes are
+    known to be fine: every problem one line, all of them before anything runs."""
+    from ..pipeline.setup import check_study
+
+    setup = check_study(resolve_study(study))
+    problems = study_paths.problems(setup.plan.spec)
+    if problems:
+        raise SpecError("\n".join(problems))
+    return setup
+
+
 @app.command()
 def run(
     study: str = typer.Argument(..., help="A study name from the studies folder or a path to a YAML spec."),
-    results_dir: Path | None = typer.Option(None, help="Folder for results (default data/results/<study>)."),
+    results_dir: Path | None = typer.Option(None, help=RESULTS_ROOT_HELP),
     executor: str = typer.Option("in_process", help="in_process | multiprocess | dask"),
     dask_address: str | None = typer.Option(None, help="An existing Dask scheduler (tcp://host:8786); default: a local cluster."),
     force: bool = typer.Option(False, "--force", help="Ignore cached fits: refit everything (and refresh the cache)."),
 ) -> None:
     """Materialize the study's whole asset graph in the local Dagster instance (visible in `dagster dev`)."""
-    from ..pipeline.setup import check_study
-
     if executor not in EXECUTORS:
         fail(SpecError(f"--executor: unknown executor '{executor}', expected one of {', '.join(EXECUTORS)}"
                        f"{did_you_mean(executor, EXECUTORS)}"))
     if dask_address and executor != "dask":
         fail(SpecError("--dask-address: only meaningful with --executor dask"))
-    if results_dir is not None:
-        os.environ["ABLATION_RESULTS_DIR"] = str(results_dir.resolve())
+    study_paths = StudyPaths.resolved(results_dir)
     try:
-        setup = check_study(resolve_study(study))  # every input problem surfaces before anything runs
+        setup = checked_study(study, study_paths)  # every input problem surfaces before anything runs
     except AblationError as exc:
         fail(exc)
     from ..pipeline.versions import results_are_current
 
-    if not force and results_are_current(setup, paths.results_dir(setup.plan.spec)):
+    folder = study_paths.results_dir(setup.plan.spec)
+    if not force and results_are_current(setup, folder):
         outcome = None  # the results on disk were computed from exactly this spec and data: no Dagster needed
     else:
         from ..orchestration.cli_run import materialize_study
 
-        outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force)
+        outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force,
+                                    paths=study_paths)
     if outcome is None or outcome.assets == 0:
         out.print(f"{setup.plan.spec.name} is up to date: nothing changed since the last run (use --force to refit)", highlight=False)
     if outcome is not None and not outcome.success:
         for line in outcome.errors:
             print_error(line)
         raise typer.Exit(EXIT_FAILED)
-    folder = paths.results_dir(setup.plan.spec)
     print_comparison(out, pd.read_csv(folder / "comparison.csv"), setup.metrics[0].name)
     out.print(f"results: {folder}" + (f"  (run {outcome.run_id})" if outcome and outcome.run_id else ""), highlight=False)
 
@@ -102,15 +116,16 @@ def run(
 def show(
     study: str = typer.Argument(..., help="A study name or spec path."),
     metric: str | None = typer.Option(None, help="Metric to show (default: the primary metric)."),
+    results_dir: Path | None = typer.Option(None, help=RESULTS_ROOT_HELP),
 ) -> None:
     """Print the comparison table of the study's last run."""
     from ..spec.loading import load_spec
 
     try:
         spec = load_spec(resolve_study(study))
+        path = StudyPaths.resolved(results_dir).results_dir(spec) / "comparison.csv"
     except AblationError as exc:
         fail(exc)
-    path = paths.results_dir(spec) / "comparison.csv"
     if not path.is_file():
         print_error(f"{path}: no results yet; run `ablation run {spec.name}` first")
         raise typer.Exit(EXIT_FAILED)

@@ -11,9 +11,10 @@ import pandas as pd
 from ..errors import DataError, SpecError, did_you_mean
 from ..spec.schema import StudySpec
 from ..vocabulary import Task
-from .sources import read_frame, source_version
+from .sources import read_source
 
 MAX_CLASSES_FOR_INT_TARGET = 10
+MIN_TEST_ROWS = 2  # per test fold: r2 and most scores need two rows to be defined
 
 
 @dataclass(frozen=True)
@@ -29,17 +30,26 @@ class Dataset:
     classes: tuple[str, ...] | None
     version: str
     target_missing: int = 0
+    data_spec: str = ""  # fingerprint of the spec's data section it was loaded for
 
     @property
     def n_rows(self) -> int:
         return len(self.features)
 
 
+def data_spec_fingerprint(spec: StudySpec) -> str:
+    """What a dataset depends on in the spec: its data section."""
+    return spec.fingerprint(spec.data.model_dump(mode="json"))
+
+
 def feature_names(spec: StudySpec, columns: list[str]) -> list[str]:
     """The features the study uses: `data.features`, or every column but the target."""
     check_target(spec, columns)
     if spec.data.features is None:
-        return [c for c in columns if c != spec.data.target]
+        names = [c for c in columns if c != spec.data.target]
+        if not names:
+            raise DataError(f"{spec.label}: data.source: the data has no column besides the target '{spec.data.target}'")
+        return names
     problems = []
     for i, name in enumerate(spec.data.features):
         if name not in columns or name == spec.data.target:
@@ -59,14 +69,16 @@ def check_target(spec: StudySpec, columns: list[str]) -> None:
 
 
 def load_dataset(spec: StudySpec) -> Dataset:
-    """Read the source, select features, type the columns and encode the target."""
-    frame = read_frame(spec)
+    """Read the source once, select features, type the columns and encode the target."""
+    source = read_source(spec)
+    frame = source.frame
     frame.columns = [str(c) for c in frame.columns]
     names = feature_names(spec, list(frame.columns))
-    unknown_categorical = [c for c in spec.data.categorical if c not in names]
-    if unknown_categorical:
-        name = unknown_categorical[0]
-        raise SpecError(f"{spec.label}: data.categorical: unknown feature '{name}'{did_you_mean(name, names)}")
+    for i, name in enumerate(spec.data.categorical):
+        if name == spec.data.target:
+            raise SpecError(f"{spec.label}: data.categorical[{i}]: '{name}' is the target, not a feature")
+        if name not in names:
+            raise SpecError(f"{spec.label}: data.categorical[{i}]: unknown feature '{name}'{did_you_mean(name, names)}")
     features = frame[names].copy()
     categorical = tuple(
         c for c in names if c in spec.data.categorical or not pd.api.types.is_numeric_dtype(features[c])
@@ -85,8 +97,9 @@ def load_dataset(spec: StudySpec) -> Dataset:
         numeric=numeric,
         categorical=categorical,
         classes=classes,
-        version=source_version(spec),
+        version=source.version,
         target_missing=int(raw_target.isna().sum()),
+        data_spec=data_spec_fingerprint(spec),
     )
 
 
@@ -123,10 +136,19 @@ def dataset_problems(spec: StudySpec, dataset: Dataset) -> list[str]:
             f"{label}: data.target: column '{dataset.target_name}' has {dataset.target_missing} missing "
             "value(s); drop or fill those rows"
         )
-    if dataset.n_rows < spec.evaluation.folds:
-        problems.append(f"{label}: evaluation.folds: {spec.evaluation.folds} folds need at least as many rows; the data has {dataset.n_rows}")
+    if dataset.task == Task.REGRESSION and np.isinf(dataset.target).any():
+        problems.append(f"{label}: data.target: column '{dataset.target_name}' has {int(np.isinf(dataset.target).sum())} "
+                        "infinite value(s); drop or fix those rows")
+    folds = spec.evaluation.folds
+    if dataset.n_rows < MIN_TEST_ROWS * folds:
+        problems.append(f"{label}: evaluation.folds: {folds} folds need at least {MIN_TEST_ROWS * folds} rows "
+                        f"({MIN_TEST_ROWS} per test fold, for the metrics); the data has {dataset.n_rows}")
     for column in dataset.features.columns[dataset.features.isna().all().to_numpy()]:
         problems.append(f"{label}: data.features: column '{column}' is entirely missing")
+    infinite = np.isinf(dataset.features[list(dataset.numeric)].to_numpy(dtype=float)).sum(axis=0) if dataset.numeric else []
+    for column, count in zip(dataset.numeric, infinite, strict=True):
+        if count:
+            problems.append(f"{label}: data.features: column '{column}' has {int(count)} infinite value(s); drop or fix those rows")
     if dataset.task == Task.CLASSIFICATION:
         counts = np.bincount(dataset.target[dataset.target >= 0], minlength=len(dataset.classes or ()))
         if len(counts) < 2:

@@ -22,18 +22,19 @@ from ..data.dataset import dataset_problems, load_dataset
 from ..data.sources import source_version
 from ..data.splits import holdout_ratio
 from ..pipeline import cached, results, simplify, steps
-from ..pipeline.paths import cache_dir, results_dir
+from ..pipeline.consistency import checked_comparison, checked_scores
+from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import StudyPlan
 from ..pipeline.versions import write_state
 from ..report.files import markdown_with_inline_images
-from ..store.cache import ResultCache
 from ..vocabulary import Verdict
+from .io_manager import IO_MANAGER_KEY
 from .study_graph import StudyGraph, computed_result, fold_jobs, forced
 
 
-def build_study_assets(plan: StudyPlan) -> list:
-    """Every asset and check of one study."""
-    graph = StudyGraph.of(plan)
+def build_study_assets(plan: StudyPlan, paths: StudyPaths | None = None) -> list:
+    """Every asset and check of one study, writing where `paths` says (default: from the environment)."""
+    graph = StudyGraph.of(plan, paths)
     variants = [variant_asset(graph, v) for v in plan.variants if not batched.batchable(v)]
     variants += [inference_entry_asset(graph, entry, members) for entry, members in batched.entries(plan.variants).items()]
     return [source_asset(graph), dataset_asset(graph), splits_asset(graph), baseline_asset(graph), *variants,
@@ -88,7 +89,7 @@ def baseline_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset("baseline"), ins=graph.ins("dataset", "splits"), kinds={"sklearn"},
               description=f"The full model ({graph.plan.spec.model.label}) fitted on every split, with its test-fold predictions.")
     def baseline(context: AssetExecutionContext, dataset, splits) -> dg.MaterializeResult:
-        computed = cached.cached_baseline(graph.setup(dataset), splits, ResultCache(cache_dir()), force=forced(context),
+        computed = cached.cached_baseline(graph.setup(dataset, splits), splits, graph.paths.result_cache(), force=forced(context),
                                           n_jobs=fold_jobs(context))
         return computed_result(computed)
 
@@ -111,8 +112,8 @@ def variant_asset(graph: StudyGraph, variant: Variant) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset(variant.name), ins=graph.ins(*inputs), kinds={"sklearn"}, tags=_variant_tags(variant),
               description=f"Variant {variant.name}: {how} {variant.components_text}.")
     def _variant(context: AssetExecutionContext, dataset, splits, **upstream) -> dg.MaterializeResult:
-        computed = cached.cached_variant(graph.setup(dataset), variant.name, splits, upstream.get("baseline"),
-                                         ResultCache(cache_dir()), force=forced(context), n_jobs=fold_jobs(context))
+        computed = cached.cached_variant(graph.setup(dataset, splits), variant.name, splits, upstream.get("baseline"),
+                                         graph.paths.result_cache(), force=forced(context), n_jobs=fold_jobs(context))
         return computed_result(computed, _variant_facts(variant))
 
     return _variant
@@ -122,7 +123,7 @@ def inference_entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant,
     """One step for an ablation entry's inference-time feature variants (each still its own asset,
     with its own code and data version): they are predicted together, a few per predict call."""
     outs = {v.name: dg.AssetOut(key=graph.key(v.name), group_name=graph.study, kinds={"sklearn"}, code_version=graph.versions[v.name],
-                                tags=_variant_tags(v), is_required=False,  # subsets yield only theirs
+                                io_manager_key=IO_MANAGER_KEY, tags=_variant_tags(v), is_required=False,  # subsets yield only theirs
                                 description=f"Variant {v.name}: baseline models, test fold with {v.mode}d {v.components_text} "
                                             f"(predicted together with the other variants of {entry}).")
             for v in members}
@@ -132,8 +133,8 @@ def inference_entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant,
                     ins=graph.ins("dataset", "splits", "baseline"))
     def _entry(context: AssetExecutionContext, dataset, splits, baseline):
         selected = [v for v in members if graph.key(v.name) in context.selected_asset_keys]
-        computed = cached.cached_variants(graph.setup(dataset), [v.name for v in selected], splits, baseline,
-                                          ResultCache(cache_dir()), force=forced(context))
+        computed = cached.cached_variants(graph.setup(dataset, splits), [v.name for v in selected], splits, baseline,
+                                          graph.paths.result_cache(), force=forced(context))
         for v in selected:
             yield computed_result(computed[v.name], _variant_facts(v), asset_key=graph.key(v.name))
 
@@ -147,11 +148,10 @@ def scores_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset("scores"), ins=graph.ins("dataset", "splits", *fitted),
               description="Long table: variant, repeat, fold, metric, value (baseline included). Writes scores.csv.")
     def scores(dataset, splits, **outcomes) -> dg.MaterializeResult:
-        setup = graph.setup(dataset)
-        ordered = [outcomes[name] for name in fitted]
-        table = steps.scores(setup, splits, ordered)
-        path = results.write_scores(table, results_dir(plan.spec))
-        results.write_costs(splits, ordered, results_dir(plan.spec))
+        setup = graph.setup(dataset, splits)
+        table = checked_scores(setup, splits, outcomes)
+        path = results.write_scores(table, graph.paths.results_dir(plan.spec))
+        results.write_costs(splits, [outcomes[name] for name in fitted], graph.paths.results_dir(plan.spec))
         primary = setup.metrics[0].name
         means = table[table.metric == primary].groupby("variant", sort=False)["value"].mean().rename(f"mean {primary}")
         return dg.MaterializeResult(value=table, metadata={
@@ -165,9 +165,9 @@ def comparison_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset("comparison"), ins=graph.ins("dataset", "splits", "scores"),
               description="Corrected repeated-CV t-tests, adjusted p-values and a verdict per variant and metric. Writes comparison.csv.")
     def comparison(dataset, splits, scores) -> dg.MaterializeResult:
-        setup = graph.setup(dataset)
-        table = steps.comparison(setup, splits, scores, extra_columns=True)
-        path = results.write_comparison(table, results_dir(graph.plan.spec))
+        setup = graph.setup(dataset, splits)
+        table = checked_comparison(setup, splits, scores)
+        path = results.write_comparison(table, graph.paths.results_dir(graph.plan.spec))
         primary = table[table.metric == setup.metrics[0].name]
         verdicts = primary["verdict"].value_counts()
         return dg.MaterializeResult(value=table, metadata={
@@ -185,8 +185,8 @@ def simplified_asset(graph: StudyGraph) -> dg.AssetsDefinition:
               kinds={"sklearn"}, description="Every removable component taken out together, retrained and compared with "
                                               "the baseline. Writes simplified.csv.")
     def simplified(context: AssetExecutionContext, dataset, splits, baseline, scores, comparison) -> dg.MaterializeResult:
-        result = simplify.run(graph.setup(dataset), splits, scores, comparison, baseline, ResultCache(cache_dir()),
-                              results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context))
+        result = simplify.run(graph.setup(dataset, splits), splits, scores, comparison, baseline, graph.paths.result_cache(),
+                              graph.paths.results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context))
         if result.simplification is None:
             return dg.MaterializeResult(value=result, metadata={"switched_off": "statistics.simplify: false", "fits": 0})
         meta = {"removed": result.simplification.components_text or "nothing", "fits": result.fits,
@@ -202,8 +202,9 @@ def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset("report"), ins=graph.ins("dataset", "splits", "scores", "comparison", "simplified"),
               description="Markdown report with the comparison tables and forest plots. Writes report.md and PNGs.")
     def report(dataset, splits, scores, comparison, simplified) -> dg.MaterializeResult:
-        setup = graph.setup(dataset)
-        folder = results_dir(graph.plan.spec)
+        setup = graph.setup(dataset, splits)
+        simplify.require_result(setup, splits, simplified)
+        folder = graph.paths.results_dir(graph.plan.spec)
         files = results.write_report_files(setup, splits, scores, comparison, folder, simplified.markdown)
         write_state(setup, splits, folder)
         markdown = files["report"].read_text(encoding="utf-8")

@@ -9,21 +9,21 @@ import time
 import uuid
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..pipeline.cached import needs_fitting
-from ..pipeline.paths import cache_dir, dagster_home, results_dir
+from ..pipeline.paths import StudyPaths, dagster_home
 from ..pipeline.setup import Setup, StudyPlan
 from ..pipeline.warmup import start_workers
-from ..store.cache import ResultCache
+from ..spec.snapshot import write_snapshot
 from .assets import build_study_assets
 from .executors import dask_job_config, local_job_config
 from .freshness import stale_assets
-from .jobs import RUN_JOB_ENV, RUN_SPEC_ENV, cli_job, job_name
+from .io_manager import study_resources
+from .jobs import cli_job, job_name
 from .study_graph import FOLD_JOBS_TAG, FORCE_TAG
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -50,16 +50,19 @@ def local_instance() -> dg.DagsterInstance:
 
 
 def materialize_study(setup: Setup, console: Console, executor: str = "in_process", dask_address: str | None = None,
-                      force: bool = False, instance: dg.DagsterInstance | None = None) -> RunOutcome:
-    """Materialize what is stale (everything with `force`); the main thread draws progress from the event log."""
+                      force: bool = False, instance: dg.DagsterInstance | None = None,
+                      paths: StudyPaths | None = None) -> RunOutcome:
+    """Materialize what is stale (everything with `force`); the main thread draws progress from the event log.
+    Every step writes where `paths` says (default: resolved from the environment now)."""
     plan = setup.plan
+    paths = paths or StudyPaths.resolved()
     fold_jobs = (os.cpu_count() or 1) if executor == "in_process" else 1  # one step at a time: its folds may use every core
-    if fold_jobs > 1 and (force or needs_fitting(setup, ResultCache(cache_dir()))):
+    if fold_jobs > 1 and (force or needs_fitting(setup, paths.result_cache())):
         start_workers(fold_jobs, setup.estimator)  # while Dagster starts the run
     instance = instance or local_instance()
-    assets = build_study_assets(plan)
+    assets = build_study_assets(plan, paths)
     names = [k.path[-1] for a in assets if isinstance(a, dg.AssetsDefinition) and a.is_executable for k in a.keys]
-    selected = names if force else stale_assets(setup, instance, results_dir(plan.spec))
+    selected = names if force else stale_assets(setup, instance, paths.results_dir(plan.spec))
     if not selected:
         return RunOutcome(True, None, assets=0)
     selection = [dg.AssetKey([plan.spec.name, name]) for name in selected]
@@ -74,9 +77,10 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
             try:
                 if executor == "in_process":  # no step processes: the cheapest path for small studies
                     result["run"] = dg.materialize(assets, instance=instance, tags=tags, run_config=QUIET_LOGS,
+                                                   resources=study_resources(paths),
                                                    selection=selection, raise_on_error=False)
                 else:
-                    result["run"] = _execute_job(plan, executor, dask_address, instance, tags, selection)
+                    result["run"] = _execute_job(plan, executor, dask_address, instance, tags, selection, paths)
             except Exception as exc:  # reported below as the run's failure, never swallowed
                 result["error"] = exc
 
@@ -104,12 +108,15 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
 
 
 def _execute_job(plan: StudyPlan, executor: str, dask_address: str | None, instance: dg.DagsterInstance,
-                 tags: dict[str, str], selection: list[dg.AssetKey]) -> dg.ExecuteJobResult:
-    """The study's job, rebuilt by each step process from the spec path in the environment."""
-    os.environ[RUN_SPEC_ENV] = str(Path(plan.spec.path).resolve())
-    os.environ[RUN_JOB_ENV] = job_name(plan.spec.name, executor)
+                 tags: dict[str, str], selection: list[dg.AssetKey], paths: StudyPaths) -> dg.ExecuteJobResult:
+    """The study's job, rebuilt by each step process from a snapshot of the spec taken now, whatever
+    happens to the spec file during the run."""
+    snapshot = write_snapshot(plan.spec, paths.cache / "specs")
+    name = job_name(plan.spec.name, executor)
+    job = dg.build_reconstructable_job(cli_job.__module__, cli_job.__name__,
+                                       reconstructable_args=(str(snapshot), name, *paths.as_args()))
     config = dask_job_config(dask_address) if executor == "dask" else local_job_config(executor)
-    with dg.execute_job(dg.reconstructable(cli_job), instance=instance, run_config={**config, **QUIET_LOGS},
+    with dg.execute_job(job, instance=instance, run_config={**config, **QUIET_LOGS},
                         tags=tags, asset_selection=selection, raise_on_error=False) as outcome:
         return outcome
 

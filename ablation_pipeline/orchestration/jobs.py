@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 
 import dagster as dg
 
 from ..data.sources import source_version
 from ..errors import AblationError
+from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import StudyPlan, plan_study
-from ..spec.loading import load_spec
+from ..spec.snapshot import read_snapshot
 from .executors import dask_executor, dask_job_config, local_job_config
 
-RUN_SPEC_ENV = "ABLATION_RUN_SPEC"
-RUN_JOB_ENV = "ABLATION_RUN_JOB"
 TRIGGER_TAG = "ablation/trigger"
 
 
@@ -77,12 +76,15 @@ def _materialized_version(instance: dg.DagsterInstance, study: str) -> str | Non
     return event.asset_materialization.tags.get("dagster/data_version") if event else None
 
 
-def cli_job():
-    """The job `ablation run` launches; module-level so every step process (or Dask worker) can rebuild
-    it. Only that job is built: a multiprocess run need not import dagster-dask."""
+def cli_job(snapshot: str, name: str, results_root: str, cache: str, key: str) -> dg.JobDefinition:
+    """The job `ablation run` launches, rebuilt by every step process (or Dask worker) from the spec
+    snapshot the run started with (passed as an argument, not through the environment, which a
+    long-lived forkserver would keep from an earlier run). Only that job is built: a multiprocess
+    run need not import dagster-dask. The paths are the run's too (`StudyPaths.as_args`)."""
     from .assets import build_study_assets
+    from .io_manager import study_resources
 
-    plan = plan_study(load_spec(os.environ[RUN_SPEC_ENV]))
-    name = os.environ[RUN_JOB_ENV]
+    plan = plan_study(read_snapshot(Path(snapshot)))
+    paths = StudyPaths.from_args(results_root, cache, key)
     jobs = study_jobs(plan, with_dask=name == job_name(plan.spec.name, "dask"))
-    return dg.Definitions(assets=build_study_assets(plan), jobs=jobs).resolve_job_def(name)
+    return dg.Definitions(assets=build_study_assets(plan, paths), jobs=jobs, resources=study_resources(paths)).resolve_job_def(name)

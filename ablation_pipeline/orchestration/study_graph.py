@@ -8,9 +8,13 @@ from dataclasses import dataclass
 import dagster as dg
 
 from ..data.dataset import Dataset
+from ..data.splits import Split
 from ..pipeline.cached import Computed
+from ..pipeline.consistency import require_splits
+from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import Setup, StudyPlan, setup_from
 from ..pipeline.versions import code_versions
+from .io_manager import IO_MANAGER_KEY
 
 FORCE_TAG = "ablation/force"
 FOLD_JOBS_TAG = "ablation/fold_jobs"
@@ -23,10 +27,12 @@ class StudyGraph:
 
     plan: StudyPlan
     versions: dict[str, str]
+    paths: StudyPaths
 
     @classmethod
-    def of(cls, plan: StudyPlan) -> StudyGraph:
-        return cls(plan, code_versions(plan))
+    def of(cls, plan: StudyPlan, paths: StudyPaths | None = None) -> StudyGraph:
+        """The graph of a plan; its steps write where `paths` says (default: resolved from the environment now)."""
+        return cls(plan, code_versions(plan), paths or StudyPaths.resolved())
 
     @property
     def study(self) -> str:
@@ -39,12 +45,18 @@ class StudyGraph:
         return {name: dg.AssetIn(self.key(name)) for name in names}
 
     def asset(self, name: str) -> dict:
-        """The arguments every one of the study's assets takes: key, group and code version."""
-        return {"key": self.key(name), "group_name": self.study, "code_version": self.versions[name]}
+        """The arguments every one of the study's assets takes: key, group, code version, and the IO
+        manager that keeps its value signed."""
+        return {"key": self.key(name), "group_name": self.study, "code_version": self.versions[name],
+                "io_manager_key": IO_MANAGER_KEY}
 
-    def setup(self, dataset: Dataset) -> Setup:
-        """The set-up a step works with: cheap, so every step rebuilds it from the dataset."""
-        return setup_from(self.plan, dataset)
+    def setup(self, dataset: Dataset, splits: list[Split] | None = None) -> Setup:
+        """The set-up a step works with: cheap, so every step rebuilds it from the dataset. Checked to
+        be the snapshot this step's spec describes, as is the split plan handed over with it."""
+        setup = setup_from(self.plan, dataset)
+        if splits is not None:
+            require_splits(setup, splits)
+        return setup
 
 
 def forced(context: dg.AssetExecutionContext) -> bool:

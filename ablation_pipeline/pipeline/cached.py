@@ -11,6 +11,7 @@ from ..ablations.fitting import Outcome
 from ..ablations.plan import Variant
 from ..data.splits import Split
 from ..store.cache import ResultCache
+from .consistency import require_outcomes
 from .fingerprints import chunk_of, fit_fingerprint, variant_fingerprint
 from .setup import Setup
 from .steps import baseline, study_splits, variant
@@ -33,13 +34,23 @@ def needs_fitting(setup: Setup, cache: ResultCache) -> bool:
 
 
 def through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache | None, force: bool, label: str) -> Computed:
-    if cache is not None and not force:
-        stored = cache.get(key)
+    """The outcome filed under `key`, computed (and filed) only when the store does not have it. The
+    outcome carries its key, so a later step can tell what it was computed from."""
+    if cache is None:
+        return _computed(key, compute)
+    with cache.lock(key):  # a concurrent run computing the same fit: wait for it, then reuse it
+        stored = None if force else cache.get(key)
         if stored is not None:
+            stored.fingerprint = key
             return Computed(stored, key, cached=True)
+        computed = _computed(key, compute)
+        cache.put(key, computed.outcome, step=label)
+        return computed
+
+
+def _computed(key: str, compute: Callable[[], Outcome]) -> Computed:
     outcome = compute()
-    if cache is not None:
-        cache.put(key, outcome, step=label)
+    outcome.fingerprint = key
     return Computed(outcome, key, cached=False)
 
 
@@ -54,8 +65,12 @@ def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome |
     """One variant (a variant predicted together with others: its whole chunk, see `cached_variants`)."""
     if chunk_of(setup, name) is not None:
         return cached_variants(setup, [name], splits, base, cache, force, n_jobs)[name]
-    return through_cache(variant_fingerprint(setup, splits, name), lambda: variant(setup, name, splits, base, n_jobs), cache, force,
-                          f"{setup.plan.spec.name}/{name}")
+    def compute() -> Outcome:
+        if base is not None:
+            require_outcomes(setup, splits, {"baseline": base})
+        return variant(setup, name, splits, base, n_jobs)
+
+    return through_cache(variant_fingerprint(setup, splits, name), compute, cache, force, f"{setup.plan.spec.name}/{name}")
 
 
 def cached_variants(setup: Setup, names: list[str], splits: list[Split], base: Outcome | None,
@@ -77,14 +92,27 @@ def cached_variants(setup: Setup, names: list[str], splits: list[Split], base: O
 def _cached_chunk(setup: Setup, chunk: tuple[Variant, ...], splits: list[Split], base: Outcome | None,
                   cache: ResultCache | None, force: bool) -> dict[str, Computed]:
     keys = {v.name: variant_fingerprint(setup, splits, v.name) for v in chunk}
-    stored = {name: cache.get(key) for name, key in keys.items()} if cache is not None and not force else {}
-    if stored and all(outcome is not None for outcome in stored.values()):
-        return {name: Computed(stored[name], keys[name], cached=True) for name in keys}
+    if cache is None:
+        return _predicted_together(setup, chunk, splits, base, keys)
+    with cache.lock(keys[chunk[0].name]):  # the chunk is computed together: one lock for all of it
+        stored = {} if force else {name: cache.get(key) for name, key in keys.items()}
+        if stored and all(outcome is not None for outcome in stored.values()):
+            for name, outcome in stored.items():
+                outcome.fingerprint = keys[name]
+            return {name: Computed(stored[name], keys[name], cached=True) for name in keys}
+        computed = _predicted_together(setup, chunk, splits, base, keys)
+        for name, result in computed.items():
+            cache.put(keys[name], result.outcome, step=f"{setup.plan.spec.name}/{name}")
+        return computed
+
+
+def _predicted_together(setup: Setup, chunk: tuple[Variant, ...], splits: list[Split], base: Outcome | None,
+                        keys: dict[str, str]) -> dict[str, Computed]:
     if base is None:
         raise ValueError(f"variants {', '.join(keys)} reuse the baseline's fitted models, which were not given")
+    require_outcomes(setup, splits, {"baseline": base})
     computed = {}
     for outcome in batched.predict_together(chunk, setup.dataset, splits, setup.plan.spec.evaluation.seed, base):
-        if cache is not None:
-            cache.put(keys[outcome.name], outcome, step=f"{setup.plan.spec.name}/{outcome.name}")
+        outcome.fingerprint = keys[outcome.name]
         computed[outcome.name] = Computed(outcome, keys[outcome.name], cached=False)
     return computed

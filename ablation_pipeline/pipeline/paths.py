@@ -1,13 +1,22 @@
 """Where studies, results and the Dagster instance live. Environment variables override the
-defaults, which sit next to the checkout (`data/studies`, `data/results`, `.dagster_home`)."""
+defaults, which sit next to the checkout (`data/studies`, `data/results`, `.dagster_home`).
+
+A run resolves its paths once (`StudyPaths`) and hands them to every step: a step process never
+reads them from its own environment, which a long-lived forkserver may have kept from an earlier run."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError, did_you_mean
+from ..store.cache import ResultCache
+from ..store.owned import unclaimable
+from ..store.signing import key_file
 
 if TYPE_CHECKING:
     from ..spec.schema import StudySpec
@@ -29,16 +38,87 @@ def results_root() -> Path:
     return Path(os.environ.get("ABLATION_RESULTS_DIR") or project_root() / "data" / "results")
 
 
-def results_dir(spec: StudySpec) -> Path:
-    """`output.results_dir` (relative to the spec) or `<results root>/<study>`."""
-    if spec.output.results_dir:
-        return (spec.base_dir / spec.output.results_dir).resolve()
-    return results_root() / spec.name
+def results_dir(spec: StudySpec, root: Path | None = None) -> Path:
+    """`<results root>/<output.results_dir, or the study's name>`. A spec can only name a folder inside
+    the results root; the root itself is the user's to choose, on the command line (--results-dir)."""
+    root = Path(root or results_root())
+    name = spec.output.results_dir or spec.name
+    relative = Path(name)
+    inside = not relative.is_absolute() and ".." not in relative.parts and relative.parts
+    if not inside or not (root / relative).resolve().is_relative_to(root.resolve()):
+        raise SpecError(f"{spec.label}: output.results_dir: '{name}' is not a folder inside the results root {root}; "
+                        "name a sub-folder, or choose the root with --results-dir")
+    return root / relative
+
+
+@dataclass(frozen=True)
+class StudyPaths:
+    """Where a run writes results, keeps fits and finds the key that signs them."""
+
+    results_root: Path
+    cache: Path
+    key: Path
+
+    @classmethod
+    def resolved(cls, results: Path | None = None) -> StudyPaths:
+        """From the environment (and the command line's results root), as absolute paths."""
+        return cls(Path(results or results_root()).resolve(), cache_dir().resolve(), key_file().resolve())
+
+    def results_dir(self, spec: StudySpec) -> Path:
+        return results_dir(spec, self.results_root)
+
+    def result_cache(self) -> ResultCache:
+        return ResultCache(self.cache, self.key)
+
+    def problems(self, spec: StudySpec) -> list[str]:
+        """Everything that would stop a run from writing its results, found before anything is fitted:
+        the results folder (a sub-folder of the root, ours or new), the cache and Dagster's home must be
+        writable folders with room to spare."""
+        try:
+            folder = self.results_dir(spec)
+        except SpecError as exc:
+            return [str(exc)]
+        lines = [unclaimable(folder)]
+        lines += [writable_problem(path, what) for path, what in
+                  ((folder, "the results folder"), (self.cache, "the cache (ABLATION_CACHE_DIR)"), (dagster_home(), "DAGSTER_HOME"))]
+        return [line for line in lines if line]
+
+    def as_args(self) -> tuple[str, str, str]:
+        """Plain strings, to hand to another process."""
+        return str(self.results_root), str(self.cache), str(self.key)
+
+    @classmethod
+    def from_args(cls, results_root: str, cache: str, key: str) -> StudyPaths:
+        return cls(Path(results_root), Path(cache), Path(key))
 
 
 def cache_dir() -> Path:
     """Content-addressed fit results, shared by every study (safe: keys are content hashes)."""
     return Path(os.environ.get("ABLATION_CACHE_DIR") or project_root() / "data" / "cache")
+
+
+MIN_FREE_ENV = "ABLATION_MIN_FREE_MB"
+MIN_FREE_MB = 50  # a study writes a few MB of results and fits; less free room than this is a full disk
+
+
+def writable_problem(folder: Path, what: str) -> str | None:
+    """Why nothing can be written into `folder` (or the folder that would hold it), or None. Probed by
+    writing a temp file, which is removed: permission bits do not stop root, a read-only disk does."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{what}: {existing} is a file, not a folder"
+    try:
+        with tempfile.NamedTemporaryFile(dir=existing, prefix=".ablation-probe-"):
+            pass
+    except OSError as exc:
+        return f"{what}: cannot write in {existing} ({exc.strerror})"
+    needed = float(os.environ.get(MIN_FREE_ENV) or MIN_FREE_MB)
+    free = shutil.disk_usage(existing).free / 1e6
+    if free < needed:
+        return f"{what}: only {free:.0f} MB free on the disk of {existing}; at least {needed:.0f} MB are needed ({MIN_FREE_ENV})"
+    return None
 
 
 def dagster_home() -> Path:
@@ -54,9 +134,9 @@ def resolve_study(name_or_path: str) -> Path:
     """A path to a YAML file, or the name of a study in the studies folder."""
     candidate = Path(name_or_path).expanduser()
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
-        if not candidate.is_file():
+        if not candidate.exists():
             raise SpecError(f"{candidate}: file not found")
-        return candidate
+        return candidate  # not a regular file (a folder, a FIFO): the spec loader says so
     known = {p.stem: p for p in study_files()}
     if name_or_path in known:
         return known[name_or_path]

@@ -13,19 +13,20 @@ from ..data.splits import Split
 from ..evaluation.insights import cost_table
 from ..report.context import ReportContext
 from ..report.files import write_report
-from ..store.atomic import atomic_write_csv
+from ..store.owned import write_owned_csv
 from ..vocabulary import COMPARISON_COLUMNS
+from .consistency import comparison_version, require_table, scores_version
 from .setup import Setup
 from .steps import margins, omnibus
 
 
 def write_scores(score_table: pd.DataFrame, folder: Path) -> Path:
-    return atomic_write_csv(folder / "scores.csv", score_table)
+    return write_owned_csv(folder / "scores.csv", score_table)
 
 
 def write_costs(splits: list[Split], outcomes: list[Outcome], folder: Path) -> Path:
     """costs.csv: parameters, fit seconds per split, inference ms per 1,000 rows, per variant."""
-    return atomic_write_csv(folder / "costs.csv", cost_table(outcomes, splits))
+    return write_owned_csv(folder / "costs.csv", cost_table(outcomes, splits))
 
 
 def read_costs(folder: Path) -> pd.DataFrame | None:
@@ -35,12 +36,15 @@ def read_costs(folder: Path) -> pd.DataFrame | None:
 
 def write_comparison(table: pd.DataFrame, folder: Path) -> Path:
     """comparison.csv has exactly COMPARISON_COLUMNS, whatever extras the table carries."""
-    return atomic_write_csv(folder / "comparison.csv", table[list(COMPARISON_COLUMNS)])
+    return write_owned_csv(folder / "comparison.csv", table[list(COMPARISON_COLUMNS)])
 
 
 def write_report_files(setup: Setup, splits: list[Split], score_table: pd.DataFrame, table: pd.DataFrame,
                        folder: Path, extra_sections: tuple[str, ...] = ()) -> dict[str, Path]:
-    """report.md, one forest plot per metric, and the insight plots (costs are read from costs.csv)."""
+    """report.md, one forest plot per metric, and the insight plots (costs are read from costs.csv),
+    once the tables are shown to be the ones this step's spec and data call for."""
+    require_table(setup, score_table, "scores", scores_version(setup, splits))
+    require_table(setup, table, "comparison", comparison_version(setup, splits))
     context = replace(report_context(setup, splits, table, score_table, read_costs(folder)), extra_sections=extra_sections)
     return write_report(table[list(COMPARISON_COLUMNS)], context, folder)
 

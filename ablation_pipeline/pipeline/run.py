@@ -13,10 +13,11 @@ from ..store.cache import ResultCache
 from ..vocabulary import COMPARISON_COLUMNS
 from . import simplify
 from .cached import cached_baseline, cached_variants
+from .consistency import checked_comparison, checked_scores
 from .paths import results_dir
 from .results import write_comparison, write_costs, write_report_files, write_scores
 from .setup import plan_study, set_up
-from .steps import comparison, scores, study_splits
+from .steps import study_splits
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,11 @@ def run_study(spec: StudySpec, out_dir: Path | None = None, cache: ResultCache |
     splits = study_splits(setup)
     base = cached_baseline(setup, splits, cache).outcome
     computed = cached_variants(setup, [v.name for v in setup.plan.variants], splits, base, cache)
-    outcomes = [base] + [c.outcome for c in computed.values()]
-    score_table = scores(setup, splits, outcomes)
-    table = comparison(setup, splits, score_table, extra_columns=True)
+    outcomes = {"baseline": base, **{name: c.outcome for name, c in computed.items()}}
+    score_table = checked_scores(setup, splits, outcomes)
+    table = checked_comparison(setup, splits, score_table)
     folder = out_dir or results_dir(spec)
-    files = {"scores": write_scores(score_table, folder), "costs": write_costs(splits, outcomes, folder),
+    files = {"scores": write_scores(score_table, folder), "costs": write_costs(splits, list(outcomes.values()), folder),
              "comparison": write_comparison(table, folder)}
     simplified = simplify.run(setup, splits, score_table, table, base, cache, folder)
     files.update(write_report_files(setup, splits, score_table, table, folder, simplified.markdown))

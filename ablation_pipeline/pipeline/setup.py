@@ -13,13 +13,13 @@ from sklearn.base import BaseEstimator
 
 from ..ablations.estimators import build_pipeline, estimator_with_setting, make_estimator
 from ..ablations.plan import Variant, plan_variants
-from ..data.dataset import Dataset, feature_names, load_dataset, require_fit_for_study
-from ..data.sources import read_frame
-from ..errors import AblationError, SpecError, did_you_mean
+from ..data.dataset import Dataset, data_spec_fingerprint, feature_names, load_dataset, require_fit_for_study
+from ..data.sources import read_header
+from ..errors import AblationError, ChangedDuringRunError, SpecError, did_you_mean
 from ..evaluation.metrics import Metric, resolve_metrics
 from ..spec.loading import load_spec
 from ..spec.schema import StudySpec
-from ..vocabulary import Kind, Mode
+from ..vocabulary import Kind, Mode, Task
 
 T = TypeVar("T")
 
@@ -52,19 +52,21 @@ class Setup:
 
 def plan_study(spec: StudySpec) -> StudyPlan:
     """Features and variants from the data header only: cheap enough to run when the graph loads."""
-    columns = [str(c) for c in read_frame(spec, header_only=True).columns]
-    features = feature_names(spec, columns)
+    features = feature_names(spec, read_header(spec))
     return StudyPlan(spec, tuple(features), tuple(plan_variants(spec, features)))
 
 
 def setup_from(plan: StudyPlan, dataset: Dataset) -> Setup:
     """Resolve what depends on the task (metrics, estimator); cheap, so every step may call it.
     All problems are reported together, one line each."""
+    check_same_snapshot(plan, dataset)
     problems: list[AblationError] = []
     metrics = _attempt(problems, lambda: tuple(resolve_metrics(plan.spec.evaluation.metrics, dataset.task, plan.label)))
     estimator = _attempt(problems, lambda: make_estimator(plan.spec.model, dataset.task, plan.label))
     if metrics is not None:
         _attempt(problems, lambda: check_margins(plan, metrics))
+    if metrics is not None and estimator is not None:
+        _attempt(problems, lambda: check_metrics_computable(plan, metrics, estimator, dataset))
     problems += [SpecError(f"{plan.label}: {v.origin}: mode noise needs numeric features; '{c}' is categorical")
                  for v in plan.variants if v.mode == Mode.NOISE for c in v.components if c in dataset.categorical]
     raise_all(problems)
@@ -99,6 +101,38 @@ def check_study(path: str | Path) -> Setup:
     return setup
 
 
+def check_same_snapshot(plan: StudyPlan, dataset: Dataset) -> None:
+    """The dataset must be the one this plan describes: loaded for the same data section, with the
+    features the header had. A run whose spec or data changed in between fails here, clearly, before
+    anything is computed from a mix of the two."""
+    if not plan.features:  # a plan that could not be made (check_study reports why)
+        return
+    if dataset.data_spec and dataset.data_spec != data_spec_fingerprint(plan.spec):
+        raise ChangedDuringRunError(f"{plan.label}: data: the spec's data section changed while this study was running; "
+                                    "nothing was written, run it again")
+    if tuple(dataset.features.columns) != plan.features:
+        raise ChangedDuringRunError(f"{plan.label}: data.source: the data's columns changed while this study was running "
+                                    f"(planned {len(plan.features)} features, read {len(dataset.features.columns)}); "
+                                    "nothing was written, run it again")
+
+
+def check_metrics_computable(plan: StudyPlan, metrics: tuple[Metric, ...], estimator: BaseEstimator, dataset: Dataset) -> None:
+    """A metric of probabilities needs an estimator that gives them; ROC AUC of two classes can use
+    decision scores instead. Checked before fitting, not discovered when scoring."""
+    has_proba, has_scores = hasattr(estimator, "predict_proba"), hasattr(estimator, "decision_function")
+    binary = dataset.task == Task.CLASSIFICATION and len(dataset.classes or ()) == 2
+    lines = []
+    for i, metric in enumerate(metrics):
+        usable = has_proba or (binary and has_scores and metric.name == "roc_auc")
+        if metric.uses_scores and not usable:
+            what = "predicted probabilities" if metric.name == "log_loss" or not binary else "probabilities or decision scores"
+            default = "" if plan.spec.evaluation.metrics else f" (a default {dataset.task} metric; list evaluation.metrics to choose)"
+            lines.append(f"{plan.label}: evaluation.metrics[{i}]: '{metric.name}' needs {what}, which "
+                         f"{type(estimator).__name__} with these params does not give{default}")
+    if lines:
+        raise SpecError("\n".join(lines))
+
+
 def check_margins(plan: StudyPlan, metrics: tuple[Metric, ...]) -> None:
     names = [m.name for m in metrics]
     lines = [
@@ -113,7 +147,8 @@ def check_margins(plan: StudyPlan, metrics: tuple[Metric, ...]) -> None:
 
 def check_network(setup: Setup) -> None:
     """Build the declared network, and each `remove` variant's, on the real input width: a removal
-    that breaks the shapes fails here, naming the layer, before anything is trained."""
+    that breaks the shapes, or a network over the size limits of `torch_nets.build`, fails here,
+    naming the layer, before anything is trained."""
     network = setup.plan.spec.model.network
     if network is None:
         return
@@ -138,11 +173,27 @@ def sweep_estimator(setup: Setup, variant: Variant) -> BaseEstimator:
 
 
 def check_sweeps(setup: Setup) -> None:
-    """Every swept value must make a valid estimator (scikit-learn's own parameter checks)."""
+    """Every swept value must make a valid estimator (scikit-learn's own parameter checks) and, for a
+    torch network, a network that builds on the real input width within the size limits, as
+    `check_network` builds the baseline's: a problem names the value, `ablations[i].values[j]`."""
     problems: list[AblationError] = []
+    spec, sizes = setup.plan.spec, None
     for variant in setup.plan.variants:
-        if variant.kind == Kind.PARAM:
-            _attempt(problems, lambda variant=variant: sweep_estimator(setup, variant))
+        if variant.kind != Kind.PARAM:
+            continue
+        estimator = _attempt(problems, lambda variant=variant: sweep_estimator(setup, variant))
+        if estimator is None or spec.model.network is None:
+            continue
+        from ..ablations.estimators import prepared_width
+        from ..torch_nets.build import build_network
+
+        if sizes is None:
+            dataset = setup.dataset
+            sizes = (prepared_width(dataset.features, list(dataset.numeric), list(dataset.categorical)),
+                     len(dataset.classes) if dataset.classes else 1)
+        entry = next(a for i, a in enumerate(spec.ablations) if f"ablations[{i}]" == variant.origin)
+        field = f"{setup.plan.label}: {variant.origin}.values[{entry.values.index(variant.factor)}]: model.network"
+        _attempt(problems, lambda net=estimator.network, field=field, sizes=sizes: build_network(net, *sizes, field=field))
     raise_all(problems)
 
 

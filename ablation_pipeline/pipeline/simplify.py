@@ -16,10 +16,11 @@ from ..data.splits import Split, holdout_ratio
 from ..evaluation.scoring import score_outcomes
 from ..report.sections import simplified_markdown
 from ..stats.comparison import compare_variants
-from ..store.atomic import atomic_write_csv
 from ..store.cache import ResultCache, fingerprint
+from ..store.owned import remove_owned, write_owned_csv
 from ..vocabulary import Kind, Mode, Verdict
 from .cached import Computed, through_cache
+from .consistency import changed, comparison_version, require_outcomes, require_table
 from .fingerprints import fit_fingerprint
 from .setup import Setup
 
@@ -90,6 +91,7 @@ class SimplifiedResult:
     table: pd.DataFrame | None
     fits: int = 0
     cached: bool = False
+    version: str = ""  # the comparison it was made from (see consistency)
 
     @property
     def markdown(self) -> tuple[str, ...]:
@@ -101,16 +103,26 @@ class SimplifiedResult:
 def run(setup: Setup, splits: list[Split], score_table: pd.DataFrame, comparison: pd.DataFrame, baseline: Outcome,
         cache: ResultCache | None, folder: Path, force: bool = False, n_jobs: int = 1) -> SimplifiedResult:
     """Fit and compare the simplified model (when anything is removable); writes simplified.csv."""
-    (folder / "simplified.csv").unlink(missing_ok=True)
+    version = comparison_version(setup, splits)
+    require_table(setup, comparison, "comparison", version)
+    require_outcomes(setup, splits, {"baseline": baseline})
+    remove_owned(folder / "simplified.csv")
     if not setup.plan.spec.statistics.simplify:
-        return SimplifiedResult(None, None)
+        return SimplifiedResult(None, None, version=version)
     simplification = removable_components(setup, comparison)
     if simplification.empty:
-        return SimplifiedResult(simplification, None)
+        return SimplifiedResult(simplification, None, version=version)
     computed = fit_simplified(setup, splits, simplification, cache, force, n_jobs)
     table = compare_simplified(setup, splits, score_table, computed.outcome, baseline, simplification)
-    atomic_write_csv(folder / "simplified.csv", table)
-    return SimplifiedResult(simplification, table, 0 if computed.cached else computed.outcome.fits, computed.cached)
+    write_owned_csv(folder / "simplified.csv", table)
+    fits = 0 if computed.cached else computed.outcome.fits
+    return SimplifiedResult(simplification, table, fits, computed.cached, version)
+
+
+def require_result(setup: Setup, splits: list[Split], result: SimplifiedResult) -> None:
+    """A simplified model handed over by an earlier step was made from the comparison this step expects."""
+    if result.version != comparison_version(setup, splits):
+        raise changed(setup, "the simplified model")
 
 
 def _mean_size(outcome: Outcome) -> float:

@@ -4,11 +4,12 @@ compares them with the last run's to decide what to run (or that nothing needs t
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 from ..data.splits import Split
-from ..store.atomic import atomic_write_text
+from ..store.owned import write_owned
 from .fingerprints import fit_fingerprint, variant_fingerprint
 from .setup import Setup, StudyPlan
 from .steps import study_splits
@@ -16,6 +17,7 @@ from .steps import study_splits
 # Bump when the logic that produces a step's result changes, so old results count as stale.
 CODE_VERSION = "1"
 STATE_FILE = "state.json"
+RESULT_FILES = ("scores.csv", "comparison.csv", "report.md")  # what complete results hold at least
 
 
 def code_versions(plan: StudyPlan) -> dict[str, str]:
@@ -49,15 +51,25 @@ def study_state(setup: Setup, splits: list[Split]) -> dict[str, dict[str, str]]:
 
 
 def write_state(setup: Setup, splits: list[Split], folder: Path) -> Path:
-    """Written by the report step, last: the versions these results were computed from."""
-    return atomic_write_text(folder / STATE_FILE, json.dumps(study_state(setup, splits), indent=1, sort_keys=True))
+    """Written by the report step, last: the versions these results were computed from, and a hash of
+    every result file, so that results changed or cut short since are not taken as current."""
+    files = {path.name: _digest(path) for path in sorted(folder.iterdir())
+             if path.is_file() and not path.name.startswith(".") and path.name != STATE_FILE}
+    state = {"assets": study_state(setup, splits), "files": files}
+    return write_owned(folder / STATE_FILE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def results_are_current(setup: Setup, folder: Path) -> bool:
-    """True when the results folder holds complete results for exactly this spec and data."""
+    """True when the results folder holds complete, unchanged results for exactly this spec and data."""
     try:
         recorded = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        files = dict(recorded["files"])
+    except (OSError, ValueError, KeyError, TypeError):
         return False
-    complete = all((folder / name).is_file() for name in ("scores.csv", "comparison.csv", "report.md"))
-    return complete and recorded == study_state(setup, study_splits(setup))
+    if not set(RESULT_FILES) <= set(files) or recorded.get("assets") != study_state(setup, study_splits(setup)):
+        return False
+    return all((folder / name).is_file() and _digest(folder / name) == digest for name, digest in files.items())
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

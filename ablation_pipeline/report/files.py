@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..store.atomic import atomic_write_bytes
+from ..store.owned import write_owned
 from .context import ReportContext, check_columns, direction_for, metrics_in_order
 from .forest import forest_plot_png
 from .markdown import render_markdown
@@ -44,16 +44,16 @@ def write_report(comparison: pd.DataFrame, ctx: ReportContext, out_dir: Path) ->
         used.add(stem.lower())
         png = forest_plot_png(comparison, m, direction_for(ctx, m).higher_is_better, ctx.margins.get(m))
         path = out_dir / f"{stem}.png"
-        atomic_write_bytes(path, png)
+        write_owned(path, png)
         paths[f"forest_{m}"] = path
         plot_files[m] = path.name
 
     if not comparison.empty:
         for name, png in insight_plots(comparison, ctx.primary_metric, ctx.factors, ctx.costs, ctx.alpha).items():
-            paths[f"plot_{name.removesuffix('.png')}"] = atomic_write_bytes(out_dir / name, png)
+            paths[f"plot_{name.removesuffix('.png')}"] = write_owned(out_dir / name, png)
 
     report = out_dir / "report.md"
-    atomic_write_bytes(report, render_markdown(comparison, ctx, plot_files).encode("utf-8"))
+    write_owned(report, render_markdown(comparison, ctx, plot_files).encode("utf-8"))
     return {"report": report, **paths}
 
 

@@ -13,8 +13,19 @@ from ..errors import did_you_mean, field_path
 
 
 def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[Any, ...] = ()) -> list[str]:
-    """Sorted, de-duplicated lines `<field path>: <message>` for every error of `exc`."""
-    return sorted({describe(err, root, prefix) for err in exc.errors()})
+    """Sorted, de-duplicated lines `<field path>: <message>` for every error of `exc`. A list found
+    too short only because its items failed says nothing more than their own lines."""
+    errors = exc.errors()
+    items = {tuple(err["loc"]) for err in errors}
+    kept = [err for err in errors if not (err["type"] == "too_short" and any(
+        len(loc) > len(err["loc"]) and loc[:len(err["loc"])] == tuple(err["loc"]) for loc in items))]
+    return sorted({describe(err, root, prefix) for err in kept})
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """`repr(value)`, cut short: a message stays one readable line whatever the spec holds."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def describe(err: Any, root: type[BaseModel], prefix: tuple[Any, ...] = ()) -> str:
@@ -29,10 +40,12 @@ def describe(err: Any, root: type[BaseModel], prefix: tuple[Any, ...] = ()) -> s
         return f"{where}: required field is missing"
     if kind == "too_short":
         return f"{where}: is empty; list at least one entry"
+    if kind == "too_long":
+        return f"{where}: {err['ctx']['actual_length']} entries; at most {err['ctx']['max_length']} are allowed"
     message = err["msg"].removeprefix("Value error, ")
     got = err.get("input")
-    shown = "" if kind == "value_error" or isinstance(got, (dict, list)) else f", got {got!r}"
-    return f"{where}: {message}{shown}"
+    suffix = "" if kind == "value_error" or isinstance(got, (dict, list)) else f", got {shown(got)}"
+    return f"{where}: {message}{suffix}"
 
 
 def _is_union_tag(part: Any) -> bool:

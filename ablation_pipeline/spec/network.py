@@ -3,14 +3,15 @@ training settings. Validation never imports torch, so specs parse where torch is
 
 from __future__ import annotations
 
+import math
 import re
 import typing
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import SpecError, did_you_mean, require_one_of
-from .messages import describe_errors
+from .messages import describe_errors, shown
 
 LAYER_NAME = r"^[a-z][a-z0-9_]*$"
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -31,13 +32,38 @@ RESHAPES = ("Flatten", "Unflatten", "Identity")
 # Placement is the estimator's job; a spec cannot pick devices or dtypes per layer.
 FORBIDDEN_ARGS = ("device", "dtype")
 
+MAX_SEED = 2**32 - 1  # numpy's seed range; torch takes more, but one seed must suit both
+
 _Scalar = (bool, int, float, str, type(None))
 # PyYAML (YAML 1.1) reads `eps: 1e-5` as a string; such arguments are meant as numbers.
 _EXPONENT_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+$")
 
 
+def require_finite(value: Any) -> Any:
+    """`value` if no float in it (nested lists and mappings included) is inf or nan: no setting means that."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value}")
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    for item in items:
+        if isinstance(item, (float, list, tuple, dict)):
+            try:
+                require_finite(item)
+            except ValueError:
+                raise ValueError(f"expected finite numbers, got {shown(value)}") from None
+    return value
+
+
+def _seed_in_range(seed: int) -> int:
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"a seed is between 0 and {MAX_SEED} (2**32 - 1), got {seed}")
+    return seed
+
+
+Seed = Annotated[int, AfterValidator(_seed_in_range)]
+
+
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class LayerSpec(_Frozen):
@@ -68,8 +94,14 @@ class LayerSpec(_Frozen):
             if key in FORBIDDEN_ARGS:
                 raise ValueError(f"argument '{key}' cannot be set per layer; use training.device")
             if not _is_plain(value):
-                raise ValueError(f"argument '{key}' must be a number, string, boolean, null or a list of them, got {value!r}")
-        return {key: _numeric(value) for key, value in args.items()}
+                raise ValueError(f"argument '{key}' must be a number, string, boolean, null or a list of them, got {shown(value)}")
+        args = {key: _numeric(value) for key, value in args.items()}
+        for key, value in args.items():
+            try:
+                require_finite(value)
+            except ValueError as exc:
+                raise ValueError(f"argument '{key}': {exc}") from None
+        return args
 
 
 class EarlyStopping(_Frozen):
@@ -89,7 +121,7 @@ class TrainingSpec(_Frozen):
     momentum: float = Field(default=0.0, ge=0, description="sgd only")
     epochs: int = Field(default=20, ge=1)
     batch_size: int = Field(default=64, ge=1)
-    seed: int = 0
+    seed: Seed = 0
     weight_decay: float = Field(default=0.0, ge=0)
     early_stopping: EarlyStopping | None = None
     device: str = "cpu"

@@ -1,25 +1,66 @@
 """The study spec as frozen pydantic models. Closed vocabularies (task, mode, correction) are the
-types of `vocabulary`; every validator error becomes one line naming its field (see `messages`)."""
+types of `vocabulary`; every validator error becomes one line naming its field (see `messages`).
+
+A spec the schema accepts must be one a run can use: numbers are finite, seeds fit numpy's 32-bit
+range, and sizes that multiply into fits and draws are bounded (the MAX_ constants below), so a typo
+such as `repeats: 1000` is refused before it queues a hundred thousand fits."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import did_you_mean, require_one_of
 from ..vocabulary import Correction, Kind, Mode, Task
-from .network import NetworkSpec
+from .cron import check_cron
+from .messages import shown
+from .network import NetworkSpec, Seed, require_finite
 
 STUDY_NAME = r"^[a-z][a-z0-9_]*$"
 TARGET_KINDS = {"features": Kind.FEATURE, "layers": Kind.LAYER, "param": Kind.PARAM}
 
+MAX_NAME_LENGTH = 64  # the name is a results folder and the prefix of every Dagster asset key
+MAX_FOLDS = 100  # folds x repeats fits per variant; more folds than this only shrink the test folds
+MAX_REPEATS = 100
+MAX_PERMUTATIONS = 1000  # random draws per fold and variant; permutation importance rarely needs 100
+MAX_SWEEP = 100  # factors or values in one ablation entry, each a variant of its own
+
+
+def _number(value: Any) -> Any:
+    """One message for a swept value that is not a finite number (pydantic would give one per union member)."""
+    if isinstance(value, str):
+        try:
+            parsed = float(value)
+        except ValueError:
+            raise ValueError(f"expected a number, got {shown(value)}") from None
+        require_finite(parsed)
+    elif isinstance(value, (int, float)):
+        require_finite(value)
+    else:
+        raise ValueError(f"expected a number, got {shown(value)}")
+    return value
+
+
+Number = Annotated[Union[int, float], BeforeValidator(_number)]
+
+
+def _param_value(value: Any) -> Any:
+    """A constructor param: never nan, nor inf inside a list or mapping. A single inf is left to
+    scikit-learn's own constraints, which accept it where it has a meaning (`LogisticRegression(C=inf)`)
+    and refuse it elsewhere (`Ridge(alpha=inf)`)."""
+    if isinstance(value, float) and math.isnan(value):
+        raise ValueError("expected a number, got nan")
+    return value if isinstance(value, float) else require_finite(value)
+
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class DataSpec(_Frozen):
@@ -38,7 +79,7 @@ class ModelSpec(_Frozen):
     network (trained behind a scikit-learn compatible estimator)."""
 
     estimator: str | None = Field(default=None, min_length=1)
-    params: dict[str, Any] = {}
+    params: dict[str, Annotated[Any, AfterValidator(_param_value)]] = {}
     network: NetworkSpec | None = None
 
     @model_validator(mode="after")
@@ -57,9 +98,9 @@ class ModelSpec(_Frozen):
 class EvaluationSpec(_Frozen):
     """Repeated K-fold (stratified for classification); J = folds x repeats paired splits."""
 
-    folds: int = Field(default=5, ge=2)
-    repeats: int = Field(default=2, ge=1)
-    seed: int = 0
+    folds: int = Field(default=5, ge=2, le=MAX_FOLDS)
+    repeats: int = Field(default=2, ge=1, le=MAX_REPEATS)
+    seed: Seed = 0
     metrics: tuple[str, ...] = Field(default=(), description="first is primary; default by task")
 
 
@@ -73,13 +114,14 @@ class AblationSpec(_Frozen):
     features: Literal["each", "groups"] | tuple[FeatureItem, ...] | None = None
     layers: Literal["each"] | tuple[FeatureItem, ...] | None = None
     mode: Mode | None = None
-    permutations: int = Field(default=5, ge=1, description="random draws per fold for modes permute and noise")
+    permutations: int = Field(default=5, ge=1, le=MAX_PERMUTATIONS, description="random draws per fold for modes permute and noise")
     factors: tuple[float, ...] | None = Field(
-        default=None, min_length=1,
+        default=None, min_length=1, max_length=MAX_SWEEP,
         description="one variant per factor: weight multipliers (scale) or noise std in training stds (noise)")
     param: str | None = Field(default=None, description="a model setting to sweep, e.g. model.params.alpha, "
                               "model.network.training.epochs, model.network.layers.fc1.args.out_features")
-    values: tuple[int | float, ...] | None = Field(default=None, min_length=1, description="one retrained variant per value")
+    values: tuple[Number, ...] | None = Field(default=None, min_length=1, max_length=MAX_SWEEP,
+                                              description="one retrained variant per value")
 
     @property
     def target(self) -> str:
@@ -110,6 +152,15 @@ class AblationSpec(_Frozen):
     @classmethod
     def _known_mode(cls, mode: Any) -> Any:
         return require_one_of(mode, Mode.names(), "mode") if isinstance(mode, str) else mode
+
+    @field_validator("factors")
+    @classmethod
+    def _noise_is_not_negative(cls, factors: tuple[float, ...] | None, info: ValidationInfo) -> tuple[float, ...] | None:
+        """Noise factors are standard deviations; scale factors may be any finite number (-1 flips the weights)."""
+        negative = [f for f in factors or () if f < 0]
+        if negative and info.data.get("mode") == Mode.NOISE:
+            raise ValueError(f"noise factors are multiples of the training std and cannot be negative, got {negative[0]:g}")
+        return factors
 
     @field_validator("features", "layers", mode="before")
     @classmethod
@@ -166,9 +217,21 @@ class ScheduleSpec(_Frozen):
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, cron: str | None) -> str | None:
-        if cron is not None and len(cron.split()) != 5:
-            raise ValueError(f"expected a 5-field cron expression such as '0 3 * * *', got '{cron}'")
-        return cron
+        """Dagster refuses the whole code location over one bad cron string, so it is checked here."""
+        return None if cron is None else check_cron(cron)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str) -> str:
+        """What Dagster accepts: UTC, or any name `zoneinfo` can load."""
+        if timezone in ("UTC", "utc"):
+            return timezone
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            hint = did_you_mean(timezone, sorted(zoneinfo.available_timezones()))
+            raise ValueError(f"unknown timezone {shown(timezone)} (expected an IANA name such as UTC or Europe/Paris){hint}") from None
+        return timezone
 
 
 class OutputSpec(_Frozen):
@@ -188,6 +251,14 @@ class StudySpec(_Frozen):
     schedule: ScheduleSpec = ScheduleSpec()
     output: OutputSpec = OutputSpec()
     path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _short_name(cls, name: str) -> str:
+        if len(name) > MAX_NAME_LENGTH:
+            raise ValueError(f"{len(name)} characters; a study name is at most {MAX_NAME_LENGTH} "
+                             "(it names the results folder and prefixes every Dagster asset key)")
+        return name
 
     @field_validator("ablations", mode="before")
     @classmethod

@@ -1,22 +1,29 @@
 """Content-addressed store of expensive step results (baseline and variant fits).
 
 A result is filed under the fingerprint of everything that determines it. Each entry is a pickle
-plus an index record (`<key>.json`) holding the pickle's SHA-256; the record is written after the
-payload, both atomically, so a reader sees a complete entry or none. A payload is unpickled only
-when its bytes hash to what our own index recorded: files this project did not write are never
-unpickled. Two runs storing the same key write identical content, so overlapping runs are safe."""
+plus an index record (`<key>.json`) holding the pickle's HMAC, keyed by this installation's secret
+and bound to the key (see `signing`); both are written atomically, record last, so a reader sees a
+complete entry or none. A payload is unpickled only when its signature matches: an entry this
+installation did not write, or one damaged or swapped since, is a miss and is computed again.
+Two runs storing the same key write identical content, and `lock(key)` lets the second wait for
+the first's fit instead of repeating it."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
 import pickle
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write_bytes, atomic_write_text
+from .signing import is_signed, signature
 
 
 def fingerprint(*parts: Any) -> str:
@@ -27,7 +34,10 @@ def fingerprint(*parts: Any) -> str:
 
 @dataclass(frozen=True)
 class ResultCache:
+    """The store in `root`, its entries signed with the secret in `key` (default: `signing.key_file()`)."""
+
     root: Path
+    key: Path | None = None
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         folder = self.root / key[:2]
@@ -37,14 +47,14 @@ class ResultCache:
         return self._paths(key)[1].is_file()
 
     def get(self, key: str) -> Any | None:
-        """The stored result, or None when absent or when the payload does not match its index record."""
+        """The stored result, or None when absent or when the payload is not signed by this installation."""
         payload_path, record_path = self._paths(key)
         try:
             record = json.loads(record_path.read_text(encoding="utf-8"))
             payload = payload_path.read_bytes()
         except (OSError, ValueError):
             return None
-        if record.get("key") != key or hashlib.sha256(payload).hexdigest() != record.get("sha256"):
+        if not isinstance(record, dict) or record.get("key") != key or not is_signed(payload, key, record.get("hmac"), self.key):
             return None
         return pickle.loads(payload)
 
@@ -52,6 +62,20 @@ class ResultCache:
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         payload_path, record_path = self._paths(key)
         atomic_write_bytes(payload_path, payload)
-        record = {"key": key, "sha256": hashlib.sha256(payload).hexdigest(), "bytes": len(payload),
+        record = {"key": key, "hmac": signature(payload, key, self.key), "bytes": len(payload),
                   "stored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **info}
         atomic_write_text(record_path, json.dumps(record, sort_keys=True, default=str))
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        """Held while one process computes `key`: another that wants it waits, then finds it stored.
+        An advisory lock of the operating system, released if the holder dies."""
+        path = self.root / "locks" / f"{key}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+            os.close(descriptor)

@@ -1,6 +1,12 @@
 """NetworkSpec -> `nn.Sequential`. Input sizes are inferred layer by layer from a dry forward pass
 over a zero batch, so "remove layer k and rebuild" never asks the user to recompute sizes, and a
-removal that breaks the shapes becomes one SpecError naming the removed layer(s)."""
+removal that breaks the shapes becomes one SpecError naming the removed layer(s).
+
+Each layer is measured before it is built: its parameters counted on a copy built on torch's `meta`
+device (shapes, no data) and its output per row bounded arithmetically, against MAX_PARAMETERS and
+MAX_ACTIVATIONS_PER_ROW. A Linear with 1e8 outputs is refused in a millisecond instead of taking
+seconds and gigabytes. (A dry pass on `meta` would also give the shapes, but its first use imports
+~800 modules, over a second in every process that builds a network.)"""
 
 from __future__ import annotations
 
@@ -18,6 +24,12 @@ from ..errors import SpecError, did_you_mean
 from ..spec.network import ALLOWED_LAYERS, FORBIDDEN_ARGS, LayerSpec, NetworkSpec, parse_network
 
 INPUT_CHILD = "_input"  # the leading reshape for input_shape; users cannot name a layer like this
+# Learned weights and biases in all: 200 MB of float32, about 800 MB with Adam's state, per fit.
+MAX_PARAMETERS = 50_000_000
+# One layer's output for one row: 40 MB per row, and a batch holds many rows (activations are kept for backward).
+MAX_ACTIVATIONS_PER_ROW = 10_000_000
+# A size argument torch cannot even hold on the meta device; what is smaller is measured there.
+_MAX_ARGUMENT = 2**31 - 1
 # Layers whose removal is a no-op or a shape error, never an informative ablation.
 # type -> (argument filled from the incoming shape, which dimension it reads, input ranks it accepts)
 _INFERRED: dict[str, tuple[str, int, tuple[int, ...] | None]] = {
@@ -29,6 +41,12 @@ _INFERRED: dict[str, tuple[str, int, tuple[int, ...] | None]] = {
     "LayerNorm": ("normalized_shape", -1, None),
 }
 _RANK_NAMES = {2: "(N, C)", 3: "(N, C, L)", 4: "(N, C, H, W)"}
+# A lazy layer sizes its weights on first use; it is measured as the eager layer it becomes.
+_EAGER_TWINS = {"LazyLinear": "Linear", "LazyConv1d": "Conv1d", "LazyConv2d": "Conv2d",
+                "LazyBatchNorm1d": "BatchNorm1d", "LazyBatchNorm2d": "BatchNorm2d"}
+# Layers with as many values out as in (per row).
+_SAME_SIZE = ("BatchNorm1d", "BatchNorm2d", "LayerNorm", "Dropout", "Dropout2d", "ReLU", "LeakyReLU", "GELU", "ELU",
+              "Tanh", "Sigmoid", "SiLU", "Softplus", "Flatten", "Unflatten", "Identity")
 _OUTPUT_SIZED = ("Linear", "LazyLinear")
 
 
@@ -50,6 +68,13 @@ def build_network(
     omitted. `seed` makes the initial weights reproducible without touching the global RNG."""
     net = parse_network(net, field)
     removed = _checked_removal(net, remove, field)
+    with _seeded(seed), torch.no_grad():
+        return nn.Sequential(OrderedDict(_assemble(net, n_inputs, n_outputs, removed, field)))
+
+
+def _assemble(net: NetworkSpec, n_inputs: int, n_outputs: int, removed: frozenset[str], field: str) -> list[tuple[str, nn.Module]]:
+    """Construct the layers in order, each sized by a dry pass of a zero batch, and each measured on
+    the meta device before it is built for real."""
     x = torch.zeros(2, n_inputs)
     children: list[tuple[str, nn.Module]] = []
     if net.input_shape is not None:
@@ -60,20 +85,69 @@ def build_network(
             )
         children.append((INPUT_CHILD, nn.Unflatten(1, net.input_shape)))
         x = x.reshape(2, *net.input_shape)
-    with _seeded(seed), torch.no_grad():
-        for i, layer in enumerate(net.layers):
-            if layer.name in removed:
-                continue
-            try:
-                module = _make_layer(layer, f"{field}.layers[{i}]", tuple(x.shape), n_outputs, strict=not removed)
-                x = _dry_run(module, x)
-            except _ShapeProblem as problem:
-                raise _invalid(field, i, layer, removed, str(problem)) from None
-            children.append((layer.name, module))
+    parameters = 0
+    for i, layer in enumerate(net.layers):
+        if layer.name in removed:
+            continue
+        where, shape = f"{field}.layers[{i}]", tuple(x.shape)
+        try:
+            parameters += _measured(layer, where, shape, n_outputs, not removed, parameters)
+            module = _make_layer(layer, where, shape, n_outputs, strict=not removed)
+            x = _dry_run(module, x)
+        except _ShapeProblem as problem:
+            raise _invalid(field, i, layer, removed, str(problem)) from None
+        children.append((layer.name, module))
     if tuple(x.shape[1:]) != (n_outputs,):
         problem = f"outputs shape {tuple(x.shape[1:])} per row, expected ({n_outputs},)"
         raise _invalid(field, len(net.layers) - 1, net.output_layer, removed, problem)
-    return nn.Sequential(OrderedDict(children))
+    return children
+
+
+def _measured(layer: LayerSpec, where: str, shape: tuple[int, ...], n_outputs: int, strict: bool, so_far: int) -> int:
+    """The layer's parameter count, from a copy built on the meta device (shapes only: no memory, no
+    time, the RNG untouched; a lazy layer is measured as its eager twin). Past MAX_PARAMETERS in all,
+    or with more than MAX_ACTIVATIONS_PER_ROW outputs per row, it is refused before it is built."""
+    for arg in ("out_features", "out_channels"):
+        if layer.args.get(arg) == 0:  # refused before torch warns about initializing an empty weight
+            raise _ShapeProblem(f"has {arg} 0, so it outputs nothing")
+    twin = layer.model_copy(update={"type": _EAGER_TWINS[layer.type]}) if layer.type in _EAGER_TWINS else layer
+    with torch.random.fork_rng(devices=[]), torch.device("meta"):
+        module = _make_layer(twin, where, shape, n_outputs, strict)
+    total = so_far + count_parameters(module)
+    if total > MAX_PARAMETERS:
+        raise _ShapeProblem(f"brings the network to {total:,} parameters; at most {MAX_PARAMETERS:,} are allowed")
+    largest = _output_bound(module, shape)
+    if largest > MAX_ACTIVATIONS_PER_ROW:
+        raise _ShapeProblem(f"outputs up to {largest:,} values per row; at most {MAX_ACTIVATIONS_PER_ROW:,} are allowed")
+    return total - so_far
+
+
+def _output_bound(module: nn.Module, shape: tuple[int, ...]) -> int:
+    """At most how many values per row the layer outputs for input batches of `shape`: exact for
+    Linear, an upper bound for convolutions and pools (stride 1, no dilation, padded input)."""
+    per_row = math.prod(shape[1:])
+    kind = type(module).__name__
+    if kind in _SAME_SIZE:
+        return per_row
+    if isinstance(module, nn.Linear):
+        return per_row // max(shape[-1], 1) * module.out_features
+    dims = 2 if kind.endswith("2d") else 1
+    spatial = shape[max(1, len(shape) - dims):]
+    rest = per_row // max(math.prod(spatial), 1)
+    if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+        padding = (0,) * dims if isinstance(module.padding, str) else module.padding
+        return module.out_channels * math.prod(n + 2 * p for n, p in zip(spatial, padding, strict=False))
+    if isinstance(module, (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d)):
+        padding = _per_dim(module.padding, dims)
+        return rest * math.prod(n + 2 * p for n, p in zip(spatial, padding, strict=False))
+    if isinstance(module, (nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d)):
+        sizes = _per_dim(module.output_size, dims)
+        return rest * math.prod(n if size is None else size for n, size in zip(spatial, sizes, strict=False))
+    raise TypeError(f"no output size rule for layer type {kind}; add one to _output_bound")
+
+
+def _per_dim(value: Any, dims: int) -> tuple[Any, ...]:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
 
 
 def count_parameters(module: nn.Module) -> int:
@@ -101,6 +175,10 @@ def _checked_removal(net: NetworkSpec, remove: Collection[str], field: str) -> f
 
 def _make_layer(layer: LayerSpec, where: str, shape: tuple[int, ...], n_outputs: int, strict: bool) -> nn.Module:
     """Construct one layer, filling its input size from `shape` (the batch shape it will receive)."""
+    for key, value in layer.args.items():
+        largest = max((abs(v) for v in _integers(value)), default=0)
+        if largest > _MAX_ARGUMENT:
+            raise SpecError(f"{where}.args.{key}: {largest:,} is too large for any layer (at most {_MAX_ARGUMENT:,})")
     args = {k: _tupled(v) for k, v in layer.args.items()}
     inferred = _INFERRED.get(layer.type)
     if inferred is not None:
@@ -176,6 +254,13 @@ def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
     return line if len(line) <= 200 else line[:197] + "..."
+
+
+def _integers(value: Any) -> list[int]:
+    """The integers in an argument (a list's too), booleans aside."""
+    if isinstance(value, (list, tuple)):
+        return [i for v in value for i in _integers(v)]
+    return [value] if isinstance(value, int) and not isinstance(value, bool) else []
 
 
 def _tupled(value: Any) -> Any:

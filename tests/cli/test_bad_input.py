@@ -22,9 +22,11 @@ from ablation_pipeline.cli import app
 from bad_input_cases import (
     classification_frame,
     classification_spec,
+    reg,
     regression_frame,
     regression_spec,
     snapshot,
+    study,
 )
 from builders import MLP, linear_frame, mlp_spec, small_spec, write_study
 
@@ -90,23 +92,6 @@ def assert_bad_input(result, spec_path: Path | str, *expected: tuple[str, ...]) 
         assert match is not None, f"no line for {field} with {words}; got:\n" + "\n".join(lines)
         remaining.remove(match)
     return lines
-
-
-def study(tmp_path: Path, spec, frame=None, folder: str = "study") -> Path:
-    """Write spec (+ data.csv, regression data by default) into tmp_path/folder."""
-    return write_study(tmp_path / folder, spec, regression_frame() if frame is None else frame, name="study.yaml")
-
-
-def reg(**changes) -> dict:
-    """The valid regression spec with `section__key=value` (or top-level key=value) changes."""
-    spec = regression_spec()
-    for key, value in changes.items():
-        section, _, field = key.partition("__")
-        if field:
-            spec[section][field] = value
-        else:
-            spec[section] = value
-    return spec
 
 
 def test_the_base_specs_are_valid(tmp_path: Path) -> None:

@@ -42,6 +42,6 @@ def test_unfit_data_is_described_one_problem_a_line(tmp_path):
     problems = [line.split(": ", 1)[1] for line in dataset_problems(load_spec(path), load_dataset(load_spec(path)))]
     assert problems == [
         "data.target: column 'y' has 1 missing value(s); drop or fill those rows",
-        "evaluation.folds: 20 folds need at least as many rows; the data has 12",
+        "evaluation.folds: 20 folds need at least 40 rows (2 per test fold, for the metrics); the data has 12",
         "data.features: column 'empty' is entirely missing",
     ]

@@ -6,6 +6,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from ablation_pipeline.orchestration.io_manager import study_resources
 from ablation_pipeline.orchestration.location import build_definitions, load_plans
 from ablation_pipeline.orchestration.study_graph import FORCE_TAG
 from ablation_pipeline.pipeline.run import run_study
@@ -47,7 +48,7 @@ def test_graph_keys_and_deps(small_study):
 
 def test_materialize_small_study(small_study, tmp_path, instance):
     defs, _ = _graph(small_study)
-    result = dg.materialize(list(defs.assets), instance=instance)
+    result = dg.materialize(list(defs.assets), instance=instance, resources=defs.resources)
     assert result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
     assert len(materialized) == 14  # dataset, splits, baseline, 7 variants, scores, comparison, simplified, report
@@ -71,7 +72,7 @@ def test_blocking_check_stops_downstream(tmp_path, instance):
     frame.loc[[3, 7], "y"] = None
     defs, _ = _graph(write_study(tmp_path / "bad", small_spec(), frame))
     if True:
-        result = dg.materialize(list(defs.assets), instance=instance, raise_on_error=False)
+        result = dg.materialize(list(defs.assets), instance=instance, resources=defs.resources, raise_on_error=False)
         assert not result.success
         checks = [e for e in result.get_asset_check_evaluations() if e.check_name == "fit_for_study"]
         assert len(checks) == 1 and not checks[0].passed
@@ -91,15 +92,16 @@ def test_one_step_per_entry_and_selection_does_not_change_numbers(tmp_path, monk
     key = lambda name: dg.AssetKey(["small", name])  # noqa: E731
 
     with dg.DagsterInstance.ephemeral() as instance:
-        full = dg.materialize(assets, instance=instance)
+        full = dg.materialize(assets, instance=instance, resources=study_resources())
     assert full.success
     steps = {e.step_key for e in full.get_step_success_events()}
     assert "small__ablations_1" in steps and not any(s.startswith("small__permute") for s in steps)
     assert {"small__drop__a", "small__drop__c"} <= steps
 
     monkeypatch.setenv("ABLATION_CACHE_DIR", str(tmp_path / "other-cache"))  # nothing stored: really recomputed
+    assets = list(build_definitions(load_plans([path])).assets)  # built now: a graph's paths are fixed when it is built
     with dg.DagsterInstance.ephemeral() as instance:
-        alone = dg.materialize(assets, instance=instance,
+        alone = dg.materialize(assets, instance=instance, resources=study_resources(),
                                selection=[key("dataset"), key("splits"), key("baseline"), key("permute__b")])
     assert alone.success
     materialized = {e.asset_key.path[-1] for e in alone.get_asset_materialization_events()}
@@ -111,7 +113,8 @@ def test_one_step_per_entry_and_selection_does_not_change_numbers(tmp_path, monk
 
 
 def materialize(path, instance, tags=None):
-    result = dg.materialize(list(build_definitions(load_plans([path])).assets), instance=instance, tags=tags or {})
+    defs = build_definitions(load_plans([path]))
+    result = dg.materialize(list(defs.assets), instance=instance, resources=defs.resources, tags=tags or {})
     assert result.success
     fits, computed = {}, set()
     for event in result.get_asset_materialization_events():

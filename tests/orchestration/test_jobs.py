@@ -65,6 +65,6 @@ def test_data_change_sensor_requests_exactly_one_run_per_change(tmp_path, instan
 def test_sensor_skips_data_already_materialized(tmp_path, instance):
     path = write_study(tmp_path, triggered_spec(on_data_change=True), linear_frame())
     defs = build_definitions(load_plans([path]))
-    assert dg.materialize(list(defs.assets), instance=instance).success
+    assert dg.materialize(list(defs.assets), instance=instance, resources=defs.resources).success
     with dg.build_sensor_context(instance=instance) as context:
         assert defs.resolve_sensor_def("small_data_change").evaluate_tick(context).run_requests == []

@@ -45,17 +45,18 @@ def test_switched_off_fits_nothing_and_reports_nothing(tmp_path, instance):
     """`statistics: {simplify: false}`: the graph's simplified step fits nothing and the report has no section."""
     import dagster as dg
 
+    from ablation_pipeline.orchestration.io_manager import study_resources
     from ablation_pipeline.orchestration.location import build_definitions, load_plans
 
     spec = {"name": "twins", "data": {"source": "data.csv", "target": "y"}, "model": {"estimator": "LinearRegression"},
             "evaluation": {"folds": 3, "repeats": 1, "metrics": ["rmse"]}, "ablations": [{"features": "each", "mode": "drop"}],
             "statistics": {"margin": {"rmse": 0.05}, "simplify": False}, "output": {"results_dir": "out"}}
     path = write_study(tmp_path, spec, twins_frame())
-    result = dg.materialize(list(build_definitions(load_plans([path])).assets), instance=instance)
+    result = dg.materialize(list(build_definitions(load_plans([path])).assets), instance=instance, resources=study_resources())
     assert result.success
     meta = next(e.materialization.metadata for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "simplified")
     assert meta["fits"].value == 0 and meta["switched_off"].value == "statistics.simplify: false"
-    comparison = pd.read_csv(tmp_path / "out" / "comparison.csv")
+    comparison = pd.read_csv(tmp_path / "results" / "out" / "comparison.csv")
     assert (comparison.verdict == "removable").any()  # something was removable, yet nothing was refitted together
-    assert not (tmp_path / "out" / "simplified.csv").exists()
-    assert "Simplified model" not in (tmp_path / "out" / "report.md").read_text()
+    assert not (tmp_path / "results" / "out" / "simplified.csv").exists()
+    assert "Simplified model" not in (tmp_path / "results" / "out" / "report.md").read_text()

@@ -17,14 +17,14 @@ def test_write_report_writes_exactly_the_expected_files(comparison, ctx, tmp_pat
     out = tmp_path / "nested" / "report"
     paths = write_report(comparison, ctx, out)
     assert set(paths) == {"report", "forest_rmse", "forest_r2"}
-    assert sorted(p.name for p in out.iterdir()) == ["forest_r2.png", "forest_rmse.png", "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == [".ablation-results.json", "forest_r2.png", "forest_rmse.png", "report.md"]
     assert paths["report"] == out / "report.md"
     assert paths["forest_rmse"].read_bytes() == forest_plot_png(comparison, "rmse", False, 0.15)
     md = paths["report"].read_text(encoding="utf-8")
     assert "![forest plot](forest_rmse.png)" in md and "![forest plot](forest_r2.png)" in md
     # a second run overwrites in place and still leaves no temp files behind
     write_report(comparison, ctx, out)
-    assert sorted(p.name for p in out.iterdir()) == ["forest_r2.png", "forest_rmse.png", "report.md"]
+    assert sorted(p.name for p in out.iterdir()) == [".ablation-results.json", "forest_r2.png", "forest_rmse.png", "report.md"]
 
 
 def test_write_report_cleans_up_temp_file_on_failure(comparison, ctx, tmp_path, monkeypatch):
@@ -35,7 +35,7 @@ def test_write_report_cleans_up_temp_file_on_failure(comparison, ctx, tmp_path, 
     monkeypatch.setattr(outputs.os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
         write_report(comparison, ctx, tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # nothing, not even a temp file, is left
 
 
 def test_markdown_with_inline_images_round_trips(comparison, ctx):

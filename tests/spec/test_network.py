@@ -76,3 +76,31 @@ def test_spec_imports_without_torch():
     code = ("import sys, ablation_pipeline.spec.network as t; "
             "t.parse_network({'layers': [{'name': 'o', 'type': 'Linear', 'output': True}]}); assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(("training", "line"), [
+    ({"seed": 2**32}, "model.network.training.seed: a seed is between 0 and 4294967295 (2**32 - 1), got 4294967296"),
+    ({"seed": -3}, "model.network.training.seed: a seed is between 0 and 4294967295 (2**32 - 1), got -3"),
+    ({"lr": float("inf")}, "model.network.training.lr: Input should be a finite number, got inf"),
+    ({"weight_decay": float("nan")}, "model.network.training.weight_decay: Input should be a finite number, got nan"),
+    ({"early_stopping": {"validation_fraction": float("nan")}},
+     "model.network.training.early_stopping.validation_fraction: Input should be a finite number, got nan"),
+])
+def test_training_settings_a_fit_cannot_use(training, line):
+    with pytest.raises(SpecError) as error:
+        parse_network({**mlp_network(), "training": training})
+    assert str(error.value) == line
+
+
+@pytest.mark.parametrize(("value", "shown"), [(float("nan"), "nan"), ("1e999", "inf"), ([3, float("-inf")], "[3, -inf]")])
+def test_layer_arguments_must_be_finite(value, shown):
+    spec = mlp_network()
+    spec["layers"][0]["args"]["x"] = value
+    expected = "expected finite numbers" if isinstance(value, list) else "expected a finite number"
+    with pytest.raises(SpecError) as error:
+        parse_network(spec)
+    assert str(error.value) == f"model.network.layers[0].args: argument 'x': {expected}, got {shown}"
+
+
+def test_the_largest_seed_is_accepted():
+    assert parse_network({**mlp_network(), "training": {"seed": 2**32 - 1}}).training.seed == 2**32 - 1

@@ -1,0 +1,106 @@
+"""Results folders this project owns. A study writes only into a folder that is new, empty, or marked
+as ours, and never replaces a file it did not write there: a mistyped results folder cannot clobber
+someone's files. The mark is a manifest of the files written (`.ablation-results.json`)."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import AblationError
+from .atomic import atomic_write_bytes, atomic_write_text
+
+MANIFEST = ".ablation-results.json"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
+# The files a study writes; a folder of only these, without a manifest, was written by an earlier version.
+RESULT_FILE = re.compile(r"(comparison|scores|costs|simplified)\.csv|report\.md|state\.json|(forest_.+|dose_\d+|costs)\.png")
+
+
+class NotOursError(AblationError):
+    """A results folder, or a file in it, that this project did not write."""
+
+
+def unclaimable(folder: Path) -> str | None:
+    """Why `folder` cannot be ours (a file, or a folder of someone else's files), or None; writes nothing."""
+    if folder.exists() and not folder.is_dir():
+        return f"{folder}: the results folder is a file; choose another output.results_dir or --results-dir"
+    if folder.is_dir() and not (folder / MANIFEST).is_file() and any(not RESULT_FILE.fullmatch(p.name) for p in folder.iterdir()):
+        return (f"{folder}: the results folder holds files ablation_pipeline did not write; "
+                "choose another output.results_dir or --results-dir")
+    return None
+
+
+def claim(folder: Path) -> Path:
+    """Make `folder` ours: create it, or accept it when it is empty or already ours."""
+    problem = unclaimable(folder)
+    if problem:
+        raise NotOursError(problem)
+    earlier: set[str] = set()
+    if folder.is_dir() and not (folder / MANIFEST).is_file():
+        earlier = {p.name for p in folder.iterdir()}  # results written before folders were marked: adopted
+    folder.mkdir(parents=True, exist_ok=True)
+    with _manifest(folder) as names:
+        names.update(earlier)
+    return folder
+
+
+def write_owned(path: Path, payload: bytes) -> Path:
+    """Write `path` atomically in a folder of ours, refusing to replace a file we did not write."""
+    claim(path.parent)
+    with _manifest(path.parent) as names:
+        if path.exists() and path.name not in names:
+            raise NotOursError(f"{path}: not written by ablation_pipeline; it is left as it is (move it away to write results here)")
+        names.add(path.name)
+    return atomic_write_bytes(path, payload)
+
+
+def write_owned_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """A CSV whose text cells cannot start a spreadsheet formula (a column named `=HYPERLINK(...)`
+    is written as `'=HYPERLINK(...)`, as OWASP advises)."""
+    return write_owned(path, neutralised(frame).to_csv(index=False).encode("utf-8"))
+
+
+def remove_owned(path: Path) -> None:
+    """Remove a file we wrote (a result that no longer applies); anything else is left alone."""
+    if path.parent.is_dir() and (path.parent / MANIFEST).is_file():
+        with _manifest(path.parent) as names:
+            if path.name in names:
+                path.unlink(missing_ok=True)
+                names.discard(path.name)
+
+
+def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
+    if not text:
+        return frame
+    safe = frame.copy()
+    for column in text:
+        safe[column] = [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v for v in safe[column]]
+    return safe
+
+
+@contextlib.contextmanager
+def _manifest(folder: Path) -> Iterator[set[str]]:
+    """The names of the files we wrote in `folder`, for reading and adding to, under a lock."""
+    path = folder / MANIFEST
+    descriptor = os.open(folder, os.O_RDONLY)  # the folder itself is the lock: nothing extra left behind
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            names = set(json.loads(path.read_text(encoding="utf-8"))["files"])
+        except (OSError, ValueError, KeyError, TypeError):
+            names = set()
+        before = set(names)
+        yield names
+        if names != before or not path.is_file():
+            atomic_write_text(path, json.dumps({"files": sorted(names)}, indent=1))
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        os.close(descriptor)

@@ -18,6 +18,15 @@ class DataError(AblationError):
     """The data cannot be read or is unfit for the study."""
 
 
+class Interrupted(AblationError):
+    """The user stopped a run (Ctrl-C); what finished is kept."""
+
+
+class FitError(AblationError):
+    """A model could not be fitted or could not predict on a split; the message is the error's own,
+    one line, and the full traceback stays with the cause (in Dagster's run log)."""
+
+
 class ChangedDuringRunError(AblationError):
     """The spec or the data changed while a run was using them; nothing inconsistent was written."""
 

@@ -90,6 +90,7 @@ class Verdict(_Described):
     HARMFUL = "harmful", "the model is significantly better without it"
     REMOVABLE = "removable", "non-inferior: removing it costs less than the margin"
     INCONCLUSIVE = "inconclusive", "neither: the data cannot tell"
+    FAILED = "failed", "it could not be computed; the reason column says why"
 
 
 class Correction(_Described):
@@ -148,7 +149,8 @@ class Column(_Described):
     P_ADJUSTED = "p_adjusted", "p_value adjusted across the metric's variants (statistics.correction)"
     EFFECT_SIZE_DZ = "effect_size_dz", "Cohen's dz: mean delta over the std of the per-split deltas"
     N_SPLITS = "n_splits", "paired splits the test used"
-    VERDICT = "verdict", "essential, harmful, removable or inconclusive (see Verdict)"
+    VERDICT = "verdict", "essential, harmful, removable, inconclusive or failed (see Verdict)"
+    REASON = "reason", "why a failed variant could not be computed (empty for every other row)"
 
 
 class ExtraColumn(_Described):

@@ -4,14 +4,19 @@ a spec builder that writes a valid study into a folder, so each test changes onl
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from typer.testing import CliRunner
+
+from ablation_pipeline.cli import app
 
 from builders import write_study
 
+ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 N_ROWS = 40
 CITIES = ("paris", "lyon", "nice", "lille")
 
@@ -89,3 +94,28 @@ def reg(**changes) -> dict[str, Any]:
         else:
             spec[section] = value
     return spec
+
+
+def invoke(*args: object):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def lines_of(result) -> list[str]:
+    """Exit code 2 through SystemExit, no traceback, nothing on stdout; the stderr lines."""
+    output = ANSI.sub("", result.output)
+    assert "Traceback" not in output, output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2, (result.exit_code, output)
+    assert result.stdout.strip() == "", result.stdout
+    return [line for line in ANSI.sub("", result.stderr).splitlines() if line.strip()]
+
+
+def assert_lines(result, path: Path | str, *expected: str) -> None:
+    """Exactly these `error: <spec>: ...` lines, in any order."""
+    assert sorted(lines_of(result)) == sorted(f"error: {path}: {line}" for line in expected)
+
+
+def nothing_written(tmp_path: Path) -> None:
+    """The conftest fixture points results, cache and Dagster storage into tmp_path."""
+    for name in ("results", "cache", "dagster_home"):
+        assert not (tmp_path / name).exists(), name

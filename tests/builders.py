@@ -66,6 +66,16 @@ def cache_spec(**changes) -> dict:
 HOUSE_FEATURES = ["rooms", "size", "location", "age", "noise"]
 
 
+def slow_spec(**changes) -> dict:
+    """A study that takes a while (random forests of 300 trees, 10 splits, 5 fits per split): long
+    enough to be interrupted after its first fit is stored."""
+    study = small_spec(model={"estimator": "RandomForestRegressor", "params": {"n_estimators": 300}},
+                       evaluation={"folds": 5, "repeats": 2, "seed": 1, "metrics": ["rmse"]},
+                       ablations=[{"features": ["a", "b", "c", "city"], "mode": "drop"}], statistics={"simplify": False})
+    study.update(changes)
+    return study
+
+
 def house_spec(ablations: list, groups: dict | None = None) -> StudySpec:
     """A parsed spec over the house-price features (no data file needed: for planning only)."""
     data = {"source": "x.csv", "target": "price", "groups": groups or {}}
@@ -136,5 +146,5 @@ def comparison_row(variant, mode, components, metric, base, var, lo, hi, t, p_ad
     return {
         "variant": variant, "kind": "feature", "mode": mode, "components": components, "metric": metric,
         "baseline_mean": base, "variant_mean": var, "delta": var - base, "ci_low": lo, "ci_high": hi, "t": t, "df": 9.0,
-        "p_value": p_adj / 2, "p_adjusted": p_adj, "effect_size_dz": dz, "n_splits": 10, "verdict": verdict,
+        "p_value": p_adj / 2, "p_adjusted": p_adj, "effect_size_dz": dz, "n_splits": 10, "verdict": verdict, "reason": "",
     }

@@ -48,10 +48,11 @@ def test_degradation_is_positive_when_worse_for_either_direction():
 
 
 def test_every_verdict_has_a_style_wherever_verdicts_are_shown():
-    assert set(CLI_STYLE) == set(PLOT_STYLE) == set(Verdict)
+    assert set(CLI_STYLE) == set(Verdict)
+    assert set(PLOT_STYLE) == set(Verdict) - {Verdict.FAILED}  # a failed variant has no delta to plot
 
 
 def test_comparison_columns_are_the_contract():
     assert COMPARISON_COLUMNS == (
         "variant", "kind", "mode", "components", "metric", "baseline_mean", "variant_mean", "delta", "ci_low", "ci_high",
-        "t", "df", "p_value", "p_adjusted", "effect_size_dz", "n_splits", "verdict")
+        "t", "df", "p_value", "p_adjusted", "effect_size_dz", "n_splits", "verdict", "reason")

@@ -13,11 +13,12 @@ import time
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 
 from ..data.dataset import Dataset
 from ..data.splits import Split
 from ..vocabulary import Kind
-from .fitting import FoldPredictions, Outcome, predict_with_scores
+from .fitting import FoldPredictions, Outcome, errors_of, predict_with_scores
 from .perturbations import draws_of
 from .plan import Variant
 from .variants import feature_draws, feature_predictions
@@ -61,24 +62,31 @@ def predict_together(chunk: Sequence[Variant], dataset: Dataset, splits: list[Sp
         raise ValueError("inference-time variants reuse the baseline's fitted models, which were not given")
     folds: dict[str, list[FoldPredictions]] = {v.name: [] for v in chunk}
     for split, model, base_fold in zip(splits, baseline.models, baseline.folds, strict=True):
-        draws = {v.name: feature_draws(v, model, dataset, split, seed) for v in chunk}
-        stacked = [v for v in chunk if draws[v.name] is not None]
-        predicted: dict[str, tuple[list[tuple[np.ndarray, np.ndarray | None]], float]] = {}
-        if stacked:
-            matrices = [m for v in stacked for m in draws[v.name]]
-            started = time.perf_counter()
-            labels, scores = predict_with_scores(model[-1], np.vstack(matrices))
-            seconds = (time.perf_counter() - started) / len(matrices)
-            score_parts = np.split(scores, len(matrices)) if scores is not None else [None] * len(matrices)
-            pieces = iter(zip(np.split(labels, len(matrices)), score_parts, strict=True))  # one (labels, scores) per matrix
-            for v in stacked:
-                predicted[v.name] = ([next(pieces) for _ in draws[v.name]], seconds)
-        for v in chunk:
-            if v.name not in predicted:
-                started = time.perf_counter()
-                own = feature_predictions(v, model, dataset, split, seed)
-                predicted[v.name] = (own, (time.perf_counter() - started) / len(own))
-        for v in chunk:
-            own, seconds = predicted[v.name]
-            folds[v.name].append(FoldPredictions.of_draws(split.index, own, seconds, base_fold.n_parameters))
+        with errors_of(split):
+            folds_of_split = _predict_split(chunk, model, base_fold, dataset, split, seed)
+        for name, fold in folds_of_split.items():
+            folds[name].append(fold)
     return [Outcome(v.name, folds[v.name]) for v in chunk]
+
+
+def _predict_split(chunk: Sequence[Variant], model: Pipeline, base_fold: FoldPredictions, dataset: Dataset, split: Split,
+                   seed: int) -> dict[str, FoldPredictions]:
+    """The chunk's predictions on one split: stacked where the prepared space allows, else one by one."""
+    draws = {v.name: feature_draws(v, model, dataset, split, seed) for v in chunk}
+    stacked = [v for v in chunk if draws[v.name] is not None]
+    predicted: dict[str, tuple[list[tuple[np.ndarray, np.ndarray | None]], float]] = {}
+    if stacked:
+        matrices = [m for v in stacked for m in draws[v.name]]
+        started = time.perf_counter()
+        labels, scores = predict_with_scores(model[-1], np.vstack(matrices))
+        seconds = (time.perf_counter() - started) / len(matrices)
+        score_parts = np.split(scores, len(matrices)) if scores is not None else [None] * len(matrices)
+        pieces = iter(zip(np.split(labels, len(matrices)), score_parts, strict=True))  # one (labels, scores) per matrix
+        for v in stacked:
+            predicted[v.name] = ([next(pieces) for _ in draws[v.name]], seconds)
+    for v in chunk:
+        if v.name not in predicted:
+            started = time.perf_counter()
+            own = feature_predictions(v, model, dataset, split, seed)
+            predicted[v.name] = (own, (time.perf_counter() - started) / len(own))
+    return {v.name: FoldPredictions.of_draws(split.index, *predicted[v.name], base_fold.n_parameters) for v in chunk}

@@ -3,7 +3,9 @@ variant on the same splits with the same per-split seed (common random numbers s
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,6 +15,7 @@ from sklearn.pipeline import Pipeline
 
 from ..data.dataset import Dataset
 from ..data.splits import Split
+from ..errors import AblationError, FitError
 from .estimators import build_pipeline
 from .seeds import derive_seed
 
@@ -45,6 +48,11 @@ class Outcome:
     models: list[Pipeline] = field(default_factory=list)
     fits: int = 0
     fingerprint: str = ""  # what it was computed from (pipeline.fingerprints), set when it is filed
+    failure: str | None = None  # why it could not be computed (then it has no folds and is never filed)
+
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
 
 
 def fit_seed(study_seed: int, split: Split) -> int:
@@ -68,18 +76,33 @@ def predict_with_scores(model: Pipeline, rows: pd.DataFrame) -> tuple[np.ndarray
     return predictions, None
 
 
+@contextlib.contextmanager
+def errors_of(split: Split) -> Iterator[None]:
+    """Any error while fitting or predicting on `split`, as a FitError of one line naming the split
+    and the error itself (raised where it happens, so it survives a joblib worker's re-raise)."""
+    try:
+        yield
+    except AblationError:
+        raise
+    except Exception as exc:
+        text = str(exc).strip().splitlines()
+        raise FitError(f"split {split.index} (repeat {split.repeat}, fold {split.fold}): {type(exc).__name__}"
+                       + (f": {text[0][:300]}" if text else "")) from exc
+
+
 def _fit_and_predict(estimator: BaseEstimator, dataset: Dataset, split: Split, features: list[str],
                      seed: int) -> tuple[Pipeline, FoldPredictions]:
     numeric = [c for c in dataset.numeric if c in features]
     categorical = [c for c in dataset.categorical if c in features]
-    model = build_pipeline(estimator, numeric, categorical, fit_seed(seed, split))
-    train = dataset.features.iloc[split.train][features]
-    started = time.perf_counter()
-    model.fit(train, dataset.target[split.train])
-    fit_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    predictions, scores = predict_with_scores(model, dataset.features.iloc[split.test][features])
-    predict_seconds = time.perf_counter() - started
+    with errors_of(split):
+        model = build_pipeline(estimator, numeric, categorical, fit_seed(seed, split))
+        train = dataset.features.iloc[split.train][features]
+        started = time.perf_counter()
+        model.fit(train, dataset.target[split.train])
+        fit_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        predictions, scores = predict_with_scores(model, dataset.features.iloc[split.test][features])
+        predict_seconds = time.perf_counter() - started
     return model, FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds,
                                   predict_seconds, model_size(model))
 

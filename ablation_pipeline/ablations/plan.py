@@ -152,7 +152,9 @@ def _checked_groups(spec: StudySpec, features: list[str], label: str) -> dict[st
         if group in features:
             problems.append(f"{label}: data.groups.{group}: a group cannot share its name with a feature")
         for k, member in enumerate(members):
-            if member not in features:
+            if member == spec.data.target:
+                problems.append(f"{label}: data.groups.{group}[{k}]: '{member}' is the target, not a feature")
+            elif member not in features:
                 problems.append(f"{label}: data.groups.{group}[{k}]: unknown feature '{member}'{did_you_mean(member, features)}")
     if problems:
         raise SpecError("\n".join(problems))

@@ -12,7 +12,7 @@ from sklearn.pipeline import Pipeline
 from ..data.dataset import Dataset
 from ..data.splits import Split
 from ..vocabulary import Kind, Mode, Task
-from .fitting import FoldPredictions, Outcome, fit_all, predict_with_scores
+from .fitting import FoldPredictions, Outcome, errors_of, fit_all, predict_with_scores
 from .perturbations import draws_of, perturbation_for
 from .plan import Variant
 from .seeds import derive_seed
@@ -34,10 +34,11 @@ def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, sp
     folds = []
     for split, model, base_fold in zip(splits, baseline.models, baseline.folds, strict=True):
         started = time.perf_counter()
-        if variant.kind == Kind.LAYER:
-            predicted = [knockout_predictions(variant, model, dataset, split, seed)]
-        else:
-            predicted = feature_predictions(variant, model, dataset, split, seed)
+        with errors_of(split):
+            if variant.kind == Kind.LAYER:
+                predicted = [knockout_predictions(variant, model, dataset, split, seed)]
+            else:
+                predicted = feature_predictions(variant, model, dataset, split, seed)
         seconds = (time.perf_counter() - started) / len(predicted)
         folds.append(FoldPredictions.of_draws(split.index, predicted, seconds, base_fold.n_parameters))
     return Outcome(variant.name, folds)

@@ -15,10 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ..errors import AblationError, SpecError, did_you_mean
+from ..errors import AblationError, Interrupted, SpecError, did_you_mean
 from ..pipeline import paths
 from ..pipeline.paths import StudyPaths, project_root, resolve_study, study_files
-from .process import EXIT_BAD_INPUT, EXIT_FAILED, exit_now
+from ..vocabulary import Verdict
+from .process import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, exit_now
 from .tables import print_comparison
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation studies as Dagster asset graphs.")
@@ -100,16 +101,26 @@ def run(
     else:
         from ..orchestration.cli_run import materialize_study
 
-        outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force,
-                                    paths=study_paths)
+        try:
+            outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force,
+                                        paths=study_paths)
+        except Interrupted as exc:
+            print_error(str(exc))
+            raise typer.Exit(EXIT_INTERRUPTED) from None
     if outcome is None or outcome.assets == 0:
         out.print(f"{setup.plan.spec.name} is up to date: nothing changed since the last run (use --force to refit)", highlight=False)
     if outcome is not None and not outcome.success:
         for line in outcome.errors:
             print_error(line)
         raise typer.Exit(EXIT_FAILED)
-    print_comparison(out, pd.read_csv(folder / "comparison.csv"), setup.metrics[0].name)
+    table = pd.read_csv(folder / "comparison.csv", keep_default_na=False, na_values=[""])
+    print_comparison(out, table, setup.metrics[0].name)
     out.print(f"results: {folder}" + (f"  (run {outcome.run_id})" if outcome and outcome.run_id else ""), highlight=False)
+    failed = table[table["verdict"] == Verdict.FAILED].drop_duplicates("variant")
+    for row in failed.itertuples():
+        print_error(f"{setup.plan.spec.name}/{row.variant}: {row.reason}")
+    if len(failed):
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
@@ -129,12 +140,25 @@ def show(
     if not path.is_file():
         print_error(f"{path}: no results yet; run `ablation run {spec.name}` first")
         raise typer.Exit(EXIT_FAILED)
-    table = pd.read_csv(path)
+    table = read_comparison(path)
+    if table is None:
+        print_error(f"{path}: cannot be read as results (damaged or cut short); run `ablation run {spec.name}` again")
+        raise typer.Exit(EXIT_FAILED)
     metrics = list(dict.fromkeys(table["metric"]))
     chosen = metric or metrics[0]
     if chosen not in metrics:
         fail(SpecError(f"--metric: '{chosen}' is not in {path.name} (has {', '.join(metrics)}){did_you_mean(chosen, metrics)}"))
     print_comparison(out, table, chosen)
+
+
+def read_comparison(path: Path) -> pd.DataFrame | None:
+    """comparison.csv, or None when it is not a complete one (a file cut short, or not ours)."""
+    try:
+        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError):
+        return None
+    needed = {"variant", "metric", "baseline_mean", "variant_mean", "delta", "ci_low", "ci_high", "p_adjusted", "verdict"}
+    return table if needed <= set(table.columns) and len(table) else None
 
 
 @app.command("list")

@@ -4,6 +4,7 @@ interpreter's teardown (unloading ~3,400 modules) is skipped."""
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import NoReturn
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130  # the shell's convention for a command stopped by Ctrl-C
 
 
 def exit_now(code: int | str | None, print_error: Callable[[str], None]) -> NoReturn:
@@ -28,11 +30,18 @@ def exit_now(code: int | str | None, print_error: Callable[[str], None]) -> NoRe
 
 
 def _stop_joblib_workers() -> None:
-    """Idle fold workers are stopped, not joined (joining them costs ~0.5 s)."""
+    """Fold workers are stopped, not joined (joining them costs ~0.5 s), busy or idle: after Ctrl-C a
+    fit in progress is abandoned (finished ones are in the cache). joblib's `terminate` also removes
+    its temporary folders; a task callback that finds the pool gone is not logged as an error."""
     warmup = sys.modules.get("ablation_pipeline.pipeline.warmup")
     if warmup is not None:
         warmup.wait_for_workers()
     loky = sys.modules.get("joblib.externals.loky.reusable_executor")
     executor = getattr(loky, "_executor", None)
     if executor is not None:
-        executor.shutdown(wait=True, kill_workers=True)
+        logging.getLogger("concurrent.futures").disabled = True
+        terminate = getattr(executor, "terminate", None)
+        if terminate is not None:
+            terminate(kill_workers=True)
+        else:
+            executor.shutdown(wait=True, kill_workers=True)

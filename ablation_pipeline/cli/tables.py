@@ -10,7 +10,7 @@ from ..report.formatting import fmt_num, fmt_p
 from ..vocabulary import Verdict
 
 VERDICT_STYLE = {Verdict.ESSENTIAL: "bold red", Verdict.HARMFUL: "bold magenta", Verdict.REMOVABLE: "green",
-                 Verdict.INCONCLUSIVE: "yellow"}
+                 Verdict.INCONCLUSIVE: "yellow", Verdict.FAILED: "bold white on red"}
 
 
 def print_comparison(out: Console, table: pd.DataFrame, metric: str) -> None:

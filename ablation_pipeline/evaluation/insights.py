@@ -9,15 +9,21 @@ import pandas as pd
 
 from ..ablations.fitting import Outcome
 from ..data.splits import Split
-from ..vocabulary import Mode
+from ..vocabulary import Mode, Verdict
 
 REFIT_MODES = tuple(mode.value for mode in Mode if mode.refits)  # retrained: drop, remove, sweep
 COST_COLUMNS = ["variant", "n_parameters", "fit_seconds_per_split", "inference_ms_per_1000_rows"]
 
 
+def computed(comparison: pd.DataFrame) -> pd.DataFrame:
+    """The rows of variants that were computed (a failed one has no numbers to show)."""
+    return comparison[comparison["verdict"] != Verdict.FAILED] if "verdict" in comparison else comparison
+
+
 def retrain_gaps(comparison: pd.DataFrame, metric: str, factors: dict[str, float]) -> pd.DataFrame:
     """Rows pairing a refit variant with an inference-time variant of the same components."""
-    rows = comparison[(comparison.metric == metric) & ~comparison.variant.isin(factors)]
+    rows = computed(comparison)
+    rows = rows[(rows.metric == metric) & ~rows.variant.isin(factors)]
     refit = rows[rows["mode"].isin(REFIT_MODES)]
     inference = rows[~rows["mode"].isin(REFIT_MODES)]
     pairs = refit.merge(inference, on=["kind", "components"], suffixes=("_refit", "_inference"))
@@ -33,7 +39,8 @@ def retrain_gaps(comparison: pd.DataFrame, metric: str, factors: dict[str, float
 
 def dose_responses(comparison: pd.DataFrame, metric: str, factors: dict[str, float]) -> dict[str, pd.DataFrame]:
     """Per swept component: metric value (with its CI) against the factor, sorted by factor."""
-    rows = comparison[(comparison.metric == metric) & comparison.variant.isin(factors)].copy()
+    rows = computed(comparison)
+    rows = rows[(rows.metric == metric) & rows.variant.isin(factors)].copy()
     rows["factor"] = rows.variant.map(factors)
     curves = {}
     for components, group in rows.groupby("components", sort=False):
@@ -50,15 +57,15 @@ def dose_responses(comparison: pd.DataFrame, metric: str, factors: dict[str, flo
 def retrained_costs(comparison: pd.DataFrame, costs: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The retrained variants' rows of `metric` joined with their costs (an inference-time variant
     costs what the baseline costs, so only retrained ones can show a saving)."""
-    rows = comparison[(comparison.metric == metric) & comparison["mode"].isin(REFIT_MODES)]
-    return rows.merge(costs, on="variant")
+    rows = computed(comparison)
+    return rows[(rows.metric == metric) & rows["mode"].isin(REFIT_MODES)].merge(costs, on="variant")
 
 
 def cost_table(outcomes: list[Outcome], splits: list[Split]) -> pd.DataFrame:
     """Parameter count, fit seconds per split and inference milliseconds per 1,000 rows, per variant."""
     test_rows = {s.index: len(s.test) for s in splits}
     rows = []
-    for outcome in outcomes:
+    for outcome in (o for o in outcomes if not o.failed):
         sizes = [f.n_parameters for f in outcome.folds if getattr(f, "n_parameters", None) is not None]
         inference = [getattr(f, "predict_seconds", 0.0) / test_rows[f.split] * 1e6 for f in outcome.folds]
         rows.append((outcome.name, float(np.mean(sizes)) if sizes else np.nan,

@@ -29,7 +29,7 @@ from ..pipeline.versions import write_state
 from ..report.files import markdown_with_inline_images
 from ..vocabulary import Verdict
 from .io_manager import IO_MANAGER_KEY
-from .study_graph import StudyGraph, computed_result, fold_jobs, forced
+from .study_graph import StudyGraph, computed_check, computed_result, fold_jobs, forced
 
 
 def build_study_assets(plan: StudyPlan, paths: StudyPaths | None = None) -> list:
@@ -110,11 +110,12 @@ def variant_asset(graph: StudyGraph, variant: Variant) -> dg.AssetsDefinition:
     how = "refit without" if variant.refits else f"baseline models, test fold with {variant.mode}d"
 
     @dg.asset(**graph.asset(variant.name), ins=graph.ins(*inputs), kinds={"sklearn"}, tags=_variant_tags(variant),
+              check_specs=[computed_check(graph.key(variant.name))],
               description=f"Variant {variant.name}: {how} {variant.components_text}.")
-    def _variant(context: AssetExecutionContext, dataset, splits, **upstream) -> dg.MaterializeResult:
+    def _variant(context: AssetExecutionContext, dataset, splits, **upstream):  # no annotation: a value and a check
         computed = cached.cached_variant(graph.setup(dataset, splits), variant.name, splits, upstream.get("baseline"),
                                          graph.paths.result_cache(), force=forced(context), n_jobs=fold_jobs(context))
-        return computed_result(computed, _variant_facts(variant))
+        return computed_result(computed, _variant_facts(variant), asset_key=graph.key(variant.name), check=True)
 
     return _variant
 
@@ -130,13 +131,15 @@ def inference_entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant,
     index = entry.removeprefix("ablations[").rstrip("]")
 
     @dg.multi_asset(outs=outs, name=f"{graph.study}__ablations_{index}", can_subset=True,
-                    ins=graph.ins("dataset", "splits", "baseline"))
+                    ins=graph.ins("dataset", "splits", "baseline"), check_specs=[computed_check(graph.key(v.name)) for v in members])
     def _entry(context: AssetExecutionContext, dataset, splits, baseline):
         selected = [v for v in members if graph.key(v.name) in context.selected_asset_keys]
+        checked = {check.asset_key for check in context.selected_asset_check_keys}
         computed = cached.cached_variants(graph.setup(dataset, splits), [v.name for v in selected], splits, baseline,
                                           graph.paths.result_cache(), force=forced(context))
         for v in selected:
-            yield computed_result(computed[v.name], _variant_facts(v), asset_key=graph.key(v.name))
+            key = graph.key(v.name)
+            yield computed_result(computed[v.name], _variant_facts(v), asset_key=key, check=key in checked)
 
     return _entry
 
@@ -206,7 +209,7 @@ def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
         simplify.require_result(setup, splits, simplified)
         folder = graph.paths.results_dir(graph.plan.spec)
         files = results.write_report_files(setup, splits, scores, comparison, folder, simplified.markdown)
-        write_state(setup, splits, folder)
+        write_state(setup, splits, folder, complete=not (comparison["verdict"] == Verdict.FAILED).any())
         markdown = files["report"].read_text(encoding="utf-8")
         images = {p.name: p.read_bytes() for p in files.values() if p.suffix == ".png"}
         return dg.MaterializeResult(value=str(files["report"]), metadata={

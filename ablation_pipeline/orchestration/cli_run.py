@@ -14,20 +14,30 @@ import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..errors import AblationError, Interrupted
 from ..pipeline.cached import needs_fitting
 from ..pipeline.paths import StudyPaths, dagster_home
 from ..pipeline.setup import Setup, StudyPlan
 from ..pipeline.warmup import start_workers
 from ..spec.snapshot import write_snapshot
+from ..store.locks import exclusive
 from .assets import build_study_assets
 from .executors import dask_job_config, local_job_config
 from .freshness import stale_assets
 from .io_manager import study_resources
 from .jobs import cli_job, job_name
+from .run_records import cancel, fail_orphans, find_run, process_tags
 from .study_graph import FOLD_JOBS_TAG, FORCE_TAG
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-INSTANCE_CONFIG = "telemetry:\n  enabled: false\n"
+# A new local instance: no telemetry, and no capture of steps' stdout (our steps log through Dagster's
+# event log; capturing starts helper processes per step, which also print tracebacks on Ctrl-C).
+INSTANCE_CONFIG = """telemetry:
+  enabled: false
+compute_logs:
+  module: dagster._core.storage.noop_compute_log_manager
+  class: NoOpComputeLogManager
+"""
 
 
 @dataclass
@@ -39,14 +49,19 @@ class RunOutcome:
 
 
 def local_instance() -> dg.DagsterInstance:
-    """The instance `dagster dev` reads: DAGSTER_HOME, by default `.dagster_home` in the project."""
+    """The instance `dagster dev` reads: DAGSTER_HOME, by default `.dagster_home` in the project. Made
+    under a lock: two commands starting together on a new home would both create its SQLite tables."""
     home = dagster_home()
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(INSTANCE_CONFIG)
-    os.environ["DAGSTER_HOME"] = str(home.resolve())
-    return dg.DagsterInstance.get()
+    with exclusive(home / ".ablation-instance.lock"):
+        config = home / "dagster.yaml"
+        if not config.exists():
+            config.write_text(INSTANCE_CONFIG)
+        os.environ["DAGSTER_HOME"] = str(home.resolve())
+        instance = dg.DagsterInstance.get()
+        instance.get_runs(limit=1)  # every storage created and migrated while the lock is held
+        instance.all_instigator_state()
+    return instance
 
 
 def materialize_study(setup: Setup, console: Console, executor: str = "in_process", dask_address: str | None = None,
@@ -60,6 +75,7 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
     if fold_jobs > 1 and (force or needs_fitting(setup, paths.result_cache())):
         start_workers(fold_jobs, setup.estimator)  # while Dagster starts the run
     instance = instance or local_instance()
+    fail_orphans(instance)
     assets = build_study_assets(plan, paths)
     names = [k.path[-1] for a in assets if isinstance(a, dg.AssetsDefinition) and a.is_executable for k in a.keys]
     selected = names if force else stale_assets(setup, instance, paths.results_dir(plan.spec))
@@ -67,7 +83,7 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
         return RunOutcome(True, None, assets=0)
     selection = [dg.AssetKey([plan.spec.name, name]) for name in selected]
     token = uuid.uuid4().hex
-    tags = {"ablation/cli": token, "ablation/executor": executor, **({FORCE_TAG: "true"} if force else {}),
+    tags = {**process_tags(token), "ablation/executor": executor, **({FORCE_TAG: "true"} if force else {}),
             FOLD_JOBS_TAG: str(fold_jobs)}
     result: dict[str, object] = {}
 
@@ -90,14 +106,20 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
         task = progress.add_task(plan.spec.name, total=len(selection), step="starting")
         worker.start()
         run_id = None
-        while worker.is_alive():
-            run_id = run_id or _find_run(instance, token)
-            if run_id:
-                done, current = _progress(instance, run_id)
-                progress.update(task, completed=done, step=current)
-            time.sleep(0.25)
+        try:
+            while worker.is_alive():
+                run_id = run_id or find_run(instance, token)
+                if run_id:
+                    done, current = _progress(instance, run_id)
+                    progress.update(task, completed=done, step=current)
+                time.sleep(0.25)
+        except KeyboardInterrupt:
+            run_id = run_id or find_run(instance, token)
+            cancel(instance, run_id)
+            raise Interrupted(f"{plan.spec.name}: interrupted; the run was canceled and every fit that finished is kept "
+                              f"in the cache (run {run_id or 'not started'})") from None
         worker.join()
-        run_id = run_id or _find_run(instance, token)
+        run_id = run_id or find_run(instance, token)
         if run_id:
             done, current = _progress(instance, run_id)
             progress.update(task, completed=done, step=current)
@@ -121,11 +143,6 @@ def _execute_job(plan: StudyPlan, executor: str, dask_address: str | None, insta
         return outcome
 
 
-def _find_run(instance: dg.DagsterInstance, token: str) -> str | None:
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={"ablation/cli": token}), limit=1)
-    return runs[0].run_id if runs else None
-
-
 def _progress(instance: dg.DagsterInstance, run_id: str) -> tuple[int, str]:
     """(assets materialized so far, the step most recently started). Assets, not steps: one step
     materializes all inference-time variants of an ablation entry."""
@@ -138,7 +155,8 @@ def _progress(instance: dg.DagsterInstance, run_id: str) -> tuple[int, str]:
 
 
 def _failures(instance: dg.DagsterInstance, run_id: str | None) -> list[str]:
-    """The user-facing message of each failed step or blocking check (our errors are one line each)."""
+    """One line per failed step or blocking check: the asset, then the underlying error's own message
+    (full tracebacks stay in the run's log in the UI)."""
     if run_id is None:
         return ["the run did not start"]
     lines: list[str] = []
@@ -146,11 +164,34 @@ def _failures(instance: dg.DagsterInstance, run_id: str | None) -> list[str]:
                                                                 dg.DagsterEventType.ASSET_CHECK_EVALUATION}).records:
         event = record.event_log_entry.dagster_event
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            error = event.step_failure_data.error
-            while error.cause is not None and "ablation_pipeline" not in (error.cls_name or "") and error.cause:
-                error = error.cause
-            lines.append(f"{record.event_log_entry.step_key}: {error.message.strip().splitlines()[0]}")
+            step = record.event_log_entry.step_key or "?"
+            lines.append(f"{step.replace('__', '/', 1)}: {error_line(event.step_failure_data.error)}")
         elif not event.event_specific_data.passed:
             problems = event.event_specific_data.metadata.get("problems")
             lines.extend(str(problems.value).splitlines() if problems else [f"check {event.event_specific_data.check_name} failed"])
     return lines or [f"run {run_id} failed; see it in the Dagster UI"]
+
+
+def error_line(error) -> str:
+    """The line that says what went wrong in a step's error chain: our own error's message (one line,
+    naming the file, field or split), else the first error that is neither Dagster's wrapper nor
+    joblib's copy of a worker's traceback."""
+    chain = []
+    while error is not None:
+        chain.append(error)
+        error = error.cause
+    ours = next((e for e in chain if e.cls_name in _error_classes(AblationError)), None)
+    if ours is not None:
+        return _first_line(ours.message).split(f"{ours.cls_name}: ", 1)[-1]
+    real = [e for e in chain if not (e.cls_name or "").startswith("Dagster") and e.cls_name != "_RemoteTraceback"]
+    return _first_line((real or chain)[0].message)
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] if lines else "(no message)"
+
+
+def _error_classes(cls: type) -> set[str]:
+    return {cls.__name__} | {name for sub in cls.__subclasses__() for name in _error_classes(sub)}
+

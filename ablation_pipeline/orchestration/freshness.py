@@ -10,9 +10,7 @@ import dagster as dg
 from ..pipeline.fingerprints import fit_fingerprint, variant_fingerprint
 from ..pipeline.setup import Setup
 from ..pipeline.steps import study_splits
-from ..pipeline.versions import code_versions
-
-RESULT_FILES = ("scores.csv", "comparison.csv", "report.md")
+from ..pipeline.versions import code_versions, result_files_intact
 
 
 def stale_assets(setup: Setup, instance: dg.DagsterInstance, results_folder: Path) -> list[str]:
@@ -36,6 +34,6 @@ def stale_assets(setup: Setup, instance: dg.DagsterInstance, results_folder: Pat
                 or not (storage / plan.spec.name / name).exists()
                 or any(parent in stale for parent in parents.get(name, ()))):
             stale.append(name)
-    if any(not (results_folder / f).is_file() for f in RESULT_FILES):
+    if not result_files_intact(results_folder):  # a result file missing, changed or cut short since
         stale.extend(n for n in ("scores", "comparison", "simplified", "report") if n not in stale)
     return stale

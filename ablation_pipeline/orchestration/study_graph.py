@@ -73,14 +73,29 @@ def fold_jobs(context: dg.AssetExecutionContext) -> int:
         return 1
 
 
-def computed_result(computed: Computed, extra: dict | None = None, asset_key: dg.AssetKey | None = None) -> dg.MaterializeResult:
-    """Value plus the content fingerprint as data version; `fits` is 0 when the cache answered."""
-    seconds = [f.fit_seconds for f in computed.outcome.folds]
+COMPUTED_CHECK = "computed"
+
+
+def computed_check(key: dg.AssetKey) -> dg.AssetCheckSpec:
+    """A variant's check that it could be computed; a failed one is shown failed, with its reason."""
+    return dg.AssetCheckSpec(COMPUTED_CHECK, asset=key, description="the variant could be fitted and predicted on every split")
+
+
+def computed_result(computed: Computed, extra: dict | None = None, asset_key: dg.AssetKey | None = None,
+                    check: bool = False) -> dg.MaterializeResult:
+    """Value plus the content fingerprint as data version; `fits` is 0 when the cache answered. A failed
+    variant gets a data version that is never the expected one, so the next run tries it again."""
+    outcome = computed.outcome
+    seconds = [f.fit_seconds for f in outcome.folds]
+    version = computed.fingerprint[:16] if not outcome.failed else f"failed-{computed.fingerprint[:16]}"
+    checks = [dg.AssetCheckResult(asset_key=asset_key, check_name=COMPUTED_CHECK, passed=not outcome.failed,
+                                  metadata={"reason": outcome.failure or "none"})] if check else []
     return dg.MaterializeResult(
         asset_key=asset_key,
-        value=computed.outcome,
-        data_version=dg.DataVersion(computed.fingerprint[:16]),
+        value=outcome,
+        data_version=dg.DataVersion(version),
+        check_results=checks,
         metadata={**(extra or {}), "fingerprint": computed.fingerprint[:16], "cache": "hit" if computed.cached else "miss",
-                  "fits": 0 if computed.cached else computed.outcome.fits, "splits": len(seconds),
-                  "fit_seconds_total": float(sum(seconds))},
+                  "fits": 0 if computed.cached else outcome.fits, "splits": len(seconds),
+                  "fit_seconds_total": float(sum(seconds)), **({"failed": outcome.failure} if outcome.failed else {})},
     )

@@ -10,6 +10,7 @@ from ..ablations import batched
 from ..ablations.fitting import Outcome
 from ..ablations.plan import Variant
 from ..data.splits import Split
+from ..errors import FitError
 from ..store.cache import ResultCache
 from .consistency import require_outcomes
 from .fingerprints import chunk_of, fit_fingerprint, variant_fingerprint
@@ -70,7 +71,17 @@ def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome |
             require_outcomes(setup, splits, {"baseline": base})
         return variant(setup, name, splits, base, n_jobs)
 
-    return through_cache(variant_fingerprint(setup, splits, name), compute, cache, force, f"{setup.plan.spec.name}/{name}")
+    key = variant_fingerprint(setup, splits, name)
+    try:
+        return through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{name}")
+    except FitError as exc:
+        return failed(name, key, exc)
+
+
+def failed(name: str, key: str, exc: FitError) -> Computed:
+    """A variant that could not be computed: its outcome says why, has no folds, and is never filed,
+    so the next run tries again. The other variants of the study go on."""
+    return Computed(Outcome(name, [], fingerprint=key, failure=str(exc)), key, cached=False)
 
 
 def cached_variants(setup: Setup, names: list[str], splits: list[Split], base: Outcome | None,
@@ -100,7 +111,10 @@ def _cached_chunk(setup: Setup, chunk: tuple[Variant, ...], splits: list[Split],
             for name, outcome in stored.items():
                 outcome.fingerprint = keys[name]
             return {name: Computed(stored[name], keys[name], cached=True) for name in keys}
-        computed = _predicted_together(setup, chunk, splits, base, keys)
+        try:
+            computed = _predicted_together(setup, chunk, splits, base, keys)
+        except FitError as exc:  # computed together, they fail together
+            return {name: failed(name, key, exc) for name, key in keys.items()}
         for name, result in computed.items():
             cache.put(keys[name], result.outcome, step=f"{setup.plan.spec.name}/{name}")
         return computed

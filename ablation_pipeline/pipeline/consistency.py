@@ -21,6 +21,7 @@ from .fingerprints import fit_fingerprint, splits_digest, variant_fingerprint
 from .setup import Setup
 
 VERSION = "version"  # the attrs key of a table's version
+FAILED = "failed"  # the scores table's attrs key of the variants that could not be computed, with why
 
 
 def expected_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
@@ -70,10 +71,13 @@ def checked_scores(setup: Setup, splits: list[Split], outcomes: Mapping[str, Out
     """The scores table, once every outcome is shown to be the one this step expects; stamped."""
     require_outcomes(setup, splits, outcomes)
     ordered = [outcomes["baseline"], *(outcomes[v.name] for v in setup.plan.variants)]
-    return stamped(steps.scores(setup, splits, ordered), scores_version(setup, splits))
+    table = steps.scores(setup, splits, [outcome for outcome in ordered if not outcome.failed])
+    table.attrs[FAILED] = {outcome.name: outcome.failure for outcome in ordered if outcome.failed}
+    return stamped(table, scores_version(setup, splits))
 
 
 def checked_comparison(setup: Setup, splits: list[Split], scores: pd.DataFrame) -> pd.DataFrame:
     """The comparison, once the scores are shown to be the ones this step expects; stamped."""
     require_table(setup, scores, "scores", scores_version(setup, splits))
-    return stamped(steps.comparison(setup, splits, scores, extra_columns=True), comparison_version(setup, splits))
+    table = steps.comparison(setup, splits, scores, extra_columns=True, failed=scores.attrs.get(FAILED, {}))
+    return stamped(table, comparison_version(setup, splits))

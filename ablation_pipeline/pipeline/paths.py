@@ -78,10 +78,11 @@ class StudyPaths:
             folder = self.results_dir(spec)
         except SpecError as exc:
             return [str(exc)]
-        lines = [unclaimable(folder)]
+        field = "output.results_dir" if spec.output.results_dir else "--results-dir"
+        lines = [unclaimable(folder, field)]
         lines += [writable_problem(path, what) for path, what in
-                  ((folder, "the results folder"), (self.cache, "the cache (ABLATION_CACHE_DIR)"), (dagster_home(), "DAGSTER_HOME"))]
-        return [line for line in lines if line]
+                  ((folder, field), (self.cache, "ABLATION_CACHE_DIR"), (dagster_home(), "DAGSTER_HOME"))]
+        return list(dict.fromkeys(line for line in lines if line))
 
     def as_args(self) -> tuple[str, str, str]:
         """Plain strings, to hand to another process."""
@@ -101,23 +102,24 @@ MIN_FREE_ENV = "ABLATION_MIN_FREE_MB"
 MIN_FREE_MB = 50  # a study writes a few MB of results and fits; less free room than this is a full disk
 
 
-def writable_problem(folder: Path, what: str) -> str | None:
-    """Why nothing can be written into `folder` (or the folder that would hold it), or None. Probed by
-    writing a temp file, which is removed: permission bits do not stop root, a read-only disk does."""
+def writable_problem(folder: Path, field: str) -> str | None:
+    """Why nothing can be written into `folder` (or the folder that would hold it), or None; `field`
+    names the setting that chose it. Probed by writing a temp file, which is removed: permission bits
+    do not stop root, a read-only disk does."""
     existing = folder
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        return f"{what}: {existing} is a file, not a folder"
+        return f"{existing}: {field}: is a file, not a folder"
     try:
         with tempfile.NamedTemporaryFile(dir=existing, prefix=".ablation-probe-"):
             pass
     except OSError as exc:
-        return f"{what}: cannot write in {existing} ({exc.strerror})"
+        return f"{existing}: {field}: cannot write here ({exc.strerror})"
     needed = float(os.environ.get(MIN_FREE_ENV) or MIN_FREE_MB)
     free = shutil.disk_usage(existing).free / 1e6
     if free < needed:
-        return f"{what}: only {free:.0f} MB free on the disk of {existing}; at least {needed:.0f} MB are needed ({MIN_FREE_ENV})"
+        return f"{existing}: {field}: only {free:.0f} MB free on this disk; at least {needed:.0f} MB are needed ({MIN_FREE_ENV})"
     return None
 
 

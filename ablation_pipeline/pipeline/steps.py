@@ -4,6 +4,8 @@ assets and `run.run_study` both call these."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from ..ablations.fitting import Outcome, fit_baseline
@@ -12,7 +14,7 @@ from ..data.splits import Split, holdout_ratio, make_splits
 from ..evaluation.scoring import score_outcomes
 from ..stats.anova import blocked_anova
 from ..stats.comparison import compare_variants
-from ..vocabulary import Kind
+from ..vocabulary import Kind, Verdict
 from .setup import Setup, StudyPlan, sweep_estimator
 
 
@@ -45,12 +47,16 @@ def margins(setup: Setup) -> dict[str, float]:
     return dict(setup.plan.spec.statistics.margin)
 
 
-def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, extra_columns: bool = False) -> pd.DataFrame:
-    """Per variant and metric: deltas, corrected CI and test, adjusted p, effect size, verdict."""
+def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, extra_columns: bool = False,
+               failed: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Per variant and metric: deltas, corrected CI and test, adjusted p, effect size, verdict. Variants
+    that could not be computed (`failed`: name -> why) are listed as failed, in their place, and take
+    no part in the tests or their multiplicity adjustment."""
     stats = setup.plan.spec.statistics
-    return compare_variants(
+    variants = variants_table(setup.plan)
+    table = compare_variants(
         score_table,
-        variants_table(setup.plan),
+        variants[~variants.variant.isin(list(failed or {}))],
         {m.name: m.higher_is_better for m in setup.metrics},
         holdout_ratio(splits),
         alpha=stats.alpha,
@@ -58,6 +64,21 @@ def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, ext
         margins=margins(setup),
         extra_columns=extra_columns,
     )
+    return with_failures(table, variants, dict(failed or {}), [m.name for m in setup.metrics]) if failed else table
+
+
+def with_failures(table: pd.DataFrame, variants: pd.DataFrame, failed: dict[str, str], metrics: list[str]) -> pd.DataFrame:
+    """The comparison with a `failed` row per failed variant and metric, rows in metric then plan order."""
+    rows = [{**variant._asdict(), "metric": metric, "df": 0, "n_splits": 0, "verdict": Verdict.FAILED, "reason": failed[variant.variant]}
+            for metric in metrics for variant in variants.itertuples(index=False) if variant.variant in failed]
+    combined = pd.concat([table, pd.DataFrame(rows, columns=table.columns)], ignore_index=True)
+    for column in ("baseline_mean", "margin"):  # the metric's own, which a failed row shares
+        if column in combined:
+            combined[column] = combined.groupby("metric")[column].transform("first")
+    positions = {"metric": {name: i for i, name in enumerate(metrics)}, "variant": {name: i for i, name in enumerate(variants.variant)}}
+    combined = combined.sort_values(["metric", "variant"], key=lambda column: column.map(positions[column.name]),
+                                    kind="stable", ignore_index=True)
+    return combined.astype({"df": "int64", "n_splits": "int64"})
 
 
 def omnibus(score_table: pd.DataFrame) -> dict[str, dict]:

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from ..data.splits import Split
-from ..store.owned import write_owned
+from ..store.owned import remove_owned, write_owned
 from .fingerprints import fit_fingerprint, variant_fingerprint
 from .setup import Setup, StudyPlan
 from .steps import study_splits
@@ -50,9 +50,13 @@ def study_state(setup: Setup, splits: list[Split]) -> dict[str, dict[str, str]]:
     return {name: {"code": code, **({"data": contents[name]} if name in contents else {})} for name, code in codes.items()}
 
 
-def write_state(setup: Setup, splits: list[Split], folder: Path) -> Path:
+def write_state(setup: Setup, splits: list[Split], folder: Path, complete: bool = True) -> Path | None:
     """Written by the report step, last: the versions these results were computed from, and a hash of
-    every result file, so that results changed or cut short since are not taken as current."""
+    every result file, so that results changed or cut short since are not taken as current. Results
+    with a failed variant are never current: the state is removed, and the next run tries again."""
+    if not complete:
+        remove_owned(folder / STATE_FILE)
+        return None
     files = {path.name: _digest(path) for path in sorted(folder.iterdir())
              if path.is_file() and not path.name.startswith(".") and path.name != STATE_FILE}
     state = {"assets": study_state(setup, splits), "files": files}
@@ -61,14 +65,30 @@ def write_state(setup: Setup, splits: list[Split], folder: Path) -> Path:
 
 def results_are_current(setup: Setup, folder: Path) -> bool:
     """True when the results folder holds complete, unchanged results for exactly this spec and data."""
+    recorded = _recorded_state(folder)
+    return (recorded is not None and result_files_intact(folder)
+            and recorded.get("assets") == study_state(setup, study_splits(setup)))
+
+
+def result_files_intact(folder: Path) -> bool:
+    """Every result file the last complete run wrote is there, unchanged (none missing, cut short or edited)."""
+    recorded = _recorded_state(folder)
+    if recorded is None:
+        return False
+    try:
+        files = dict(recorded["files"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return set(RESULT_FILES) <= set(files) and all(
+        (folder / name).is_file() and _digest(folder / name) == digest for name, digest in files.items())
+
+
+def _recorded_state(folder: Path) -> dict | None:
     try:
         recorded = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-        files = dict(recorded["files"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    if not set(RESULT_FILES) <= set(files) or recorded.get("assets") != study_state(setup, study_splits(setup)):
-        return False
-    return all((folder / name).is_file() and _digest(folder / name) == digest for name, digest in files.items())
+    except (OSError, ValueError):
+        return None
+    return recorded if isinstance(recorded, dict) else None
 
 
 def _digest(path: Path) -> str:

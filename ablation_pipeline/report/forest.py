@@ -14,11 +14,13 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from ..evaluation.insights import computed
 from ..vocabulary import Direction, Verdict
 from .context import check_columns, rows_for
 from .formatting import fmt_num, p_label
 
 # Okabe-Ito colour-blind-safe palette, plus a distinct marker per verdict so grey-scale works too.
+# A failed variant has no Δ to draw.
 VERDICT_STYLE: dict[Verdict, tuple[str, str]] = {
     Verdict.ESSENTIAL: ("#D55E00", "o"),
     Verdict.HARMFUL: ("#0072B2", "s"),
@@ -42,7 +44,7 @@ def forest_plot_png(
     on the right. The figure grows in height with the number of variants.
     """
     check_columns(comparison)
-    rows = rows_for(comparison, metric)
+    rows = computed(rows_for(comparison, metric))
     if rows.empty:
         raise ValueError(f"comparison table has no rows for metric '{metric}'")
 
@@ -130,7 +132,7 @@ def forest_plot_png(
 
     handles = [
         Line2D([], [], color=VERDICT_STYLE[v][0], marker=VERDICT_STYLE[v][1], lw=2.2, ms=7, label=v)
-        for v in Verdict
+        for v in VERDICT_STYLE
     ]
     extra = sorted({v for v in verdicts if v not in VERDICT_STYLE})
     handles += [Line2D([], [], color=_UNKNOWN_STYLE[0], marker=_UNKNOWN_STYLE[1], lw=2.2, label=v) for v in extra]

@@ -67,14 +67,15 @@ def _verdict_summary(comparison: pd.DataFrame, ctx: ReportContext) -> list[str]:
     lines += [f"{len(rows)} variant(s): {tally}.", ""]
     for v in (*Verdict, *others):
         sub = rows.loc[rows["verdict"].astype(str) == v]
+        if v == Verdict.FAILED and sub.empty:
+            continue
         meaning = getattr(v, "meaning", "")
         head = f"- **{v}**" + (f" ({meaning})" if meaning else "")
         if sub.empty:
             lines.append(f"{head}: none")
         else:
-            items = ", ".join(
-                f"{code(r.components)} ({code(r.variant)}, {r.mode})" for r in sub.itertuples(index=False)
-            )
+            why = (lambda r: f": {getattr(r, 'reason', '')}") if v == Verdict.FAILED else (lambda r: "")
+            items = ", ".join(f"{code(r.components)} ({code(r.variant)}, {r.mode}{why(r)})" for r in sub.itertuples(index=False))
             lines.append(f"{head}: {items}")
     lines.append("")
     return lines

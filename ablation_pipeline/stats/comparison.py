@@ -120,7 +120,7 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
                 "t": res.t, "df": res.df, "p_value": res.p_value,
                 "effect_size_dz": res.effect_size_dz, "n_splits": res.n_splits,
                 "p_noninferiority": noninferiority_pvalue(deltas, ratio, margin, hib),
-                "margin": margin,
+                "margin": margin, "reason": "",
             })
         p_adj = adjust_pvalues([r["p_value"] for r in block], correction)
         ni_adj = adjust_pvalues([r["p_noninferiority"] for r in block], correction)

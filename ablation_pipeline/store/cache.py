@@ -11,18 +11,16 @@ the first's fit instead of repeating it."""
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
-import os
 import pickle
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write_bytes, atomic_write_text
+from .locks import exclusive
 from .signing import is_signed, signature
 
 
@@ -66,16 +64,6 @@ class ResultCache:
                   "stored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **info}
         atomic_write_text(record_path, json.dumps(record, sort_keys=True, default=str))
 
-    @contextlib.contextmanager
-    def lock(self, key: str) -> Iterator[None]:
-        """Held while one process computes `key`: another that wants it waits, then finds it stored.
-        An advisory lock of the operating system, released if the holder dies."""
-        path = self.root / "locks" / f"{key}.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-            os.close(descriptor)
+    def lock(self, key: str) -> contextlib.AbstractContextManager[None]:
+        """Held while one process computes `key`: another that wants it waits, then finds it stored."""
+        return exclusive(self.root / "locks" / f"{key}.lock")

@@ -5,9 +5,7 @@ someone's files. The mark is a manifest of the files written (`.ablation-results
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +14,7 @@ import pandas as pd
 
 from ..errors import AblationError
 from .atomic import atomic_write_bytes, atomic_write_text
+from .locks import exclusive
 
 MANIFEST = ".ablation-results.json"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
@@ -27,13 +26,13 @@ class NotOursError(AblationError):
     """A results folder, or a file in it, that this project did not write."""
 
 
-def unclaimable(folder: Path) -> str | None:
-    """Why `folder` cannot be ours (a file, or a folder of someone else's files), or None; writes nothing."""
+def unclaimable(folder: Path, field: str = "results folder") -> str | None:
+    """Why `folder` cannot be ours (a file, or a folder of someone else's files), or None; writes nothing.
+    `field` names the setting that chose the folder."""
     if folder.exists() and not folder.is_dir():
-        return f"{folder}: the results folder is a file; choose another output.results_dir or --results-dir"
+        return f"{folder}: {field}: is a file, not a folder"
     if folder.is_dir() and not (folder / MANIFEST).is_file() and any(not RESULT_FILE.fullmatch(p.name) for p in folder.iterdir()):
-        return (f"{folder}: the results folder holds files ablation_pipeline did not write; "
-                "choose another output.results_dir or --results-dir")
+        return f"{folder}: {field}: holds files ablation_pipeline did not write; choose an empty or new folder"
     return None
 
 
@@ -90,9 +89,7 @@ def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 def _manifest(folder: Path) -> Iterator[set[str]]:
     """The names of the files we wrote in `folder`, for reading and adding to, under a lock."""
     path = folder / MANIFEST
-    descriptor = os.open(folder, os.O_RDONLY)  # the folder itself is the lock: nothing extra left behind
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    with exclusive(folder):  # the folder itself is the lock: nothing extra left behind
         try:
             names = set(json.loads(path.read_text(encoding="utf-8"))["files"])
         except (OSError, ValueError, KeyError, TypeError):
@@ -101,6 +98,3 @@ def _manifest(folder: Path) -> Iterator[set[str]]:
         yield names
         if names != before or not path.is_file():
             atomic_write_text(path, json.dumps({"files": sorted(names)}, indent=1))
-    finally:
-        fcntl.flock(descriptor, fcntl.LOCK_UN)
-        os.close(descriptor)

@@ -16,45 +16,28 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from ablation_pipeline.cli import app
-
-from bad_input_cases import classification_frame, classification_spec, reg, regression_frame, regression_spec, study
+from bad_input_cases import (
+    ANSI,
+    assert_lines,
+    classification_frame,
+    classification_spec,
+    invoke,
+    lines_of,
+    nothing_written,
+    reg,
+    regression_frame,
+    regression_spec,
+    study,
+)
 from builders import MLP, linear_frame, mlp_spec, small_spec, write_study
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 BOMB_LINE = "YAML aliases expand to more than 100,000 nodes; a study spec does not need that"
-
-
-def invoke(*args: object):
-    return CliRunner().invoke(app, [str(a) for a in args])
-
-
-def lines_of(result) -> list[str]:
-    """Exit code 2 through SystemExit, no traceback, nothing on stdout; the stderr lines."""
-    output = ANSI.sub("", result.output)
-    assert "Traceback" not in output, output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert result.exit_code == 2, (result.exit_code, output)
-    assert result.stdout.strip() == "", result.stdout
-    return [line for line in ANSI.sub("", result.stderr).splitlines() if line.strip()]
-
-
-def assert_lines(result, path: Path | str, *expected: str) -> None:
-    """Exactly these `error: <spec>: ...` lines, in any order."""
-    assert sorted(lines_of(result)) == sorted(f"error: {path}: {line}" for line in expected)
 
 
 def table_text(output: str) -> str:
     """A rich table's text with its borders gone and wrapped cells joined (one cell per row here)."""
     return " ".join(re.sub(r"[\u2500-\u257f]", " ", ANSI.sub("", output)).split())
-
-
-def nothing_written(tmp_path: Path) -> None:
-    """The conftest fixture points results, cache and Dagster storage into tmp_path."""
-    for name in ("results", "cache", "dagster_home"):
-        assert not (tmp_path / name).exists(), name
 
 
 def bomb(indent: str) -> str:

@@ -41,9 +41,10 @@ def test_graph_keys_and_deps(small_study):
     assert parents("simplified") == {_key("dataset"), _key("splits"), _key("baseline"), _key("scores"), _key("comparison")}
     assert parents("report") == {_key("dataset"), _key("splits"), _key("scores"), _key("comparison"), _key("simplified")}
     assert {a.group_name for a in (graph.get(k) for k in expected)} == {"small"}
-    checks = {c.name for c in graph.asset_check_keys}
-    assert checks == {"fit_for_study"}
-    assert all(c.blocking for a in defs.assets if isinstance(a, dg.AssetsDefinition) for c in a.check_specs)
+    checks = {(c.asset_key.path[-1], c.name) for c in graph.asset_check_keys}
+    assert checks == {("dataset", "fit_for_study"), *((v, "computed") for v in variants)}
+    specs = [c for a in defs.assets if isinstance(a, dg.AssetsDefinition) for c in a.check_specs]
+    assert {c.name for c in specs if c.blocking} == {"fit_for_study"}  # bad data stops everything; a failed variant only itself
 
 
 def test_materialize_small_study(small_study, tmp_path, instance):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from ablation_pipeline.pipeline.cached import needs_fitting
+import multiprocessing
+import threading
+from pathlib import Path
+
+from ablation_pipeline.ablations.fitting import Outcome
+from ablation_pipeline.pipeline.cached import needs_fitting, through_cache
 from ablation_pipeline.pipeline.run import run_study
 from ablation_pipeline.pipeline.setup import check_study
 from ablation_pipeline.spec.loading import load_spec
@@ -20,3 +25,35 @@ def test_needs_fitting_reads_the_cache_only(study_dir, tmp_path):
     assert not needs_fitting(check_study(path), cache)
     write_study(study_dir, cache_spec(ablations=[{"features": ["a", "c", "city"], "mode": "drop"}]))
     assert needs_fitting(check_study(path), cache)
+
+
+def _compute_while_holding_the_lock(root: str, key: str, holding, release) -> None:
+    """In another process: take `key`'s lock as a fit in progress does, wait to be told, then file it."""
+    cache = ResultCache(Path(root))
+    with cache.lock(key):
+        holding.set()
+        release.wait(60)
+        cache.put(key, Outcome("elsewhere", []), step="another run")
+
+
+def test_a_fit_in_progress_elsewhere_is_waited_for_and_reused(tmp_path):
+    """Two runs wanting the same fit: the second waits for the first's lock, then finds the result
+    stored instead of fitting it again."""
+    context = multiprocessing.get_context("fork")
+    holding, release = context.Event(), context.Event()
+    key = "cd" * 32
+    other = context.Process(target=_compute_while_holding_the_lock, args=(str(tmp_path / "cache"), key, holding, release))
+    other.start()
+    assert holding.wait(60)
+    computed, done = [], []
+
+    def ours() -> Outcome:
+        computed.append(True)
+        return Outcome("here", [])
+
+    waiting = threading.Thread(target=lambda: done.append(through_cache(key, ours, ResultCache(tmp_path / "cache"), False, "t")))
+    waiting.start()
+    release.set()
+    waiting.join(60)
+    other.join(60)
+    assert computed == [] and done[0].cached and done[0].outcome.name == "elsewhere"

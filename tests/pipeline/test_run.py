@@ -21,7 +21,7 @@ def test_study_writes_exact_outputs(small_study, tmp_path):
         "comparison.csv", "costs.csv", "costs.png", "forest_r2.png", "forest_rmse.png", "report.md", "scores.csv"]
     written = pd.read_csv(tmp_path / "out" / "comparison.csv")
     assert list(written.columns) == list(COMPARISON_COLUMNS)
-    assert not written.drop(columns=["t", "effect_size_dz"]).isna().any().any()
+    assert not written.drop(columns=["t", "effect_size_dz", "reason"]).isna().any().any()  # reason: only for failed variants
     scores = pd.read_csv(tmp_path / "out" / "scores.csv")
     assert list(scores.columns) == ["variant", "repeat", "fold", "metric", "value"]
     # 1 baseline + 7 variants, 6 splits, 2 metrics

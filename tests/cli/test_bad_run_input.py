@@ -45,12 +45,14 @@ def test_too_few_rows_for_the_folds_and_their_scores(tmp_path):
     path = study(tmp_path, reg(evaluation__folds=20), regression_frame(n=30))
     assert_lines(invoke("validate", path), path,
                  "evaluation.folds: 20 folds need at least 40 rows (2 per test fold, for the metrics); the data has 30")
+    nothing_written(tmp_path)
 
 
 def test_a_repeated_column_name_is_refused(tmp_path):
     path = study(tmp_path, reg())
     (path.parent / "data.csv").write_text("a,b,a,c,city,y\n" + "\n".join(f"{i},{i},{i},{i},x,{i}" for i in range(40)) + "\n")
     assert_lines(invoke("validate", path), path, "data.source: column 'a' appears more than once in the header of data.csv")
+    nothing_written(tmp_path)
 
 
 @pytest.mark.parametrize(("changes", "line"), [
@@ -60,6 +62,7 @@ def test_a_repeated_column_name_is_refused(tmp_path):
 def test_the_target_named_as_a_feature_says_it_is_the_target(tmp_path, changes, line):
     path = study(tmp_path, reg(**changes))
     assert_lines(invoke("validate", path), path, line)
+    nothing_written(tmp_path)
 
 
 def test_a_fifo_named_like_data_is_refused_at_once(tmp_path):
@@ -67,6 +70,7 @@ def test_a_fifo_named_like_data_is_refused_at_once(tmp_path):
     (path.parent / "data.csv").unlink()
     os.mkfifo(path.parent / "data.csv")
     assert_lines(invoke("validate", path), path, f"data.source: {path.parent / 'data.csv'} is not a regular file")
+    nothing_written(tmp_path)
 
 
 @pytest.mark.parametrize(("metric", "line"), [

@@ -106,6 +106,22 @@ class Correction(_Described):
     BONFERRONI = "bonferroni", "controls the family-wise error rate; the simplest and most conservative", "Bonferroni"
 
 
+class Multiplicity(_Described):
+    """Which claims share one error rate."""
+
+    PER_CLAIM = ("per_claim", "essential/harmful claims form one family and removable claims another, each with its own "
+                 "error rate: the default")
+    ALL_CLAIMS = "all_claims", "every claim of every variant in one family-wise family (Shaffer's restricted Holm)"
+
+
+class Inference(_Described):
+    """How a verdict is read from the split deltas."""
+
+    CORRECTED_T = "corrected_t", "the corrected repeated-CV t-test with the multiplicity adjustment: the default"
+    BAYESIAN = ("bayesian", "the Bayesian correlated t-test: a verdict when a posterior probability reaches 1 - alpha, "
+                "per variant, no multiplicity adjustment")
+
+
 class Direction(_Described):
     """Which way a metric improves. A variant's *degradation* is its delta turned so that positive
     always means worse, whatever the metric."""
@@ -146,20 +162,32 @@ class Column(_Described):
     T = "t", "the corrected t statistic"
     DF = "df", "its degrees of freedom, splits - 1"
     P_VALUE = "p_value", "two-sided p-value of the corrected t-test"
-    P_ADJUSTED = "p_adjusted", "p_value adjusted across the metric's variants (statistics.correction)"
+    P_ADJUSTED = "p_adjusted", ("p adjusted across the metric's variants (statistics.correction) and, with repeats: auto, "
+                                "for the looks taken")
     EFFECT_SIZE_DZ = "effect_size_dz", "Cohen's dz: mean delta over the std of the per-split deltas"
     N_SPLITS = "n_splits", "paired splits the test used"
     VERDICT = "verdict", "essential, harmful, removable, inconclusive or failed (see Verdict)"
     REASON = "reason", "why a failed variant could not be computed (empty for every other row)"
 
 
-class ExtraColumn(_Described):
-    """Columns the comparison step carries beyond the contract (used by the report, not written)."""
+class DetailColumn(_Described):
+    """Columns comparison.csv carries after the contracted ones: what the verdict rests on and how far
+    an undecided variant is from a verdict."""
 
+    MARGIN = "margin", "the non-inferiority margin, in the metric's units"
     P_NONINFERIORITY = "p_noninferiority", "one-sided corrected p that the degradation is below the margin"
-    P_NONINFERIORITY_ADJUSTED = "p_noninferiority_adjusted", "p_noninferiority adjusted like p_value"
-    MARGIN = "margin", "the non-inferiority margin used, in the metric's units"
+    P_NONINFERIORITY_ADJUSTED = "p_noninferiority_adjusted", "p_noninferiority adjusted across the metric's variants"
+    CI_LOW_ADJUSTED = "ci_low_adjusted", "lower end of the interval at the level the verdicts were decided at"
+    CI_HIGH_ADJUSTED = "ci_high_adjusted", "upper end: the interval excludes 0 exactly for essential and harmful rows"
+    DEGRADATION_BOUND_ADJUSTED = ("degradation_bound_adjusted", "upper bound of the degradation at the level removability "
+                                  "was decided at: below the margin exactly for removable rows")
+    MDE = "mde", "minimum detectable effect of the design (80% power), in the metric's units"
+    SPLITS_TO_DECIDE = ("splits_to_decide", "splits that would decide an undecided row if its estimate is the truth "
+                        "(the splits used for a decided one; empty when no number of repeats would)")
+    P_WORSE = "p_worse", "Bayesian correlated t-test: probability that it is worse by more than the margin"
+    P_WITHIN = "p_within", "probability that the difference is within the margin"
+    P_BETTER = "p_better", "probability that it is better by more than the margin"
 
 
 COMPARISON_COLUMNS: tuple[str, ...] = Column.names()
-EXTRA_COLUMNS: tuple[str, ...] = ExtraColumn.names()
+DETAIL_COLUMNS: tuple[str, ...] = DetailColumn.names()

@@ -12,8 +12,8 @@ from ablation_pipeline.vocabulary import (
     COMPARISON_COLUMNS,
     Column,
     Correction,
+    DetailColumn,
     Direction,
-    ExtraColumn,
     Kind,
     Mode,
     Task,
@@ -21,7 +21,7 @@ from ablation_pipeline.vocabulary import (
 )
 
 
-@pytest.mark.parametrize("vocabulary", [Task, Kind, Mode, Verdict, Correction, Direction, Column, ExtraColumn])
+@pytest.mark.parametrize("vocabulary", [Task, Kind, Mode, Verdict, Correction, Direction, Column, DetailColumn])
 def test_every_word_has_a_meaning(vocabulary):
     assert all(member.meaning.strip() for member in vocabulary)
     assert all(member == member.value and isinstance(member, str) for member in vocabulary)

@@ -57,7 +57,7 @@ def validate(
     out.print(
         f"[green]ok[/green] {plan.spec.name}: {setup.dataset.n_rows} rows, {len(plan.features)} features, "
         f"task {setup.dataset.task}, {len(plan.variants)} variants, "
-        f"{plan.spec.evaluation.folds}x{plan.spec.evaluation.repeats} splits, metrics {', '.join(m.name for m in setup.metrics)}",
+        f"{plan.spec.evaluation.design_text}, metrics {', '.join(m.name for m in setup.metrics)}",
         highlight=False,
     )
 
@@ -114,7 +114,7 @@ def run(
             print_error(line)
         raise typer.Exit(EXIT_FAILED)
     table = pd.read_csv(folder / "comparison.csv", keep_default_na=False, na_values=[""])
-    print_comparison(out, table, setup.metrics[0].name)
+    print_comparison(out, table, setup.metrics[0].name, setup.plan.spec.evaluation.folds)
     out.print(f"results: {folder}" + (f"  (run {outcome.run_id})" if outcome and outcome.run_id else ""), highlight=False)
     failed = table[table["verdict"] == Verdict.FAILED].drop_duplicates("variant")
     for row in failed.itertuples():
@@ -148,7 +148,7 @@ def show(
     chosen = metric or metrics[0]
     if chosen not in metrics:
         fail(SpecError(f"--metric: '{chosen}' is not in {path.name} (has {', '.join(metrics)}){did_you_mean(chosen, metrics)}"))
-    print_comparison(out, table, chosen)
+    print_comparison(out, table, chosen, spec.evaluation.folds)
 
 
 def read_comparison(path: Path) -> pd.DataFrame | None:

@@ -6,22 +6,30 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from ..report.context import interval_columns
 from ..report.formatting import fmt_num, fmt_p
+from ..report.undecided import undecided_hint
 from ..vocabulary import Verdict
 
 VERDICT_STYLE = {Verdict.ESSENTIAL: "bold red", Verdict.HARMFUL: "bold magenta", Verdict.REMOVABLE: "green",
                  Verdict.INCONCLUSIVE: "yellow", Verdict.FAILED: "bold white on red"}
 
 
-def print_comparison(out: Console, table: pd.DataFrame, metric: str) -> None:
+def print_comparison(out: Console, table: pd.DataFrame, metric: str, folds: int) -> None:
+    """The metric's table, and one line on what would decide it when most of it is inconclusive."""
     rows = table[table["metric"] == metric]
-    view = Table(title=f"{metric}: variant - baseline (CI and p corrected for repeated CV)", title_justify="left")
+    low, high, adjusted = interval_columns(rows)
+    what = "CI and p corrected for repeated CV" + (", both adjusted like the verdicts" if adjusted else "")
+    view = Table(title=f"{metric}: variant - baseline ({what})", title_justify="left")
     for column in ("variant", "baseline", "variant mean", "delta", "CI", "p adj.", "verdict"):
         view.add_column(column, justify="left" if column in ("variant", "verdict") else "right", no_wrap=True)
     for row in rows.itertuples():
         view.add_row(
             row.variant, fmt_num(row.baseline_mean), fmt_num(row.variant_mean), fmt_num(row.delta, signed=True),
-            f"[{fmt_num(row.ci_low, signed=True)}, {fmt_num(row.ci_high, signed=True)}]", fmt_p(row.p_adjusted),
+            f"[{fmt_num(getattr(row, low), signed=True)}, {fmt_num(getattr(row, high), signed=True)}]", fmt_p(row.p_adjusted),
             f"[{VERDICT_STYLE.get(row.verdict, '')}]{row.verdict}[/]",
         )
     out.print(view)
+    hint = undecided_hint(table, metric, folds)
+    if hint:
+        out.print(hint, highlight=False)

@@ -28,7 +28,7 @@ def make_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
     from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
     splitter_cls = RepeatedStratifiedKFold if dataset.task == Task.CLASSIFICATION else RepeatedKFold
-    splitter = splitter_cls(n_splits=evaluation.folds, n_repeats=evaluation.repeats, random_state=evaluation.seed)
+    splitter = splitter_cls(n_splits=evaluation.folds, n_repeats=evaluation.planned_repeats, random_state=evaluation.seed)
     rows = np.zeros(dataset.n_rows)
     return [
         Split(index=i, repeat=i // evaluation.folds, fold=i % evaluation.folds, train=train, test=test)

@@ -12,17 +12,52 @@ from sklearn import metrics as skm
 from ..errors import SpecError, did_you_mean
 from ..vocabulary import Direction, Task
 
+#: Margin used when a relative margin of a zero baseline mean would be zero: a margin must be > 0 for
+#: the non-inferiority hypothesis to be testable; this one only ever passes exact ties.
+ZERO_MARGIN_FALLBACK = 1e-12
+
+
+@dataclass(frozen=True)
+class Margin:
+    """A non-inferiority margin: `value` in the metric's units, or (relative) that fraction of the
+    baseline's mean over its first repeat."""
+
+    value: float
+    relative: bool
+
+    @classmethod
+    def parse(cls, value: float | str) -> Margin:
+        """The spec's form (validated there): a number in the metric's units, or a percentage ('2%')."""
+        if isinstance(value, str):
+            return cls(float(value.strip().removesuffix("%")) / 100.0, relative=True)
+        return cls(float(value), relative=False)
+
+    def resolve(self, baseline_mean: float) -> float:
+        if not self.relative:
+            return self.value
+        return self.value * abs(baseline_mean) or ZERO_MARGIN_FALLBACK
+
+    def __str__(self) -> str:
+        return f"{self.value * 100:g}%" if self.relative else f"{self.value:g}"
+
+
+#: Default margins read the same way on every scale: 1% of an error or a loss, whatever its units;
+#: one point (0.01) of a score that lives in [0, 1] (the region of practical equivalence of baycomp,
+#: scmamp and Benavoli et al. 2017). Chosen in benchmarks/calibration.py.
+RELATIVE, POINT = Margin(0.01, relative=True), Margin(0.01, relative=False)
+
 
 @dataclass(frozen=True)
 class Metric:
-    """A named metric: the task it applies to, which way it improves, and whether it needs
-    probabilities or decision scores rather than predicted labels."""
+    """A named metric: the task it applies to, which way it improves, whether it needs probabilities
+    or decision scores rather than predicted labels, and its default non-inferiority margin."""
 
     name: str
     task: Task
     direction: Direction
     uses_scores: bool
     compute: Callable[..., float]
+    margin: Margin = POINT
 
     @property
     def higher_is_better(self) -> bool:
@@ -61,12 +96,12 @@ METRICS: dict[str, Metric] = {
         Metric("recall", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.recall_score)),
         Metric("f1", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.f1_score)),
         Metric("roc_auc", Task.CLASSIFICATION, Direction.HIGHER, True, _roc_auc),
-        Metric("log_loss", Task.CLASSIFICATION, Direction.LOWER, True, _log_loss),
-        Metric("mse", Task.REGRESSION, Direction.LOWER, False, _labels(skm.mean_squared_error)),
-        Metric("rmse", Task.REGRESSION, Direction.LOWER, False, _labels(skm.root_mean_squared_error)),
-        Metric("mae", Task.REGRESSION, Direction.LOWER, False, _labels(skm.mean_absolute_error)),
+        Metric("log_loss", Task.CLASSIFICATION, Direction.LOWER, True, _log_loss, RELATIVE),
+        Metric("mse", Task.REGRESSION, Direction.LOWER, False, _labels(skm.mean_squared_error), RELATIVE),
+        Metric("rmse", Task.REGRESSION, Direction.LOWER, False, _labels(skm.root_mean_squared_error), RELATIVE),
+        Metric("mae", Task.REGRESSION, Direction.LOWER, False, _labels(skm.mean_absolute_error), RELATIVE),
         Metric("r2", Task.REGRESSION, Direction.HIGHER, False, _labels(skm.r2_score)),
-        Metric("median_ae", Task.REGRESSION, Direction.LOWER, False, _labels(skm.median_absolute_error)),
+        Metric("median_ae", Task.REGRESSION, Direction.LOWER, False, _labels(skm.median_absolute_error), RELATIVE),
     ]
 }
 DEFAULT_METRICS = {Task.CLASSIFICATION: ("accuracy", "f1", "roc_auc"), Task.REGRESSION: ("rmse", "r2", "mae")}

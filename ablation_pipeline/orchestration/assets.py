@@ -22,7 +22,9 @@ from ..data.dataset import dataset_problems, load_dataset
 from ..data.sources import source_version
 from ..data.splits import holdout_ratio
 from ..pipeline import cached, results, simplify, steps
+from ..pipeline.blocks import first_block
 from ..pipeline.consistency import checked_comparison, checked_scores
+from ..pipeline.looks import looked_variants, with_baseline_extended
 from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import StudyPlan
 from ..pipeline.versions import write_state
@@ -89,7 +91,8 @@ def baseline_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset("baseline"), ins=graph.ins("dataset", "splits"), kinds={"sklearn"},
               description=f"The full model ({graph.plan.spec.model.label}) fitted on every split, with its test-fold predictions.")
     def baseline(context: AssetExecutionContext, dataset, splits) -> dg.MaterializeResult:
-        computed = cached.cached_baseline(graph.setup(dataset, splits), splits, graph.paths.result_cache(), force=forced(context),
+        setup = graph.setup(dataset, splits)
+        computed = cached.cached_baseline(setup, first_block(setup, splits), graph.paths.result_cache(), force=forced(context),
                                           n_jobs=fold_jobs(context))
         return computed_result(computed)
 
@@ -106,15 +109,16 @@ def _variant_tags(variant: Variant) -> dict[str, str]:
 
 def variant_asset(graph: StudyGraph, variant: Variant) -> dg.AssetsDefinition:
     """A variant computed on its own: a retrained one, or a layer knock-out."""
-    inputs = ("dataset", "splits") if variant.refits else ("dataset", "splits", "baseline")
+    adaptive = graph.plan.spec.evaluation.adaptive  # then every variant is judged against the baseline as it goes
+    inputs = ("dataset", "splits") if variant.refits and not adaptive else ("dataset", "splits", "baseline")
     how = "refit without" if variant.refits else f"baseline models, test fold with {variant.mode}d"
 
     @dg.asset(**graph.asset(variant.name), ins=graph.ins(*inputs), kinds={"sklearn"}, tags=_variant_tags(variant),
               check_specs=[computed_check(graph.key(variant.name))],
               description=f"Variant {variant.name}: {how} {variant.components_text}.")
     def _variant(context: AssetExecutionContext, dataset, splits, **upstream):  # no annotation: a value and a check
-        computed = cached.cached_variant(graph.setup(dataset, splits), variant.name, splits, upstream.get("baseline"),
-                                         graph.paths.result_cache(), force=forced(context), n_jobs=fold_jobs(context))
+        computed = looked_variants(graph.setup(dataset, splits), [variant.name], splits, upstream.get("baseline"),
+                                   graph.paths.result_cache(), force=forced(context), n_jobs=fold_jobs(context))[variant.name]
         return computed_result(computed, _variant_facts(variant), asset_key=graph.key(variant.name), check=True)
 
     return _variant
@@ -135,8 +139,8 @@ def inference_entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant,
     def _entry(context: AssetExecutionContext, dataset, splits, baseline):
         selected = [v for v in members if graph.key(v.name) in context.selected_asset_keys]
         checked = {check.asset_key for check in context.selected_asset_check_keys}
-        computed = cached.cached_variants(graph.setup(dataset, splits), [v.name for v in selected], splits, baseline,
-                                          graph.paths.result_cache(), force=forced(context))
+        computed = looked_variants(graph.setup(dataset, splits), [v.name for v in selected], splits, baseline,
+                                   graph.paths.result_cache(), force=forced(context))
         for v in selected:
             key = graph.key(v.name)
             yield computed_result(computed[v.name], _variant_facts(v), asset_key=key, check=key in checked)
@@ -152,6 +156,7 @@ def scores_asset(graph: StudyGraph) -> dg.AssetsDefinition:
               description="Long table: variant, repeat, fold, metric, value (baseline included). Writes scores.csv.")
     def scores(dataset, splits, **outcomes) -> dg.MaterializeResult:
         setup = graph.setup(dataset, splits)
+        outcomes = with_baseline_extended(setup, splits, outcomes, graph.paths.result_cache())
         table = checked_scores(setup, splits, outcomes)
         path = results.write_scores(table, graph.paths.results_dir(plan.spec))
         results.write_costs(splits, [outcomes[name] for name in fitted], graph.paths.results_dir(plan.spec))
@@ -184,11 +189,11 @@ def comparison_asset(graph: StudyGraph) -> dg.AssetsDefinition:
 
 
 def simplified_asset(graph: StudyGraph) -> dg.AssetsDefinition:
-    @dg.asset(**graph.asset("simplified"), ins=graph.ins("dataset", "splits", "baseline", "scores", "comparison"),
+    @dg.asset(**graph.asset("simplified"), ins=graph.ins("dataset", "splits", "baseline", "comparison"),
               kinds={"sklearn"}, description="Every removable component taken out together, retrained and compared with "
                                               "the baseline. Writes simplified.csv.")
-    def simplified(context: AssetExecutionContext, dataset, splits, baseline, scores, comparison) -> dg.MaterializeResult:
-        result = simplify.run(graph.setup(dataset, splits), splits, scores, comparison, baseline, graph.paths.result_cache(),
+    def simplified(context: AssetExecutionContext, dataset, splits, baseline, comparison) -> dg.MaterializeResult:
+        result = simplify.run(graph.setup(dataset, splits), splits, comparison, baseline, graph.paths.result_cache(),
                               graph.paths.results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context))
         if result.simplification is None:
             return dg.MaterializeResult(value=result, metadata={"switched_off": "statistics.simplify: false", "fits": 0})

@@ -12,7 +12,8 @@ from ..ablations.plan import Variant
 from ..data.splits import Split
 from ..errors import FitError
 from ..store.cache import ResultCache
-from .consistency import require_outcomes
+from .blocks import first_block
+from .consistency import require_baseline_fits
 from .fingerprints import chunk_of, fit_fingerprint, variant_fingerprint
 from .setup import Setup
 from .steps import baseline, study_splits, variant
@@ -28,8 +29,9 @@ class Computed:
 
 
 def needs_fitting(setup: Setup, cache: ResultCache) -> bool:
-    """Whether the baseline or any retrained variant has no stored fit (cheap: fingerprints only)."""
-    splits = study_splits(setup)
+    """Whether the baseline or any retrained variant has no stored fit on the splits every variant takes
+    (cheap: fingerprints only)."""
+    splits = first_block(setup, study_splits(setup))
     return not cache.has(fit_fingerprint(setup, splits)) or any(
         not cache.has(variant_fingerprint(setup, splits, v.name)) for v in setup.plan.variants if v.refits)
 
@@ -68,7 +70,7 @@ def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome |
         return cached_variants(setup, [name], splits, base, cache, force, n_jobs)[name]
     def compute() -> Outcome:
         if base is not None:
-            require_outcomes(setup, splits, {"baseline": base})
+            require_baseline_fits(setup, splits, base)
         return variant(setup, name, splits, base, n_jobs)
 
     key = variant_fingerprint(setup, splits, name)
@@ -124,7 +126,7 @@ def _predicted_together(setup: Setup, chunk: tuple[Variant, ...], splits: list[S
                         keys: dict[str, str]) -> dict[str, Computed]:
     if base is None:
         raise ValueError(f"variants {', '.join(keys)} reuse the baseline's fitted models, which were not given")
-    require_outcomes(setup, splits, {"baseline": base})
+    require_baseline_fits(setup, splits, base)
     computed = {}
     for outcome in batched.predict_together(chunk, setup.dataset, splits, setup.plan.spec.evaluation.seed, base):
         outcome.fingerprint = keys[outcome.name]

@@ -17,6 +17,7 @@ from ..data.splits import Split
 from ..errors import ChangedDuringRunError
 from ..store.cache import fingerprint
 from . import steps
+from .blocks import adaptive_fingerprint, first_block
 from .fingerprints import fit_fingerprint, splits_digest, variant_fingerprint
 from .setup import Setup
 
@@ -25,7 +26,13 @@ FAILED = "failed"  # the scores table's attrs key of the variants that could not
 
 
 def expected_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
-    return fit_fingerprint(setup, splits) if name == "baseline" else variant_fingerprint(setup, splits, name)
+    """What a step's outcome must have been filed under: the baseline's on the first block of the plan
+    (all of it for a fixed design); a variant's on the whole plan, or over its looks (`repeats: auto`)."""
+    if name == "baseline":
+        return fit_fingerprint(setup, first_block(setup, splits))
+    if setup.plan.spec.evaluation.adaptive:
+        return adaptive_fingerprint(setup, splits, name)
+    return variant_fingerprint(setup, splits, name)
 
 
 def scores_version(setup: Setup, splits: list[Split]) -> str:
@@ -60,6 +67,12 @@ def require_outcomes(setup: Setup, splits: list[Split], outcomes: Mapping[str, O
     for name, outcome in outcomes.items():
         if outcome.fingerprint != expected_fingerprint(setup, splits, name):
             raise changed(setup, f"'{name}'")
+
+
+def require_baseline_fits(setup: Setup, splits: list[Split], base: Outcome) -> None:
+    """The baseline handed to a variant's computation on `splits` is the baseline fitted on exactly those."""
+    if base.fingerprint != fit_fingerprint(setup, splits):
+        raise changed(setup, "'baseline'")
 
 
 def require_table(setup: Setup, table: pd.DataFrame, name: str, expected: str) -> None:

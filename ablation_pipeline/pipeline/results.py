@@ -14,10 +14,10 @@ from ..evaluation.insights import cost_table
 from ..report.context import ReportContext
 from ..report.files import write_report
 from ..store.owned import write_owned_csv
-from ..vocabulary import COMPARISON_COLUMNS
+from ..vocabulary import COMPARISON_COLUMNS, DETAIL_COLUMNS
 from .consistency import comparison_version, require_table, scores_version
 from .setup import Setup
-from .steps import margins, omnibus
+from .steps import omnibus
 
 
 def write_scores(score_table: pd.DataFrame, folder: Path) -> Path:
@@ -35,8 +35,8 @@ def read_costs(folder: Path) -> pd.DataFrame | None:
 
 
 def write_comparison(table: pd.DataFrame, folder: Path) -> Path:
-    """comparison.csv has exactly COMPARISON_COLUMNS, whatever extras the table carries."""
-    return write_owned_csv(folder / "comparison.csv", table[list(COMPARISON_COLUMNS)])
+    """comparison.csv: COMPARISON_COLUMNS first (the contract), then whichever DETAIL_COLUMNS the table has."""
+    return write_owned_csv(folder / "comparison.csv", table[[*COMPARISON_COLUMNS, *(c for c in DETAIL_COLUMNS if c in table)]])
 
 
 def write_report_files(setup: Setup, splits: list[Split], score_table: pd.DataFrame, table: pd.DataFrame,
@@ -46,14 +46,14 @@ def write_report_files(setup: Setup, splits: list[Split], score_table: pd.DataFr
     require_table(setup, score_table, "scores", scores_version(setup, splits))
     require_table(setup, table, "comparison", comparison_version(setup, splits))
     context = replace(report_context(setup, splits, table, score_table, read_costs(folder)), extra_sections=extra_sections)
-    return write_report(table[list(COMPARISON_COLUMNS)], context, folder)
+    return write_report(table, context, folder)
 
 
 def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score_table: pd.DataFrame,
                    costs: pd.DataFrame | None = None) -> ReportContext:
     """Everything the report states besides the table: method, margins actually used, lineage."""
     spec = setup.plan.spec
-    used_margins = table.groupby("metric", sort=False)["margin"].first().to_dict() if "margin" in table else margins(setup)
+    used_margins = table.groupby("metric", sort=False)["margin"].first().to_dict() if "margin" in table else {}
     return ReportContext(
         study=spec.name,
         description=spec.description.strip(),
@@ -64,7 +64,9 @@ def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score
         margins={k: float(v) for k, v in used_margins.items()},
         n_splits=len(splits),
         folds=spec.evaluation.folds,
-        repeats=spec.evaluation.repeats,
+        repeats=spec.evaluation.planned_repeats,
+        design=spec.evaluation.design_text,
+        test=spec.statistics.test,
         task=setup.dataset.task,
         model=spec.model.label,
         lineage={

@@ -19,10 +19,13 @@ from ..stats.comparison import compare_variants
 from ..store.cache import ResultCache, fingerprint
 from ..store.owned import remove_owned, write_owned_csv
 from ..vocabulary import Kind, Mode, Verdict
+from .blocks import design
 from .cached import Computed, through_cache
 from .consistency import changed, comparison_version, require_outcomes, require_table
 from .fingerprints import fit_fingerprint
+from .looks import take_looks
 from .setup import Setup
+from .steps import metric_margins
 
 NAME = "simplified"
 
@@ -67,16 +70,18 @@ def fit_simplified(setup: Setup, splits: list[Split], simplification: Simplifica
     return through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{NAME}")
 
 
-def compare_simplified(setup: Setup, splits: list[Split], score_table: pd.DataFrame, outcome: Outcome,
-                       baseline: Outcome, simplification: Simplification) -> pd.DataFrame:
-    """The comparison rows of the simplified model (one per metric) plus what it saves."""
-    own = score_outcomes([outcome], setup.dataset, splits, list(setup.metrics))
-    table = pd.concat([score_table[score_table.variant == "baseline"], own], ignore_index=True)
+def compare_simplified(setup: Setup, splits: list[Split], outcome: Outcome, baseline: Outcome,
+                       simplification: Simplification) -> pd.DataFrame:
+    """The comparison rows of the simplified model (one per metric) plus what it saves. `baseline`
+    covers at least the repeats the simplified model took."""
+    table = score_outcomes([baseline, outcome], setup.dataset, splits, list(setup.metrics))
     variants = pd.DataFrame([(NAME, Kind.COMBINED, "simplify", simplification.components_text)],
                             columns=["variant", "kind", "mode", "components"])
     stats = setup.plan.spec.statistics
+    plan = design(setup, splits)
     rows = compare_variants(table, variants, {m.name: m.higher_is_better for m in setup.metrics}, holdout_ratio(splits),
-                            alpha=stats.alpha, correction=stats.correction, margins=dict(stats.margin), extra_columns=True)
+                            alpha=stats.alpha, correction=stats.correction, margins=metric_margins(setup), extra_columns=True,
+                            looks=plan.looks if plan.sequential else None, inference=stats.test)
     sizes = [_mean_size(baseline), _mean_size(outcome)]
     return rows.assign(
         parameters_baseline=sizes[0], parameters_simplified=sizes[1],
@@ -100,7 +105,7 @@ class SimplifiedResult:
         return tuple(simplified_markdown(self.table, removed))
 
 
-def run(setup: Setup, splits: list[Split], score_table: pd.DataFrame, comparison: pd.DataFrame, baseline: Outcome,
+def run(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: Outcome,
         cache: ResultCache | None, folder: Path, force: bool = False, n_jobs: int = 1) -> SimplifiedResult:
     """Fit and compare the simplified model (when anything is removable); writes simplified.csv."""
     version = comparison_version(setup, splits)
@@ -112,8 +117,13 @@ def run(setup: Setup, splits: list[Split], score_table: pd.DataFrame, comparison
     simplification = removable_components(setup, comparison)
     if simplification.empty:
         return SimplifiedResult(simplification, None, version=version)
-    computed = fit_simplified(setup, splits, simplification, cache, force, n_jobs)
-    table = compare_simplified(setup, splits, score_table, computed.outcome, baseline, simplification)
+    def step(_: list[str], part: list[Split], __: Outcome) -> dict[str, Computed]:
+        return {NAME: fit_simplified(setup, part, simplification, cache, force, n_jobs)}
+
+    key = fingerprint("simplified", comparison_version(setup, splits), [list(simplification.features), list(simplification.layers)])
+    looked = take_looks(setup, splits, [NAME], baseline, step, {NAME: key}, cache, variants=1, force=force, n_jobs=n_jobs)
+    computed = looked.computed[NAME]
+    table = compare_simplified(setup, splits, computed.outcome, looked.baseline(), simplification)
     write_owned_csv(folder / "simplified.csv", table)
     fits = 0 if computed.cached else computed.outcome.fits
     return SimplifiedResult(simplification, table, fits, computed.cached, version)

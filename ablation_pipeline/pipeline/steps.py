@@ -11,10 +11,12 @@ import pandas as pd
 from ..ablations.fitting import Outcome, fit_baseline
 from ..ablations.variants import run_variant
 from ..data.splits import Split, holdout_ratio, make_splits
+from ..evaluation.metrics import Margin
 from ..evaluation.scoring import score_outcomes
 from ..stats.anova import blocked_anova
 from ..stats.comparison import compare_variants
 from ..vocabulary import Kind, Verdict
+from .blocks import design
 from .setup import Setup, StudyPlan, sweep_estimator
 
 
@@ -43,8 +45,10 @@ def variants_table(plan: StudyPlan) -> pd.DataFrame:
     )
 
 
-def margins(setup: Setup) -> dict[str, float]:
-    return dict(setup.plan.spec.statistics.margin)
+def metric_margins(setup: Setup) -> dict[str, Margin]:
+    """Each metric's non-inferiority margin: the spec's, else the metric's default."""
+    given = setup.plan.spec.statistics.margin
+    return {m.name: Margin.parse(given[m.name]) if m.name in given else m.margin for m in setup.metrics}
 
 
 def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, extra_columns: bool = False,
@@ -52,7 +56,7 @@ def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, ext
     """Per variant and metric: deltas, corrected CI and test, adjusted p, effect size, verdict. Variants
     that could not be computed (`failed`: name -> why) are listed as failed, in their place, and take
     no part in the tests or their multiplicity adjustment."""
-    stats = setup.plan.spec.statistics
+    stats, plan = setup.plan.spec.statistics, design(setup, splits)
     variants = variants_table(setup.plan)
     table = compare_variants(
         score_table,
@@ -61,8 +65,11 @@ def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, ext
         holdout_ratio(splits),
         alpha=stats.alpha,
         correction=stats.correction,
-        margins=margins(setup),
+        margins=metric_margins(setup),
         extra_columns=extra_columns,
+        looks=plan.looks if plan.sequential else None,
+        multiplicity=stats.multiplicity,
+        inference=stats.test,
     )
     return with_failures(table, variants, dict(failed or {}), [m.name for m in setup.metrics]) if failed else table
 
@@ -82,4 +89,10 @@ def with_failures(table: pd.DataFrame, variants: pd.DataFrame, failed: dict[str,
 
 
 def omnibus(score_table: pd.DataFrame) -> dict[str, dict]:
-    return {metric: blocked_anova(rows) for metric, rows in score_table.groupby("metric", sort=False)}
+    """Per metric, the blocked ANOVA on the splits every variant was scored on (with `repeats: auto`,
+    those of the repeats every variant took)."""
+    tests = {}
+    for metric, rows in score_table.groupby("metric", sort=False):
+        scored_by = rows.groupby(["repeat", "fold"])["variant"].transform("nunique")
+        tests[metric] = blocked_anova(rows[scored_by == rows["variant"].nunique()])
+    return tests

@@ -26,6 +26,8 @@ class ReportContext:
     task: str
     model: str
     lineage: dict[str, str]
+    design: str = ""  # the split plan in words (EvaluationSpec.design_text)
+    test: str = "corrected_t"
     omnibus: dict[str, dict] | None = None
     factors: dict[str, float] = field(default_factory=dict)   # variant -> swept factor (scale sweeps)
     costs: pd.DataFrame | None = None                          # evaluation.insights.COST_COLUMNS
@@ -36,6 +38,13 @@ def check_columns(comparison: pd.DataFrame) -> None:
     missing = [c for c in COMPARISON_COLUMNS if c not in comparison.columns]
     if missing:
         raise ValueError(f"comparison table lacks column(s): {', '.join(missing)}")
+
+
+def interval_columns(comparison: pd.DataFrame) -> tuple[str, str, bool]:
+    """The interval to show: adjusted like the verdicts when the table has it, else the unadjusted CI."""
+    if {"ci_low_adjusted", "ci_high_adjusted"} <= set(comparison.columns):
+        return "ci_low_adjusted", "ci_high_adjusted", True
+    return "ci_low", "ci_high", False
 
 
 def metrics_in_order(comparison: pd.DataFrame, primary: str) -> list[str]:

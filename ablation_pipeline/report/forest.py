@@ -16,7 +16,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..evaluation.insights import computed
 from ..vocabulary import Direction, Verdict
-from .context import check_columns, rows_for
+from .context import check_columns, interval_columns, rows_for
 from .formatting import fmt_num, p_label
 
 # Okabe-Ito colour-blind-safe palette, plus a distinct marker per verdict so grey-scale works too.
@@ -52,8 +52,9 @@ def forest_plot_png(
     n = len(rows)
     labels = [str(v) for v in rows["variant"]]
     delta = rows["delta"].to_numpy(dtype=float)
-    lo = rows["ci_low"].to_numpy(dtype=float)
-    hi = rows["ci_high"].to_numpy(dtype=float)
+    low, high, _ = interval_columns(rows)
+    lo = rows[low].to_numpy(dtype=float)
+    hi = rows[high].to_numpy(dtype=float)
     verdicts = [str(v) for v in rows["verdict"]]
     p_adj = rows["p_adjusted"].to_numpy(dtype=float)
     ys = np.arange(n, dtype=float)

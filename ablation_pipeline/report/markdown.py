@@ -7,10 +7,17 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..vocabulary import Correction, Mode, Verdict
-from .context import ReportContext, check_columns, direction_for, metrics_in_order, rows_for
+from ..vocabulary import Correction, Inference, Mode, Verdict
+from .context import ReportContext, check_columns, direction_for, interval_columns, metrics_in_order, rows_for
 from .formatting import cell, code, confidence_label, fmt_ci, fmt_num, fmt_p, link_target
 from .sections import insight_markdown
+from .undecided import undecided_markdown
+
+SEQUENTIAL_NOTE = ("; a variant stops taking repeats once its verdict on every metric is settled, and its tests use "
+                   "group-sequential boundaries so that stopping early keeps the error rates")
+BAYESIAN_NOTE = ("Verdicts read the Bayesian correlated t-test (Corani & Benavoli 2015) with the margin as the region "
+                 "of practical equivalence: essential (harmful) when P(worse (better) by more than the margin) ≥ 1 − α, "
+                 "removable when P(worse by more than the margin) ≤ α. ")
 
 
 def correction_label(correction: str) -> str:
@@ -37,16 +44,20 @@ def _how_to_read(comparison: pd.DataFrame, ctx: ReportContext, metrics: Sequence
             margin_parts.append(f"{m}: {fmt_num(abs(float(margin)))} ({direction})")
     margins = "; ".join(margin_parts) if margin_parts else "none"
     verdicts = "; ".join(f"**{v}** – {v.meaning}" for v in Verdict)
+    adjusted = interval_columns(comparison)[2]
+    interval = (f"the interval is the {confidence_label(ctx.alpha)} adjusted like the verdicts (it excludes 0 exactly "
+                "when the adjusted p is below α; comparison.csv also has the unadjusted ci_low and ci_high)"
+                if adjusted else f"the CI is the (unadjusted) {confidence_label(ctx.alpha)} of Δ")
     return (
         "**How to read this.** Each variant takes one or more components out of the model "
-        f"({modes_meaning(comparison)}) and is evaluated on the same {ctx.n_splits} cross-validation splits "
-        f"({ctx.repeats} repeats × {ctx.folds} folds) as the baseline. For every variant and metric, "
+        f"({modes_meaning(comparison)}) and is evaluated on the same cross-validation splits as the baseline "
+        f"({ctx.design}{SEQUENTIAL_NOTE if 'auto' in ctx.design else ''}). For every variant and metric, "
         "Δ = variant − baseline is tested with the corrected repeated cross-validation t-test "
         "(Nadeau & Bengio 2003; Bouckaert & Frank 2004), whose variance correction accounts for the "
         "overlap between training sets; p-values are adjusted across variants with the "
-        f"{correction} correction and compared with α = {ctx.alpha:g}, and the CI is the "
-        f"{confidence_label(ctx.alpha)} of Δ. Δ is in the metric's own units, so for a "
-        "lower-is-better metric a positive Δ is a loss. Non-inferiority margins (absolute): "
+        f"{correction} correction and compared with α = {ctx.alpha:g}; {interval}. "
+        f"{BAYESIAN_NOTE if ctx.test == Inference.BAYESIAN else ''}Δ is in the metric's own units, so for a "
+        "lower-is-better metric a positive Δ is a loss. Non-inferiority margins: "
         f"{margins}. Verdicts: {verdicts}. "
         "dz is the paired effect size (mean Δ over the standard deviation of the per-split Δ); "
         "±∞ means Δ was the same on every split (zero variance)."
@@ -97,8 +108,9 @@ def _metric_section(
         f"Δ = variant − baseline; {direction.worse_side} means the variant is worse; {margin_txt}.",
         "",
     ]
+    low, high, adjusted = interval_columns(comparison)
     header = ["variant", "mode", "components", "baseline", "variant mean", "Δ",
-              confidence_label(ctx.alpha), "p (adj.)", "dz", "verdict"]
+              f"{confidence_label(ctx.alpha)}{' (adj.)' if adjusted else ''}", "p (adj.)", "dz", "verdict"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---"]) + "|")
     for r in rows.itertuples(index=False):
@@ -109,7 +121,7 @@ def _metric_section(
             fmt_num(r.baseline_mean),
             fmt_num(r.variant_mean),
             fmt_num(r.delta, signed=True),
-            fmt_ci(r.ci_low, r.ci_high),
+            fmt_ci(getattr(r, low), getattr(r, high)),
             fmt_p(r.p_adjusted, ctx.alpha),
             fmt_num(r.effect_size_dz, signed=True),
             str(r.verdict),
@@ -144,7 +156,8 @@ def _lineage(ctx: ReportContext) -> list[str]:
         ("study", ctx.study),
         ("model", ctx.model),
         ("task", ctx.task),
-        ("splits", f"{ctx.n_splits} ({ctx.repeats} repeats × {ctx.folds} folds)"),
+        ("splits", f"{ctx.n_splits} planned ({ctx.design})"),
+        ("test", str(ctx.test)),
         ("α", f"{ctx.alpha:g}"),
         ("correction", str(ctx.correction)),
         ("primary metric", ctx.primary_metric),
@@ -173,6 +186,7 @@ def render_markdown(comparison: pd.DataFrame, ctx: ReportContext, plot_files: di
         lines += _verdict_summary(comparison, ctx)
         for m in metrics:
             lines += _metric_section(comparison, ctx, m, plot_files)
+        lines += undecided_markdown(comparison, ctx.primary_metric, ctx.design)
         lines += insight_markdown(comparison, ctx.primary_metric, ctx.factors, ctx.costs)
     lines += list(ctx.extra_sections)
     lines += _lineage(ctx)

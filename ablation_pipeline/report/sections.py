@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..evaluation.insights import dose_responses, retrain_gaps
 from ..vocabulary import Verdict
+from .context import interval_columns
 from .formatting import fmt_num
 
 
@@ -37,6 +38,17 @@ def insight_markdown(comparison: pd.DataFrame, primary: str, factors: dict[str, 
     return lines
 
 
+#: What the simplified model's verdict says about taking the removable components out together.
+SIMPLIFIED_READING = {
+    Verdict.REMOVABLE: "still non-inferior (worse by less than the margin, if at all)",
+    Verdict.HARMFUL: "**better** than the baseline: the components taken out were costing performance together",
+    Verdict.ESSENTIAL: "**worse** than the baseline: the removals interact (components each removable alone stand in "
+                       "for each other)",
+    Verdict.INCONCLUSIVE: "**inconclusive**: neither shown non-inferior nor shown worse",
+    Verdict.FAILED: "**failed**",
+}
+
+
 def simplified_markdown(table: pd.DataFrame | None, removed: tuple[str, ...] | None) -> list[str]:
     """The report's "Simplified model" section: `removed` lists what was taken out together (None:
     switched off, empty: nothing was removable); `table` is simplified.csv (None when nothing ran)."""
@@ -46,11 +58,11 @@ def simplified_markdown(table: pd.DataFrame | None, removed: tuple[str, ...] | N
     if not removed or table is None:
         return lines + ["No retrained variant was judged removable on the primary metric: nothing to take out together.", ""]
     primary = table.iloc[0]
-    still = "still non-inferior" if primary.verdict == Verdict.REMOVABLE else f"**{primary.verdict}** (removals interact)"
+    low, high, _ = interval_columns(table)
     lines += [f"Taking out every removable component together ({', '.join(f'`{c}`' for c in removed)}) "
-              f"and retraining on the same splits: the combined model is {still} on {primary.metric} "
-              f"(Δ {fmt_num(primary.delta, True)}, CI [{fmt_num(primary.ci_low, True)}, {fmt_num(primary.ci_high, True)}], "
-              f"p {fmt_num(primary.p_value)}).", ""]
+              f"and retraining on the same splits: the combined model is {SIMPLIFIED_READING[Verdict(primary.verdict)]} "
+              f"on {primary.metric} (Δ {fmt_num(primary.delta, True)}, CI [{fmt_num(getattr(primary, low), True)}, "
+              f"{fmt_num(getattr(primary, high), True)}], p {fmt_num(primary.p_value)}).", ""]
     if pd.notna(primary.parameters_baseline):
         lines += [f"Parameters {fmt_num(primary.parameters_baseline)} → {fmt_num(primary.parameters_simplified)}; "
                   f"fit seconds per split {fmt_num(primary.fit_seconds_baseline)} → {fmt_num(primary.fit_seconds_simplified)}.", ""]

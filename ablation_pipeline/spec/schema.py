@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import did_you_mean, require_one_of
-from ..vocabulary import Correction, Kind, Mode, Task
+from ..vocabulary import Correction, Inference, Kind, Mode, Multiplicity, Task
 from .cron import check_cron
 from .messages import shown
 from .network import NetworkSpec, Seed, require_finite
@@ -96,12 +96,52 @@ class ModelSpec(_Frozen):
 
 
 class EvaluationSpec(_Frozen):
-    """Repeated K-fold (stratified for classification); J = folds x repeats paired splits."""
+    """Repeated K-fold (stratified for classification); J = folds x repeats paired splits. With
+    `repeats: auto` each variant takes repeats until its verdict is settled, at most `max_repeats`."""
 
     folds: int = Field(default=5, ge=2, le=MAX_FOLDS)
-    repeats: int = Field(default=2, ge=1, le=MAX_REPEATS)
+    repeats: int | Literal["auto"] = "auto"
+    max_repeats: int = Field(default=10, ge=2, le=MAX_REPEATS, description="the most repeats `repeats: auto` may take")
     seed: Seed = 0
     metrics: tuple[str, ...] = Field(default=(), description="first is primary; default by task")
+
+    @field_validator("repeats", mode="before")
+    @classmethod
+    def _count_or_auto(cls, repeats: Any) -> Any:
+        if repeats == "auto":
+            return repeats
+        if isinstance(repeats, float) and repeats.is_integer():
+            repeats = int(repeats)
+        if isinstance(repeats, bool) or not isinstance(repeats, int):
+            suggestion = did_you_mean(repeats, ("auto",)) if isinstance(repeats, str) else ""
+            raise ValueError(f"expected a whole number of repeats or 'auto', got {shown(repeats)}{suggestion}")
+        if not 1 <= repeats <= MAX_REPEATS:
+            bound = "greater than or equal to 1" if repeats < 1 else f"less than or equal to {MAX_REPEATS}"
+            raise ValueError(f"Input should be {bound}, got {repeats}")
+        return repeats
+
+    @model_validator(mode="after")
+    def _max_only_with_auto(self) -> EvaluationSpec:
+        default = type(self).model_fields["max_repeats"].default  # a re-read snapshot carries the default explicitly
+        if not self.adaptive and self.max_repeats != default:
+            raise ValueError(f"max_repeats applies to repeats: auto; with repeats: {self.repeats} every variant takes exactly "
+                             f"{self.repeats} (drop max_repeats, or set repeats: auto)")
+        return self
+
+    @property
+    def adaptive(self) -> bool:
+        return self.repeats == "auto"
+
+    @property
+    def design_text(self) -> str:
+        """The design in words: '5 folds x 2 repeats', or '5 folds x auto repeats (at most 10)'."""
+        repeats = f"auto repeats (at most {self.max_repeats})" if self.adaptive else f"{self.repeats} repeats"
+        return f"{self.folds} folds x {repeats}"
+
+    @property
+    def planned_repeats(self) -> int:
+        """The repeats of the split plan: all a variant may take."""
+        return self.max_repeats if self.adaptive else int(self.repeats)
 
 
 FeatureItem = Union[str, tuple[str, ...]]
@@ -188,13 +228,35 @@ class AblationSpec(_Frozen):
         return tuple(tuple(i) if isinstance(i, list) else i for i in features)
 
 
+def _margin(value: Any) -> Any:
+    """A margin in the metric's units (a positive number) or relative to the baseline ("2%")."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            percent = float(value.strip()[:-1])
+        except ValueError:
+            percent = math.nan
+        if not 0 < percent < 100:
+            raise ValueError(f"expected a percentage of the baseline such as '2%', got {shown(value)}")
+        return value.strip()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"expected a positive number in the metric's units or a percentage such as '2%', got {shown(value)}")
+    return float(value)
+
+
+MarginValue = Annotated[Union[float, str], BeforeValidator(_margin)]
+
+
 class StatisticsSpec(_Frozen):
-    """Decision rules: alpha, the multiple-testing correction, non-inferiority margins."""
+    """Decision rules: alpha, the multiple-testing correction and family structure, the test, and
+    non-inferiority margins."""
 
     alpha: float = Field(default=0.05, gt=0, lt=1)
     correction: Correction = Correction.HOLM
-    margin: dict[str, Annotated[float, Field(gt=0)]] = Field(
-        default={}, description="absolute margin per metric; default 1% of the baseline mean"
+    multiplicity: Multiplicity = Multiplicity.PER_CLAIM
+    test: Inference = Inference.CORRECTED_T
+    margin: dict[str, MarginValue] = Field(
+        default={}, description="margin per metric, in its units or as a percentage of the baseline ('2%'); "
+                                "default 1% of an error or loss, 0.01 of a score in [0, 1]"
     )
     simplify: bool = Field(
         default=True, description="retrain the model without every removable component together and test it"
@@ -204,6 +266,23 @@ class StatisticsSpec(_Frozen):
     @classmethod
     def _known_correction(cls, correction: Any) -> Any:
         return require_one_of(correction, Correction.names(), "correction") if isinstance(correction, str) else correction
+
+    @field_validator("multiplicity", mode="before")
+    @classmethod
+    def _known_multiplicity(cls, multiplicity: Any) -> Any:
+        return require_one_of(multiplicity, Multiplicity.names(), "multiplicity") if isinstance(multiplicity, str) else multiplicity
+
+    @field_validator("test", mode="before")
+    @classmethod
+    def _known_test(cls, test: Any) -> Any:
+        return require_one_of(test, Inference.names(), "test") if isinstance(test, str) else test
+
+    @model_validator(mode="after")
+    def _family_wise_with_all_claims(self) -> StatisticsSpec:
+        if self.multiplicity == Multiplicity.ALL_CLAIMS and self.correction == Correction.FDR_BH:
+            raise ValueError("multiplicity all_claims controls the family-wise error rate; use it with correction holm "
+                             "or bonferroni (or multiplicity per_claim with fdr_bh)")
+        return self
 
 
 class ScheduleSpec(_Frozen):

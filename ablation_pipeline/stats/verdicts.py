@@ -1,17 +1,16 @@
-"""From adjusted p-values to a verdict, and the non-inferiority margin a metric gets by default."""
+"""From adjusted p-values (or posterior probabilities) to a verdict, and the non-inferiority margin a
+metric gets by default."""
 
 from __future__ import annotations
 
+from ..evaluation.metrics import RELATIVE
 from ..vocabulary import Direction, Verdict
-
-#: Margin used when the default (1% of |baseline mean|) would be zero: a margin must be > 0
-#: for the non-inferiority hypothesis to be testable; this one only ever passes exact ties.
-ZERO_MARGIN_FALLBACK = 1e-12
 
 
 def default_margin(baseline_mean: float) -> float:
-    """1% of |baseline mean|, or ZERO_MARGIN_FALLBACK when that is 0."""
-    return 0.01 * abs(baseline_mean) or ZERO_MARGIN_FALLBACK
+    """The margin of a metric the comparison knows nothing about: 1% of |baseline mean| (a tiny
+    positive fallback when that is 0)."""
+    return RELATIVE.resolve(baseline_mean)
 
 
 def verdict(p_adjusted: float, ni_p_adjusted: float, mean_delta: float,
@@ -24,5 +23,18 @@ def verdict(p_adjusted: float, ni_p_adjusted: float, mean_delta: float,
     if p_adjusted < alpha and degradation < 0:
         return Verdict.HARMFUL
     if ni_p_adjusted < alpha:
+        return Verdict.REMOVABLE
+    return Verdict.INCONCLUSIVE
+
+
+def bayesian_verdict(p_worse: float, p_better: float, alpha: float) -> Verdict:
+    """Read from the posterior with the margin as the region of practical equivalence: worse (better)
+    by more than the margin with probability >= 1 - alpha -> essential (harmful); at most the margin
+    worse with that probability -> removable."""
+    if p_worse >= 1.0 - alpha:
+        return Verdict.ESSENTIAL
+    if p_better >= 1.0 - alpha:
+        return Verdict.HARMFUL
+    if p_worse <= alpha:
         return Verdict.REMOVABLE
     return Verdict.INCONCLUSIVE

@@ -22,7 +22,8 @@ runner = CliRunner()
 def test_validate_prints_a_summary(small_study):
     result = runner.invoke(app, ["validate", str(small_study)])
     assert result.exit_code == 0, result.output
-    assert "ok small: 120 rows, 5 features, task regression, 7 variants, 3x2 splits, metrics rmse, r2" in " ".join(result.output.split())
+    summary = "ok small: 120 rows, 5 features, task regression, 7 variants, 3 folds x 2 repeats, metrics rmse, r2"
+    assert summary in " ".join(result.output.split())
 
 
 def test_run_then_show_then_list(small_study, tmp_path, monkeypatch):

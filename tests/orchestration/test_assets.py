@@ -38,7 +38,7 @@ def test_graph_keys_and_deps(small_study):
     assert parents("permute__a") == parents("mean__b") == {_key("dataset"), _key("splits"), _key("baseline")}
     assert parents("scores") == {_key("dataset"), _key("splits"), _key("baseline"), *(_key(v) for v in variants)}
     assert parents("comparison") == {_key("dataset"), _key("splits"), _key("scores")}
-    assert parents("simplified") == {_key("dataset"), _key("splits"), _key("baseline"), _key("scores"), _key("comparison")}
+    assert parents("simplified") == {_key("dataset"), _key("splits"), _key("baseline"), _key("comparison")}
     assert parents("report") == {_key("dataset"), _key("splits"), _key("scores"), _key("comparison"), _key("simplified")}
     assert {a.group_name for a in (graph.get(k) for k in expected)} == {"small"}
     checks = {(c.asset_key.path[-1], c.name) for c in graph.asset_check_keys}
@@ -144,3 +144,20 @@ def test_force_tag_ignores_the_cache(study_dir, instance):
     materialize(path, instance)
     fits, computed, _ = materialize(path, instance, tags={FORCE_TAG: "true"})
     assert sum(v for k, v in fits.items() if k != "simplified") == 18 and len(computed - {"simplified"}) == 4
+
+
+def test_repeats_auto_in_the_graph(study_dir, instance, tmp_path):
+    """With `repeats: auto` every variant (retrained ones too) is judged against the baseline as it
+    goes; the graph gives the core's numbers, and a second run fits nothing."""
+    spec = cache_spec(evaluation={"folds": 3, "repeats": "auto", "max_repeats": 5, "seed": 1, "metrics": ["rmse"]})
+    path = write_study(study_dir, spec, linear_frame(rows=150))
+    defs, graph = _graph(path)
+    assert _key("baseline") in graph.get(_key("drop__a")).parent_keys
+    fits, _, result = materialize(path, instance)
+    assert fits["baseline"] == 3 and fits["drop__a"] <= 6  # the baseline step fits the first block; a strong feature settles early
+    assert fits["drop__c"] > fits["drop__a"]  # the noise feature takes more
+    run_study(load_spec(path), tmp_path / "core")
+    written = pd.read_csv(tmp_path / "results" / "small" / "comparison.csv")
+    pd.testing.assert_frame_equal(written, pd.read_csv(tmp_path / "core" / "comparison.csv"))
+    fits, computed, _ = materialize(path, instance)
+    assert sum(fits.values()) == 0 and computed == set()

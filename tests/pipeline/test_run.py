@@ -10,7 +10,7 @@ from sklearn.datasets import make_friedman1
 from ablation_pipeline.pipeline.run import run_study
 from ablation_pipeline.pipeline.setup import plan_study, set_up
 from ablation_pipeline.spec.loading import load_spec
-from ablation_pipeline.vocabulary import COMPARISON_COLUMNS
+from ablation_pipeline.vocabulary import COMPARISON_COLUMNS, DETAIL_COLUMNS
 
 from builders import linear_frame, small_spec, write_study
 
@@ -20,8 +20,9 @@ def test_study_writes_exact_outputs(small_study, tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".ablation-results.json",
         "comparison.csv", "costs.csv", "costs.png", "forest_r2.png", "forest_rmse.png", "report.md", "scores.csv"]
     written = pd.read_csv(tmp_path / "out" / "comparison.csv")
-    assert list(written.columns) == list(COMPARISON_COLUMNS)
-    assert not written.drop(columns=["t", "effect_size_dz", "reason"]).isna().any().any()  # reason: only for failed variants
+    assert list(written.columns) == [*COMPARISON_COLUMNS, *DETAIL_COLUMNS]  # the contract first, then the details
+    # reason: only for failed variants; splits_to_decide: empty when out of reach
+    assert not written[list(COMPARISON_COLUMNS)].drop(columns=["t", "effect_size_dz", "reason"]).isna().any().any()
     scores = pd.read_csv(tmp_path / "out" / "scores.csv")
     assert list(scores.columns) == ["variant", "repeat", "fold", "metric", "value"]
     # 1 baseline + 7 variants, 6 splits, 2 metrics

@@ -36,7 +36,7 @@ def ctx() -> ReportContext:
     return ReportContext(
         study="housing", description="Which features matter for house prices?", primary_metric="rmse",
         higher_is_better={"rmse": False, "r2": True}, alpha=0.05, correction="holm",
-        margins={"rmse": 0.15, "r2": 0.025}, n_splits=10, folds=5, repeats=2, task="regression",
+        margins={"rmse": 0.15, "r2": 0.025}, n_splits=10, folds=5, repeats=2, design="5 folds x 2 repeats", task="regression",
         model="sklearn.linear_model.Ridge",
         lineage={"data_version": "sha256:0123abcd", "spec_hash": "f00dfeed", "n_rows": "500"},
         omnibus={"rmse": {"F": 12.34, "df_num": 3, "df_den": 27, "p_value": 0.00002}},

@@ -79,7 +79,7 @@ def test_markdown_verdict_summary_omnibus_and_lineage(comparison, ctx):
     assert "ANOVA" not in _section(md, "r2 (")
     lineage = _section(md, "Lineage")
     for needle in ("| study | housing |", "| model | sklearn.linear_model.Ridge |", "| task | regression |",
-                   "| splits | 10 (2 repeats × 5 folds) |", "| data_version | sha256:0123abcd |",
+                   "| splits | 10 planned (5 folds x 2 repeats) |", "| data_version | sha256:0123abcd |",
                    "| spec_hash | f00dfeed |", "| n_rows | 500 |"):
         assert needle in lineage, needle
 

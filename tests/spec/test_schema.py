@@ -15,7 +15,8 @@ from builders import house_spec, mlp_spec, small_spec
 
 def test_spec_is_frozen_and_defaults_are_sound():
     spec = house_spec([{"features": "each"}])
-    assert (spec.evaluation.folds, spec.evaluation.repeats, spec.statistics.alpha, spec.statistics.correction) == (5, 2, 0.05, "holm")
+    assert (spec.evaluation.folds, spec.evaluation.repeats, spec.statistics.alpha, spec.statistics.correction) == (5, "auto", 0.05, "holm")
+    assert spec.evaluation.max_repeats == 10 and spec.evaluation.planned_repeats == 10
     with pytest.raises(ValidationError):
         spec.name = "other"  # type: ignore[misc]
 
@@ -43,7 +44,8 @@ def test_seeds_outside_numpy_range_are_refused(seed):
 
 @pytest.mark.parametrize(("overrides", "expected"), [
     ({"statistics": {"alpha": NAN}}, ["statistics.alpha: Input should be a finite number, got nan"]),
-    ({"statistics": {"margin": {"rmse": -INF}}}, ["statistics.margin.rmse: Input should be a finite number, got -inf"]),
+    ({"statistics": {"margin": {"rmse": -INF}}},
+     ["statistics.margin.rmse: expected a positive number in the metric's units or a percentage such as '2%', got -inf"]),
     ({"model": {"estimator": "Ridge", "params": {"alpha": NAN}}}, ["model.params.alpha: expected a number, got nan"]),
     ({"model": {"estimator": "GaussianNB", "params": {"priors": [0.5, INF]}}},
      ["model.params.priors: expected finite numbers, got [0.5, inf]"]),

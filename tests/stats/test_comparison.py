@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ablation_pipeline.evaluation.metrics import ZERO_MARGIN_FALLBACK
 from ablation_pipeline.stats.comparison import compare_variants
 from ablation_pipeline.stats.multiplicity import adjust_pvalues
 from ablation_pipeline.stats.paired import corrected_paired_ttest
-from ablation_pipeline.stats.verdicts import ZERO_MARGIN_FALLBACK
-from ablation_pipeline.vocabulary import COMPARISON_COLUMNS, EXTRA_COLUMNS
+from ablation_pipeline.vocabulary import COMPARISON_COLUMNS, DETAIL_COLUMNS
 
 N_REPEATS, N_FOLDS = 3, 5
 
@@ -93,10 +93,11 @@ def test_compare_variants_end_to_end(default_comparison):
 def test_compare_variants_extra_columns_and_margins():
     scores, variants, _ = _long_table()
     out = compare_variants(scores, variants, HIB, RATIO, extra_columns=True)
-    assert list(out.columns) == [*COMPARISON_COLUMNS, *EXTRA_COLUMNS]
-    base_mean = scores.query("variant == 'baseline' and metric == 'accuracy'")["value"].mean()
+    assert list(out.columns) == [*COMPARISON_COLUMNS, *DETAIL_COLUMNS]
+    # the default margin is fixed before any variant is seen: 1% of the baseline's first repeat
+    first_repeat_mean = scores.query("variant == 'baseline' and metric == 'accuracy' and repeat == 0")["value"].mean()
     acc = out[out["metric"] == "accuracy"]
-    assert acc["margin"].tolist() == pytest.approx([0.01 * base_mean] * 4)
+    assert acc["margin"].tolist() == pytest.approx([0.01 * first_repeat_mean] * 4)
     assert (acc["p_noninferiority_adjusted"] >= acc["p_noninferiority"]).all()
     # a margin too small for no_c's noise: no longer removable
     tight = compare_variants(scores, variants, HIB, RATIO, margins={"accuracy": 1e-5})

@@ -34,3 +34,24 @@ def test_adjust_edge_cases():
         adjust_pvalues([0.1], "hs")
     with pytest.raises(ValueError):
         adjust_pvalues([0.1, np.nan])
+
+
+def test_decision_level_separates_rejections_from_the_rest():
+    from ablation_pipeline.stats.multiplicity import decision_level
+
+    p = np.array([0.001, 0.004, 0.2, 0.5])
+    for method in ("holm", "bonferroni", "fdr_bh"):
+        adjusted = adjust_pvalues(p, method)
+        level = decision_level(adjusted, 0.05, method)
+        assert np.array_equal(p < level, adjusted < 0.05), method
+
+
+def test_all_claims_family_uses_that_one_claim_per_variant_can_be_true():
+    from ablation_pipeline.stats.multiplicity import all_claims_adjusted
+
+    p_s, p_r = np.array([0.001, 0.6, 0.04]), np.array([0.9, 0.01, 0.3])
+    adj_s, adj_r, divisors = all_claims_adjusted(p_s, p_r)
+    # 6 hypotheses but at most 3 true: the first divisor is 3, not 6 (plain Holm over 6 would use 6)
+    assert divisors[0] == 3 and adj_s[0] == pytest.approx(0.003)
+    assert adj_r[1] == pytest.approx(max(0.003, 3 * 0.01))
+    assert np.all(adj_s >= p_s) and np.all(adj_r >= p_r)

@@ -1,0 +1,39 @@
+"""When a variant of a `repeats: auto` study may stop: after a look at which every metric's verdict is
+settled. A claim is settled when its test already crosses the boundary at the strictest level it can
+face (alpha over the number of variants: no adjustment across variants can then undo it), or when it
+has less than FUTILITY conditional power at the most lenient level (alpha itself). Stopping for
+futility is non-binding (the boundaries assume the variant would go on), so it costs power, never
+error control; variants decide independently of each other, so they can run in parallel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .evidence import Evidence
+from .sequential import FUTILITY, conditional_power
+
+
+def settled(found: Evidence, variants: int, alpha: float) -> bool:
+    """Whether further repeats could still change this variant's verdict on this metric."""
+    if found.looks_taken >= len(found.design.looks):
+        return True
+    strict = alpha / max(1, variants)
+    look = found.looks_taken - 1
+    t_s, t_r = found.superiority_statistics(), found.noninferiority_statistics()
+    bounds = found.bounds
+    if np.any(np.abs(t_s) >= bounds.upper(strict / 2.0)[: found.looks_taken]):
+        return True  # essential or harmful whatever the others do (and that precedes removable)
+    final_s, final_r = bounds.upper(alpha / 2.0)[-1], bounds.upper(alpha)[-1]
+    hopeless_s = max(conditional_power(t_s[-1], found.design, look, final_s),
+                     conditional_power(-t_s[-1], found.design, look, final_s)) < FUTILITY
+    if not hopeless_s:
+        return False
+    removable = np.any(t_r >= bounds.upper(strict)[: found.looks_taken])
+    return bool(removable or conditional_power(t_r[-1], found.design, look, final_r) < FUTILITY)
+
+
+def should_stop(per_metric: Sequence[Evidence], variants: int, alpha: float) -> bool:
+    """A variant stops when its verdict on every metric is settled."""
+    return all(settled(found, variants, alpha) for found in per_metric)

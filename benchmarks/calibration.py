@@ -1,0 +1,213 @@
+"""Calibration of the verdicts by simulation with known truth: error rates and power, per inference
+method and design, measured on the product's own fitting, scoring and statistics.
+
+    .venv/bin/python benchmarks/calibration.py            # generate (cached) and report
+    .venv/bin/python benchmarks/calibration.py --studies 60 --only regression
+
+Each simulated study is real data written to a CSV, planned, fitted and scored by ablation_pipeline
+(drop and permute every feature, K-fold x 10 repeats for K = 5 and 10). Per-split scores are cached
+in benchmarks/.calibration/ (delete it to regenerate); every design below is a prefix of those splits
+(5x2 = the first two repeats of 5-fold), so all designs see the same data. Truth is set in units of
+the default margin: a feature of effect C raises the primary metric's loss by about C margins when
+dropped (permuting it costs about twice that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from calibration_methods import DESIGNS, METHODS, Study, evaluate  # noqa: E402
+
+CACHE = HERE / ".calibration"
+ROWS = 300
+EFFECTS = (0.0, 0.0, 0.0, 1.0, 1.8, 4.5, 10.0, 20.0)  # per feature, in margins (drop mode)
+NAMES = ("noise_1", "noise_2", "noise_3", "boundary", "modest_a", "modest_b", "strong_a", "strong_b")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    make: Callable[[np.random.Generator], pd.DataFrame]
+    spec: dict
+    effects: tuple[float, ...]
+
+
+def regression_frame(rng: np.random.Generator) -> pd.DataFrame:
+    """y = x_anchor + sum_j beta_j x_j + e, e ~ N(0, 1); dropping x_j adds beta_j^2 to the MSE, about
+    beta_j^2 / 2 to the RMSE: beta_j = sqrt(2 C_j 0.01) makes the RMSE 1 + C_j % worse."""
+    x = rng.normal(size=(ROWS, len(EFFECTS) + 1))
+    beta = np.sqrt(2 * np.array(EFFECTS) * 0.01)
+    y = x[:, 0] + x[:, 1:] @ beta + rng.normal(size=ROWS)
+    return pd.DataFrame(x, columns=["anchor", *NAMES]).assign(y=y)
+
+
+def correlated_frame(rng: np.random.Generator) -> pd.DataFrame:
+    """Near-copies: `twin` is `strong` plus a little noise (correlation 0.95) and has no effect of its own."""
+    frame = regression_frame(rng)
+    frame["twin"] = frame["strong_a"] + rng.normal(scale=np.sqrt(1 / 0.95**2 - 1), size=ROWS)
+    return frame
+
+
+CLASS_BETA = {}  # effect C -> coefficient, solved once so that dropping the feature costs C accuracy points
+
+
+def classification_frame(rng: np.random.Generator) -> pd.DataFrame:
+    """A logistic model; coefficients solved so that the Bayes accuracy drops by C x 0.01 without x_j."""
+    if not CLASS_BETA:
+        CLASS_BETA.update(_accuracy_coefficients())
+    x = rng.normal(size=(ROWS, len(EFFECTS) + 1))
+    beta = np.array([CLASS_BETA[c] for c in EFFECTS])
+    logit = 1.5 * x[:, 0] + x[:, 1:] @ beta
+    y = (rng.random(ROWS) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame(x, columns=["anchor", *NAMES]).assign(y=np.where(y == 1, "yes", "no"))
+
+
+def _accuracy_coefficients() -> dict[float, float]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400_000, 2))
+    out = {}
+    for c in sorted(set(EFFECTS)):
+        low, high = 0.0, 3.0
+        for _ in range(40):
+            beta = (low + high) / 2
+            eta = 1.5 * x[:, 0] + beta * x[:, 1]
+            p = 1 / (1 + np.exp(-eta))
+            full = np.mean(np.maximum(p, 1 - p))
+            reduced_p = 1 / (1 + np.exp(-1.5 * x[:, 0] / np.sqrt(1 + 0.35 * beta**2)))  # logistic-normal approximation
+            reduced = np.mean(np.where(reduced_p > 0.5, p, 1 - p))
+            if full - reduced < c * 0.01:
+                low = beta
+            else:
+                high = beta
+        out[c] = (low + high) / 2
+    return out
+
+
+def spec(target: str, estimator: dict, metrics: list[str], folds: int, seed: int) -> dict:
+    return {"name": "sim", "data": {"source": "data.csv", "target": target}, "model": estimator,
+            "evaluation": {"folds": folds, "repeats": 10, "seed": seed, "metrics": metrics},
+            "ablations": [{"features": "each", "mode": "drop"}, {"features": "each", "mode": "permute", "permutations": 5}],
+            "statistics": {"simplify": False}}
+
+
+SCENARIOS = {
+    "regression": Scenario("regression", regression_frame, {"target": "y", "estimator": {"estimator": "Ridge"}, "metrics": ["rmse", "r2"]},
+                           EFFECTS),
+    "correlated": Scenario("correlated", correlated_frame, {"target": "y", "estimator": {"estimator": "Ridge"}, "metrics": ["rmse", "r2"]},
+                           EFFECTS),
+    "classification": Scenario("classification", classification_frame,
+                               {"target": "y", "estimator": {"estimator": "LogisticRegression"},
+                                "metrics": ["accuracy", "log_loss"]}, EFFECTS),
+}
+
+
+def simulate(scenario: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One study fitted and scored by ablation_pipeline at 5- and 10-fold x 10 repeats: the long scores
+    table (with a `folds` column) and, for 5-fold's first two repeats, every test row's loss."""
+    from ablation_pipeline.pipeline.consistency import checked_scores, expected_fingerprint
+    from ablation_pipeline.pipeline.setup import plan_study, set_up
+    from ablation_pipeline.pipeline.steps import baseline, study_splits, variant
+    from ablation_pipeline.spec.loading import parse_spec
+
+    chosen = SCENARIOS[scenario]
+    frame = chosen.make(np.random.default_rng(1000 + seed))
+    scores, rows = [], []
+    with tempfile.TemporaryDirectory() as folder:
+        frame.to_csv(Path(folder) / "data.csv", index=False)
+        for folds in (5, 10):
+            raw = spec(chosen.spec["target"], chosen.spec["estimator"], chosen.spec["metrics"], folds, seed)
+            setup = set_up(plan_study(parse_spec(raw, Path(folder) / "sim.yaml")))
+            splits = study_splits(setup)
+            base = baseline(setup, splits)
+            outcomes = {"baseline": base, **{v.name: variant(setup, v.name, splits, base) for v in setup.plan.variants}}
+            for name, outcome in outcomes.items():  # filed as the pipeline would file them
+                outcome.fingerprint = expected_fingerprint(setup, splits, name)
+            scores.append(checked_scores(setup, splits, outcomes).assign(folds=folds))
+            if folds == 5:
+                rows.append(row_losses(setup.dataset, splits[:10], outcomes))
+    return pd.concat(scores, ignore_index=True), pd.concat(rows, ignore_index=True)
+
+
+def row_losses(dataset, splits, outcomes) -> pd.DataFrame:
+    """Per test row: squared error (regression) or 0/1 loss (classification), draws averaged."""
+    frames = []
+    for split in splits:
+        truth = dataset.target[split.test]
+        for name, outcome in outcomes.items():
+            fold = next(f for f in outcome.folds if f.split == split.index)
+            if dataset.classes:
+                loss = (fold.predictions != truth[None]).mean(axis=0)
+            else:
+                loss = ((fold.predictions - truth[None]) ** 2).mean(axis=0)
+            frames.append(pd.DataFrame({"variant": name, "repeat": split.repeat, "fold": split.fold, "row": split.test, "loss": loss}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _files(scenario: str, seed: int) -> tuple[Path, Path]:
+    return CACHE / f"{scenario}_{seed}_scores.csv.gz", CACHE / f"{scenario}_{seed}_rows.csv.gz"
+
+
+def _simulate_to_files(scenario: str, seed: int) -> None:
+    scores, rows = simulate(scenario, seed)
+    score_file, row_file = _files(scenario, seed)
+    rows.to_csv(row_file, index=False, float_format="%.8g")
+    scores.to_csv(score_file, index=False, float_format="%.12g")  # written last: its presence means complete
+
+
+def load_or_simulate(scenario: str, studies: int, workers: int) -> list[Study]:
+    from joblib import Parallel, delayed
+
+    CACHE.mkdir(exist_ok=True)
+    missing = [s for s in range(studies) if not _files(scenario, s)[0].exists()]
+    if missing:
+        print(f"  simulating {len(missing)} {scenario} studies on {workers} workers ...", flush=True)
+        Parallel(n_jobs=workers, verbose=5)(delayed(_simulate_to_files)(scenario, s) for s in missing)
+    chosen = SCENARIOS[scenario]
+    truth = dict(zip(NAMES, chosen.effects, strict=True)) | {"anchor": float("inf")} | ({"twin": 0.0} if scenario == "correlated" else {})
+    return [Study.read(*_files(scenario, s), truth, chosen.spec["metrics"]) for s in range(studies)]
+
+
+def report(scenario: str, studies: list[Study], alpha: float, designs: list[str], methods: list[str]) -> pd.DataFrame:
+    rows = []
+    for design in designs:
+        for method in methods:
+            rows.append({"scenario": scenario, "design": design, "method": method, **evaluate(studies, design, method, alpha)})
+    return pd.DataFrame(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--studies", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", nargs="*", default=list(SCENARIOS))
+    parser.add_argument("--alpha", type=float, nargs="*", default=[0.05])
+    parser.add_argument("--designs", nargs="*", default=list(DESIGNS))
+    parser.add_argument("--methods", nargs="*", default=list(METHODS))
+    parser.add_argument("--simulate-only", action="store_true", help="fill the cache, report nothing")
+    args = parser.parse_args()
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 40)
+    for scenario in args.only:
+        studies = load_or_simulate(scenario, args.studies, args.workers)
+        if args.simulate_only:
+            continue
+        for alpha in args.alpha:
+            table = report(scenario, studies, alpha, args.designs, args.methods)
+            print(f"\n{scenario}, {len(studies)} studies, alpha = {alpha}")
+            print(table.drop(columns=["scenario"]).round(3).to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

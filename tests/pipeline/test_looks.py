@@ -1,0 +1,67 @@
+"""`repeats: auto` in the core: variants take whole repeats until settled, every block is filed once
+and reused, and the comparison pairs each variant with the baseline on the splits it took."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ablation_pipeline.pipeline.blocks import blocks
+from ablation_pipeline.pipeline.run import run_study
+from ablation_pipeline.pipeline.setup import plan_study, set_up
+from ablation_pipeline.pipeline.steps import study_splits
+from ablation_pipeline.spec.loading import load_spec
+from ablation_pipeline.store.cache import ResultCache
+
+from builders import linear_frame, small_spec, write_study
+
+AUTO = {"folds": 3, "repeats": "auto", "max_repeats": 5, "seed": 1, "metrics": ["rmse", "r2"]}
+
+
+def _study(tmp_path, evaluation=AUTO):
+    spec = small_spec(evaluation=evaluation, ablations=[{"features": ["a", "c"], "mode": "drop"},
+                                                        {"features": ["b", "c"], "mode": "permute", "permutations": 2}])
+    return write_study(tmp_path / "study", spec, linear_frame(rows=150))
+
+
+def _entries(cache_dir):
+    return sorted(p.name for p in cache_dir.rglob("*") if p.is_file())
+
+
+def test_variants_stop_when_settled_and_reuse_every_block(tmp_path):
+    path = _study(tmp_path)
+    setup = set_up(plan_study(load_spec(path)))
+    splits = study_splits(setup)
+    assert [sorted({s.repeat for s in part}) for part in blocks(setup, splits)] == [[0], [1], [2], [3, 4]]
+
+    cache = ResultCache(tmp_path / "cache")
+    result = run_study(load_spec(path), tmp_path / "out", cache)
+    used = result.comparison[result.comparison.metric == "rmse"].set_index("variant")["n_splits"]
+    # strong features settle early (3 splits have too few degrees of freedom for the first look's
+    # strict boundary, 6 do); noise takes more, and a variant stops only at a look
+    assert used["drop__a"] <= 6 and used["permute__b"] < 15
+    assert used["drop__c"] > used["drop__a"] and set(used) <= {3, 6, 9, 15}
+    verdicts = result.comparison[result.comparison.metric == "rmse"].set_index("variant")["verdict"]
+    assert verdicts["drop__a"] == verdicts["permute__b"] == "essential"
+    # the baseline is scored on as many repeats as the furthest variant took
+    baseline_repeats = result.scores[result.scores.variant == "baseline"].repeat.nunique()
+    assert baseline_repeats * 3 == used.max()
+
+    stored = _entries(tmp_path / "cache")
+    again = run_study(load_spec(path), tmp_path / "again", cache)
+    assert _entries(tmp_path / "cache") == stored  # nothing new was fitted or filed
+    pd.testing.assert_frame_equal(again.comparison, result.comparison)
+    # a fixed one-repeat design is the first block: answered from the same store
+    fixed = dict(AUTO, repeats=1)
+    fixed.pop("max_repeats")
+    run_study(load_spec(_study(tmp_path / "fixed", fixed)), tmp_path / "fixed_out", cache)
+    assert _entries(tmp_path / "cache") == stored
+
+
+def test_comparison_csv_has_the_contracted_columns_then_the_details(tmp_path):
+    from ablation_pipeline.vocabulary import COMPARISON_COLUMNS, DETAIL_COLUMNS
+
+    run_study(load_spec(_study(tmp_path)), tmp_path / "out", ResultCache(tmp_path / "cache"))
+    written = pd.read_csv(tmp_path / "out" / "comparison.csv")
+    assert list(written.columns) == [*COMPARISON_COLUMNS, *DETAIL_COLUMNS]
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "3 folds x auto repeats (at most 5)" in report and "group-sequential" in report

@@ -32,4 +32,4 @@ def print_comparison(out: Console, table: pd.DataFrame, metric: str, folds: int)
     out.print(view)
     hint = undecided_hint(table, metric, folds)
     if hint:
-        out.print(hint, highlight=False)
+        out.print(hint, highlight=False, soft_wrap=True)  # one line, however narrow the terminal

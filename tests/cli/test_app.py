@@ -104,3 +104,26 @@ def test_unknown_executor_is_a_clear_error(small_study):
     result = CliRunner().invoke(app, ["run", str(small_study), "--executor", "dsak"])
     assert result.exit_code == 2
     assert "--executor: unknown executor 'dsak', expected one of in_process, multiprocess, dask; did you mean 'dask'?" in result.stderr
+
+
+def test_mostly_inconclusive_verdicts_come_with_one_line_on_what_would_decide_them(tmp_path, monkeypatch):
+    """Noise features on 3 splits: too few to decide; `run` and `show` say so, in one line each."""
+    import numpy as np
+
+    from builders import small_spec, write_study
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(60, 4)), columns=["a", "b", "c", "d"]).assign(y=lambda f: f.a + rng.normal(size=60))
+    spec = small_spec(evaluation={"folds": 3, "repeats": 1, "seed": 0, "metrics": ["rmse"]},
+                      data={"source": "data.csv", "target": "y"}, ablations=[{"features": ["b", "c", "d"], "mode": "drop"}],
+                      statistics={"simplify": False})
+    path = write_study(tmp_path / "study", spec, frame)
+    run = runner.invoke(app, ["run", str(path), "--results-dir", str(tmp_path / "res")])
+    assert run.exit_code == 0, run.output
+    table = pd.read_csv(tmp_path / "res" / "small" / "comparison.csv")
+    assert (table.verdict == "inconclusive").mean() > 0.5
+    show = runner.invoke(app, ["show", str(path), "--results-dir", str(tmp_path / "res")])
+    for output in (run.output, show.output):
+        hints = [line for line in output.splitlines() if "variants are inconclusive on rmse" in line]
+        assert len(hints) == 1 and "see report.md" in hints[0], output
+    assert "## What would decide the inconclusive variants (rmse)" in (tmp_path / "res" / "small" / "report.md").read_text()

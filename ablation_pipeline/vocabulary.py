@@ -178,7 +178,8 @@ class DetailColumn(_Described):
     P_NONINFERIORITY = "p_noninferiority", "one-sided corrected p that the degradation is below the margin"
     P_NONINFERIORITY_ADJUSTED = "p_noninferiority_adjusted", "p_noninferiority adjusted across the metric's variants"
     CI_LOW_ADJUSTED = "ci_low_adjusted", "lower end of the interval at the level the verdicts were decided at"
-    CI_HIGH_ADJUSTED = "ci_high_adjusted", "upper end: the interval excludes 0 exactly for essential and harmful rows"
+    CI_HIGH_ADJUSTED = ("ci_high_adjusted", "upper end: with test corrected_t the interval excludes 0 exactly for essential "
+                        "and harmful rows")
     DEGRADATION_BOUND_ADJUSTED = ("degradation_bound_adjusted", "upper bound of the degradation at the level removability "
                                   "was decided at: below the margin exactly for removable rows")
     MDE = "mde", "minimum detectable effect of the design (80% power), in the metric's units"

@@ -31,7 +31,7 @@ from ..pipeline.versions import write_state
 from ..report.files import markdown_with_inline_images
 from ..vocabulary import Verdict
 from .io_manager import IO_MANAGER_KEY
-from .study_graph import StudyGraph, computed_check, computed_result, fold_jobs, forced
+from .study_graph import StudyGraph, computed_check, computed_result, fold_jobs, forced, forced_since
 
 
 def build_study_assets(plan: StudyPlan, paths: StudyPaths | None = None) -> list:
@@ -118,7 +118,8 @@ def variant_asset(graph: StudyGraph, variant: Variant) -> dg.AssetsDefinition:
               description=f"Variant {variant.name}: {how} {variant.components_text}.")
     def _variant(context: AssetExecutionContext, dataset, splits, **upstream):  # no annotation: a value and a check
         computed = looked_variants(graph.setup(dataset, splits), [variant.name], splits, upstream.get("baseline"),
-                                   graph.paths.result_cache(), force=forced(context), n_jobs=fold_jobs(context))[variant.name]
+                                   graph.paths.result_cache(), force=forced(context), n_jobs=fold_jobs(context),
+                                   forced_since=forced_since(context))[variant.name]
         return computed_result(computed, _variant_facts(variant), asset_key=graph.key(variant.name), check=True)
 
     return _variant
@@ -140,7 +141,7 @@ def inference_entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant,
         selected = [v for v in members if graph.key(v.name) in context.selected_asset_keys]
         checked = {check.asset_key for check in context.selected_asset_check_keys}
         computed = looked_variants(graph.setup(dataset, splits), [v.name for v in selected], splits, baseline,
-                                   graph.paths.result_cache(), force=forced(context))
+                                   graph.paths.result_cache(), force=forced(context), forced_since=forced_since(context))
         for v in selected:
             key = graph.key(v.name)
             yield computed_result(computed[v.name], _variant_facts(v), asset_key=key, check=key in checked)
@@ -194,7 +195,8 @@ def simplified_asset(graph: StudyGraph) -> dg.AssetsDefinition:
                                               "the baseline. Writes simplified.csv.")
     def simplified(context: AssetExecutionContext, dataset, splits, baseline, comparison) -> dg.MaterializeResult:
         result = simplify.run(graph.setup(dataset, splits), splits, comparison, baseline, graph.paths.result_cache(),
-                              graph.paths.results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context))
+                              graph.paths.results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context),
+                              forced_since=forced_since(context))
         if result.simplification is None:
             return dg.MaterializeResult(value=result, metadata={"switched_off": "statistics.simplify: false", "fits": 0})
         meta = {"removed": result.simplification.components_text or "nothing", "fits": result.fits,

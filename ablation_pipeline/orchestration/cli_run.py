@@ -3,6 +3,7 @@ with a progress bar fed by the run's own event log."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -100,6 +101,9 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
             except Exception as exc:  # reported below as the run's failure, never swallowed
                 result["error"] = exc
 
+    # A Ctrl-C that lands while the progress poll reads the run's events makes SQLAlchemy log a
+    # traceback as it closes the interrupted cursor; the user is owed one line, not that.
+    logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
     worker = threading.Thread(target=execute, daemon=True)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console, transient=False) as progress:
@@ -114,6 +118,7 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
                     progress.update(task, completed=done, step=current)
                 time.sleep(0.25)
         except KeyboardInterrupt:
+            logging.disable(logging.CRITICAL)  # the step being cancelled logs its interruption: the user gets one line
             run_id = run_id or find_run(instance, token)
             cancel(instance, run_id)
             raise Interrupted(f"{plan.spec.name}: interrupted; the run was canceled and every fit that finished is kept "

@@ -64,6 +64,14 @@ def forced(context: dg.AssetExecutionContext) -> bool:
     return context.run.tags.get(FORCE_TAG, "").lower() in ("1", "true", "yes")
 
 
+def forced_since(context: dg.AssetExecutionContext) -> float | None:
+    """In a forced run, when it was created: a fit filed since then was refitted by this run already."""
+    if not forced(context):
+        return None
+    record = context.instance.get_run_record_by_id(context.run_id)
+    return None if record is None else record.create_timestamp.timestamp()
+
+
 def fold_jobs(context: dg.AssetExecutionContext) -> int:
     """Folds fitted in parallel inside a step. 1 unless the run asks (`ablation run` does for the
     in-process executor, where steps run one at a time): parallel steps must not oversubscribe cores."""

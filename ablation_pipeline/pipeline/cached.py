@@ -36,13 +36,16 @@ def needs_fitting(setup: Setup, cache: ResultCache) -> bool:
         not cache.has(variant_fingerprint(setup, splits, v.name)) for v in setup.plan.variants if v.refits)
 
 
-def through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache | None, force: bool, label: str) -> Computed:
+def through_cache(key: str, compute: Callable[[], Outcome], cache: ResultCache | None, force: bool, label: str,
+                  forced_since: float | None = None) -> Computed:
     """The outcome filed under `key`, computed (and filed) only when the store does not have it. The
-    outcome carries its key, so a later step can tell what it was computed from."""
+    outcome carries its key, so a later step can tell what it was computed from. `force` computes it
+    again, unless it was filed at or after `forced_since` (by another step of the same forced run)."""
     if cache is None:
         return _computed(key, compute)
     with cache.lock(key):  # a concurrent run computing the same fit: wait for it, then reuse it
-        stored = None if force else cache.get(key)
+        fresh = forced_since is not None and cache.filed_since(key, forced_since)
+        stored = None if force and not fresh else cache.get(key)
         if stored is not None:
             stored.fingerprint = key
             return Computed(stored, key, cached=True)
@@ -58,9 +61,9 @@ def _computed(key: str, compute: Callable[[], Outcome]) -> Computed:
 
 
 def cached_baseline(setup: Setup, splits: list[Split], cache: ResultCache | None, force: bool = False,
-                    n_jobs: int = 1) -> Computed:
+                    n_jobs: int = 1, forced_since: float | None = None) -> Computed:
     return through_cache(fit_fingerprint(setup, splits), lambda: baseline(setup, splits, n_jobs), cache, force,
-                          f"{setup.plan.spec.name}/baseline")
+                          f"{setup.plan.spec.name}/baseline", forced_since)
 
 
 def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None,

@@ -40,10 +40,12 @@ class Looked:
 
 
 def take_looks(setup: Setup, splits: list[Split], names: Sequence[str], base: Outcome, step: BlockStep,
-               keys: dict[str, str], cache: ResultCache | None, variants: int, force: bool = False, n_jobs: int = 1) -> Looked:
+               keys: dict[str, str], cache: ResultCache | None, variants: int, force: bool = False, n_jobs: int = 1,
+               forced_since: float | None = None) -> Looked:
     """Run `step` on the first block for every name, then on each further block for the names whose
     verdicts are not yet settled (judged with `variants` variants sharing the level). `base` is the
-    baseline on the first block; `keys` are the fingerprints the joined outcomes are filed under."""
+    baseline on the first block; `keys` are the fingerprints the joined outcomes are filed under. In a
+    forced run started at `forced_since`, a baseline block another step already refitted is reused."""
     parts = blocks(setup, splits)
     if len(parts) == 1:
         return Looked(step(list(names), splits, base), [base])
@@ -57,7 +59,7 @@ def take_looks(setup: Setup, splits: list[Split], names: Sequence[str], base: Ou
     bases, active = [base], list(names)
     for look, part in enumerate(parts):
         if look > 0:
-            bases.append(cached_baseline(setup, part, cache, force, n_jobs).outcome)
+            bases.append(cached_baseline(setup, part, cache, force, n_jobs, forced_since).outcome)
             base_scores.append(scores(setup, part, [bases[-1]]))
         computed = step(active, part, bases[-1])
         for name in active:
@@ -108,11 +110,12 @@ def with_baseline_extended(setup: Setup, splits: list[Split], outcomes: Mapping[
 
 
 def looked_variants(setup: Setup, names: Sequence[str], splits: list[Split], base: Outcome, cache: ResultCache | None,
-                    force: bool = False, n_jobs: int = 1) -> dict[str, Computed]:
+                    force: bool = False, n_jobs: int = 1, forced_since: float | None = None) -> dict[str, Computed]:
     """Plan variants over the looks they take (`base`: the baseline on the first block)."""
     keys = {name: adaptive_fingerprint(setup, splits, name) for name in names}
 
     def step(active: list[str], part: list[Split], part_base: Outcome) -> dict[str, Computed]:
         return cached_variants(setup, active, part, part_base, cache, force, n_jobs)
 
-    return take_looks(setup, splits, names, base, step, keys, cache, len(setup.plan.variants), force, n_jobs).computed
+    return take_looks(setup, splits, names, base, step, keys, cache, len(setup.plan.variants), force, n_jobs,
+                      forced_since).computed

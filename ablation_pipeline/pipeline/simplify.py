@@ -106,7 +106,8 @@ class SimplifiedResult:
 
 
 def run(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: Outcome,
-        cache: ResultCache | None, folder: Path, force: bool = False, n_jobs: int = 1) -> SimplifiedResult:
+        cache: ResultCache | None, folder: Path, force: bool = False, n_jobs: int = 1,
+        forced_since: float | None = None) -> SimplifiedResult:
     """Fit and compare the simplified model (when anything is removable); writes simplified.csv."""
     version = comparison_version(setup, splits)
     require_table(setup, comparison, "comparison", version)
@@ -121,7 +122,8 @@ def run(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: O
         return {NAME: fit_simplified(setup, part, simplification, cache, force, n_jobs)}
 
     key = fingerprint("simplified", comparison_version(setup, splits), [list(simplification.features), list(simplification.layers)])
-    looked = take_looks(setup, splits, [NAME], baseline, step, {NAME: key}, cache, variants=1, force=force, n_jobs=n_jobs)
+    looked = take_looks(setup, splits, [NAME], baseline, step, {NAME: key}, cache, variants=1, force=force, n_jobs=n_jobs,
+                        forced_since=forced_since)
     computed = looked.computed[NAME]
     table = compare_simplified(setup, splits, computed.outcome, looked.baseline(), simplification)
     write_owned_csv(folder / "simplified.csv", table)

@@ -64,6 +64,13 @@ class ResultCache:
                   "stored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **info}
         atomic_write_text(record_path, json.dumps(record, sort_keys=True, default=str))
 
+    def filed_since(self, key: str, since: float) -> bool:
+        """Whether `key` was filed at or after `since` (seconds since the epoch)."""
+        try:
+            return self._paths(key)[1].stat().st_mtime >= since
+        except OSError:
+            return False
+
     def lock(self, key: str) -> contextlib.AbstractContextManager[None]:
         """Held while one process computes `key`: another that wants it waits, then finds it stored."""
         return exclusive(self.root / "locks" / f"{key}.lock")

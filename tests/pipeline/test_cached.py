@@ -57,3 +57,24 @@ def test_a_fit_in_progress_elsewhere_is_waited_for_and_reused(tmp_path):
     waiting.join(60)
     other.join(60)
     assert computed == [] and done[0].cached and done[0].outcome.name == "elsewhere"
+
+
+def test_a_forced_run_refits_once_what_its_steps_share(tmp_path):
+    """`--force` refits what was stored before the run, but a fit another step of the same forced run
+    filed (a `repeats: auto` baseline block several variants need) is reused, not refitted again."""
+    import time
+
+    cache = ResultCache(tmp_path / "cache")
+    computed: list[str] = []
+
+    def compute() -> Outcome:
+        computed.append("fit")
+        return Outcome("baseline", [])
+
+    through_cache("k" * 64, compute, cache, force=False, label="before the run")
+    run_started = time.time() + 0.01
+    time.sleep(0.05)
+    first = through_cache("k" * 64, compute, cache, force=True, label="forced step 1", forced_since=run_started)
+    second = through_cache("k" * 64, compute, cache, force=True, label="forced step 2", forced_since=run_started)
+    assert computed == ["fit", "fit"]  # once before, once by the forced run: not once per step
+    assert not first.cached and second.cached

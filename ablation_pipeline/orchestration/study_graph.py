@@ -68,7 +68,7 @@ def forced_since(context: dg.AssetExecutionContext) -> float | None:
     """In a forced run, when it was created: a fit filed since then was refitted by this run already."""
     if not forced(context):
         return None
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     return None if record is None else record.create_timestamp.timestamp()
 
 

@@ -10,16 +10,25 @@ from .fingerprints import variant_fingerprint
 from .setup import Setup
 
 
-def design(setup: Setup, splits: list[Split]) -> Design:
+def looks(setup: Setup) -> tuple[int, ...]:
+    """Cumulative repeats after which a variant may stop (one look: a fixed design)."""
     evaluation = setup.plan.spec.evaluation
-    looks = looks_for(evaluation.max_repeats) if evaluation.adaptive else (int(evaluation.repeats),)
-    return Design(evaluation.folds, looks, holdout_ratio(splits))
+    return looks_for(evaluation.max_repeats) if evaluation.adaptive else (int(evaluation.repeats),)
+
+
+def design(setup: Setup, splits: list[Split]) -> Design:
+    return Design(setup.plan.spec.evaluation.folds, looks(setup), holdout_ratio(splits))
+
+
+def sequential_looks(setup: Setup) -> tuple[int, ...] | None:
+    """What the comparison is told about the looks: None for a fixed design."""
+    return looks(setup) if setup.plan.spec.evaluation.adaptive else None
 
 
 def blocks(setup: Setup, splits: list[Split]) -> list[list[Split]]:
     """The splits each look adds (the whole plan for a fixed design)."""
-    looks = design(setup, splits).looks
-    return [[s for s in splits if start <= s.repeat < end] for start, end in zip((0, *looks[:-1]), looks, strict=True)]
+    looks_taken = looks(setup)
+    return [[s for s in splits if start <= s.repeat < end] for start, end in zip((0, *looks_taken[:-1]), looks_taken, strict=True)]
 
 
 def first_block(setup: Setup, splits: list[Split]) -> list[Split]:
@@ -30,5 +39,5 @@ def first_block(setup: Setup, splits: list[Split]) -> list[Split]:
 def adaptive_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
     """A `repeats: auto` variant's outcome: its fits on the whole plan, cut where the stopping rule
     (alpha, margins, test, the number of variants) says."""
-    return fingerprint("looks", variant_fingerprint(setup, splits, name), design(setup, splits).looks,
+    return fingerprint("looks", variant_fingerprint(setup, splits, name), looks(setup),
                        setup.plan.spec.statistics.model_dump(mode="json"), len(setup.plan.variants))

@@ -52,8 +52,8 @@ def take_looks(setup: Setup, splits: list[Split], names: Sequence[str], base: Ou
     plan = design(setup, splits)
     alpha = setup.plan.spec.statistics.alpha
     base_scores = [scores(setup, parts[0], [base])]
-    margins = {metric: margin.resolve(mean) for metric, margin in metric_margins(setup).items()
-               for mean in [base_scores[0].loc[base_scores[0].metric == metric, "value"].mean()]}
+    first = base_scores[0].groupby("metric")["value"].mean()  # the baseline's first repeat, as the comparison takes it
+    margins = {metric: margin.resolve(float(first[metric])) for metric, margin in metric_margins(setup).items()}
     taken: dict[str, list[Computed]] = {name: [] for name in names}
     own_scores: dict[str, list[pd.DataFrame]] = {name: [] for name in names}
     bases, active = [base], list(names)

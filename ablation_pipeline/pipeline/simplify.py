@@ -19,7 +19,7 @@ from ..stats.comparison import compare_variants
 from ..store.cache import ResultCache, fingerprint
 from ..store.owned import remove_owned, write_owned_csv
 from ..vocabulary import Kind, Mode, Verdict
-from .blocks import design
+from .blocks import sequential_looks
 from .cached import Computed, through_cache
 from .consistency import changed, comparison_version, require_outcomes, require_table
 from .fingerprints import fit_fingerprint
@@ -78,10 +78,9 @@ def compare_simplified(setup: Setup, splits: list[Split], outcome: Outcome, base
     variants = pd.DataFrame([(NAME, Kind.COMBINED, "simplify", simplification.components_text)],
                             columns=["variant", "kind", "mode", "components"])
     stats = setup.plan.spec.statistics
-    plan = design(setup, splits)
     rows = compare_variants(table, variants, {m.name: m.higher_is_better for m in setup.metrics}, holdout_ratio(splits),
                             alpha=stats.alpha, correction=stats.correction, margins=metric_margins(setup), extra_columns=True,
-                            looks=plan.looks if plan.sequential else None, inference=stats.test)
+                            looks=sequential_looks(setup), inference=stats.test)
     sizes = [_mean_size(baseline), _mean_size(outcome)]
     return rows.assign(
         parameters_baseline=sizes[0], parameters_simplified=sizes[1],

@@ -16,7 +16,7 @@ from ..evaluation.scoring import score_outcomes
 from ..stats.anova import blocked_anova
 from ..stats.comparison import compare_variants
 from ..vocabulary import Kind, Verdict
-from .blocks import design
+from .blocks import sequential_looks
 from .setup import Setup, StudyPlan, sweep_estimator
 
 
@@ -56,7 +56,7 @@ def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, ext
     """Per variant and metric: deltas, corrected CI and test, adjusted p, effect size, verdict. Variants
     that could not be computed (`failed`: name -> why) are listed as failed, in their place, and take
     no part in the tests or their multiplicity adjustment."""
-    stats, plan = setup.plan.spec.statistics, design(setup, splits)
+    stats = setup.plan.spec.statistics
     variants = variants_table(setup.plan)
     table = compare_variants(
         score_table,
@@ -67,7 +67,7 @@ def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, ext
         correction=stats.correction,
         margins=metric_margins(setup),
         extra_columns=extra_columns,
-        looks=plan.looks if plan.sequential else None,
+        looks=sequential_looks(setup),
         multiplicity=stats.multiplicity,
         inference=stats.test,
     )

@@ -58,6 +58,8 @@ class Mode(_Described):
 
     DROP = "drop", "refit without it", True, (Kind.FEATURE,)
     PERMUTE = "permute", "its values shuffled in the test fold", False, (Kind.FEATURE,)
+    CONDITIONAL = ("conditional", "replaced by a draw given the other features (conditional perturbation, learned on the "
+                   "training fold)", False, (Kind.FEATURE,))
     MEAN = "mean", "replaced by its training mean (features) or mean activation (layers)", False, (Kind.FEATURE, Kind.LAYER)
     NOISE = "noise", "Gaussian noise of a factor times its training std added", False, (Kind.FEATURE,)
     REMOVE = "remove", "the network rebuilt without the layer and retrained", True, (Kind.LAYER,)
@@ -80,7 +82,7 @@ class Mode(_Described):
     @property
     def draws(self) -> bool:
         """Random draws per fold (`permutations`), averaged within the split."""
-        return self in (Mode.PERMUTE, Mode.NOISE)
+        return self in (Mode.PERMUTE, Mode.CONDITIONAL, Mode.NOISE)
 
 
 class Verdict(_Described):
@@ -91,6 +93,16 @@ class Verdict(_Described):
     REMOVABLE = "removable", "non-inferior: removing it costs less than the margin"
     INCONCLUSIVE = "inconclusive", "neither: the data cannot tell"
     FAILED = "failed", "it could not be computed; the reason column says why"
+
+
+class Interaction(_Described):
+    """What ablating two components together did, beyond the sum of ablating each (interactions.csv's
+    `kind`), in words that mean the same for an error and a score."""
+
+    REDUNDANT = "redundant", "removing both costs significantly more than the sum: they stand in for each other"
+    COMPLEMENTARY = "complementary", "removing both costs significantly less than the sum: each is of little use without the other"
+    ADDITIVE = "additive", "the cost of removing both is the sum, within the margin"
+    INCONCLUSIVE = "inconclusive", "neither: the data cannot tell"
 
 
 class Correction(_Described):

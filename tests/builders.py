@@ -38,6 +38,15 @@ def linear_frame(rows: int = 120, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"a": a, "b": b, "c": c, "const": 1.0, "city": city, "y": y})
 
 
+def twins_frame(rows: int = 240, seed: int = 0, copy_noise: float = 0.05) -> pd.DataFrame:
+    """y = 3x + 2·other + noise; `twin` is x plus a little noise (a near-copy); `noise` carries nothing."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=rows)
+    frame = pd.DataFrame({"x": x, "twin": x + rng.normal(0, copy_noise, rows), "other": rng.normal(size=rows),
+                          "noise": rng.normal(size=rows)})
+    return frame.assign(y=3 * frame.x + 2 * frame.other + rng.normal(0, 0.3, rows))
+
+
 def small_spec(name: str = "small", **overrides) -> dict:
     spec = {
         "name": name,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from ablation_pipeline.pipeline.run import run_study
@@ -28,6 +29,12 @@ def test_house_prices_rooms_alone_barely_matters_but_with_size_it_does(tmp_path)
     assert rmse.loc["drop__noise", "verdict"] == "removable"
     for driver in ("drop__size", "drop__location", "drop__age", "permute__location", "mean__location"):
         assert rmse.loc[driver, "verdict"] == "essential"
+    # the article's interaction, measured: rooms and size stand in for each other
+    pair = pd.read_csv(tmp_path / "interactions.csv").set_index("metric").loc["rmse"]
+    assert pair.kind == "redundant" and pair.ci_low > 0
+    # drawn given size, rooms carries nothing of its own; size shuffled apart from rooms is overstated
+    assert rmse.loc["conditional__rooms", "verdict"] == "removable"
+    assert rmse.loc["conditional__size", "delta"] < 0.5 * rmse.loc["permute__size", "delta"]
 
 
 @pytest.mark.parametrize("study", ["diabetes", "breast_cancer"])

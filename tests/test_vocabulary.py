@@ -28,7 +28,7 @@ def test_every_word_has_a_meaning(vocabulary):
 
 
 def test_each_kind_has_its_retraining_mode_first():
-    assert Mode.for_kind(Kind.FEATURE) == (Mode.DROP, Mode.PERMUTE, Mode.MEAN, Mode.NOISE)
+    assert Mode.for_kind(Kind.FEATURE) == (Mode.DROP, Mode.PERMUTE, Mode.CONDITIONAL, Mode.MEAN, Mode.NOISE)
     assert Mode.for_kind(Kind.LAYER)[0] == Mode.REMOVE and Mode.MEAN in Mode.for_kind(Kind.LAYER)
     assert Mode.for_kind(Kind.PARAM) == (Mode.SWEEP,)
 

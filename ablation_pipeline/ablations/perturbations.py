@@ -12,8 +12,9 @@ from sklearn.pipeline import Pipeline
 from ..data.dataset import Dataset
 from ..data.splits import Split
 from ..vocabulary import Mode
+from .conditional import conditional_draws
 from .plan import Variant
-from .prepared import Recent, prepared_fold, prepared_value
+from .prepared import Recent, prepared_fold, prepared_value, prepared_values
 from .seeds import derive_seed
 
 
@@ -70,6 +71,38 @@ class Permute(Perturbation):
         return draws
 
 
+class Conditional(Perturbation):
+    """Conditional perturbation: each draw replaces the columns by a draw from their distribution given
+    the other features, learned on the training fold only (see `conditional`). A near-copy of another
+    feature then keeps its information, where permuting it would create rows that cannot exist."""
+
+    def draws(self, variant: Variant, dataset: Dataset, split: Split, seed: int) -> list[pd.DataFrame]:
+        """The replaced columns of the test rows, once per draw (one sampler per variant and split)."""
+        def compute() -> list[pd.DataFrame]:
+            features = dataset.features
+            return conditional_draws(features.iloc[split.train], features.iloc[split.test], variant.components,
+                                     dataset.categorical, draws_of(variant), derive_seed(seed, variant.name, split.index))
+
+        return _CONDITIONAL_DRAWS.get(dataset, (variant.name, variant.permutations, split.test.tobytes(), seed), compute)
+
+    def raw(self, variant: Variant, dataset: Dataset, split: Split, draw: int, seed: int) -> pd.DataFrame:
+        rows = dataset.features.iloc[split.test].copy()
+        replaced = self.draws(variant, dataset, split, seed)[draw]
+        for column in variant.components:
+            rows[column] = replaced[column].to_numpy()
+        return rows
+
+    def ablate_prepared(self, variant: Variant, matrix: np.ndarray, layout: dict[str, list[int]], model: Pipeline,
+                        dataset: Dataset, split: Split, seed: int) -> list[np.ndarray]:
+        ablated = []
+        for replaced in self.draws(variant, dataset, split, seed):
+            draw = matrix.copy()
+            for column in variant.components:
+                draw[:, layout[column]] = prepared_values(model, column, replaced[column].to_numpy(dtype=object))
+            ablated.append(draw)
+        return ablated
+
+
 class MeanFill(Perturbation):
     """Each column replaced by the training fold's mean (numeric) or most frequent value (categorical)."""
 
@@ -100,7 +133,9 @@ class Noise(Perturbation):
         return rows
 
 
-PERTURBATIONS: dict[Mode, Perturbation] = {Mode.PERMUTE: Permute(), Mode.MEAN: MeanFill(), Mode.NOISE: Noise()}
+PERTURBATIONS: dict[Mode, Perturbation] = {Mode.PERMUTE: Permute(), Mode.CONDITIONAL: Conditional(), Mode.MEAN: MeanFill(),
+                                            Mode.NOISE: Noise()}
+_CONDITIONAL_DRAWS = Recent(8)  # per dataset, variant and test fold: the raw and prepared paths ask for every draw
 
 
 def perturbation_for(variant: Variant) -> Perturbation:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import SpecError, did_you_mean
@@ -60,8 +61,11 @@ def factor_slug(factor: float) -> str:
     return ("m" if factor < 0 else "") + slug(f"{abs(factor):g}".replace(".", "_"))
 
 
-def plan_variants(spec: StudySpec, features: list[str]) -> list[Variant]:
-    """Every variant of the study, in spec order; names are `<mode>__<feature or group>`."""
+def plan_variants(spec: StudySpec, features: list[str],
+                  clusters: Mapping[int, Sequence[tuple[str, ...]]] | None = None) -> list[Variant]:
+    """Every variant of the study, in spec order; names are `<mode>__<feature or group>`. `clusters`
+    gives, per ablation entry with `features: clusters`, the clusters of associated features found in
+    the data (each one variant)."""
     label = spec.label
     groups = _checked_groups(spec, features, label)
     variants: list[Variant] = []
@@ -74,6 +78,8 @@ def plan_variants(spec: StudySpec, features: list[str]) -> list[Variant]:
             targets = _param_target(spec, ablation, f"{label}: ablations[{i}]", problems)
         elif ablation.layers is not None:
             targets = _layer_targets(spec, ablation, f"{label}: ablations[{i}]", problems)
+        elif ablation.features == "clusters":
+            targets = [(None, "_and_".join(members), tuple(members)) for members in (clusters or {}).get(i, ())]
         else:
             targets = _targets(ablation, features, groups, f"{label}: ablations[{i}]", problems)
         sweep = ablation.factors or ablation.values or (None,)
@@ -93,17 +99,29 @@ def plan_variants(spec: StudySpec, features: list[str]) -> list[Variant]:
                 factor=factor,
             )
             twin = seen.get(variant.name) or seen_components.get((variant.mode, frozenset(components), factor))
+            if twin is not None and _from_clusters(spec, twin, variant):
+                continue  # a cluster found in the data that another entry asks for anyway: computed once
             if twin is not None:
                 problems.append(f"{label}: {where}: duplicate variant '{variant.name}' (same as '{twin.name}' from {twin.origin})")
                 continue
             if variant.mode == Mode.DROP and len(components) == len(features):
                 problems.append(f"{label}: {where}: dropping every feature leaves nothing to fit")
                 continue
+            if variant.mode == Mode.CONDITIONAL and len(components) == len(features):
+                what = "the only feature" if len(features) == 1 else "every feature"
+                problems.append(f"{label}: {where}: mode conditional draws a component given the other features, and "
+                                f"{'+'.join(components)} is {what}: nothing to condition on (use permute or mean)")
+                continue
             seen[variant.name] = seen_components[(variant.mode, frozenset(components), factor)] = variant
             variants.append(variant)
     if problems:
         raise SpecError("\n".join(dict.fromkeys(problems)))
     return variants
+
+
+def _from_clusters(spec: StudySpec, *variants: Variant) -> bool:
+    """Whether any of the variants comes from a `features: clusters` entry."""
+    return any(spec.ablations[int(v.origin.split("[")[1].split("]")[0])].features == "clusters" for v in variants)
 
 
 def _param_target(spec: StudySpec, ablation: AblationSpec, where: str,

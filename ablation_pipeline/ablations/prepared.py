@@ -68,15 +68,25 @@ def _layout(model: Pipeline) -> dict[str, list[int]] | None:
 
 def prepared_value(model: Pipeline, column: str, value: object) -> np.ndarray:
     """What the pipeline's preprocessing turns `value` of `column` into (scaled number or one-hot row)."""
+    return prepared_values(model, column, np.array([value], dtype=object))[0]
+
+
+def prepared_values(model: Pipeline, column: str, values: np.ndarray) -> np.ndarray:
+    """What the pipeline's preprocessing turns each of `values` of `column` into, one row per value:
+    missing values imputed as the fitted imputer does, then scaled (numeric) or one-hot encoded."""
     prepare = model[0]
     for name, transformer, columns in prepare.transformers_:
         if column in list(columns):
             position = list(columns).index(column)
+            fill = transformer.named_steps["impute"].statistics_[position]
+            missing = pd.isna(values)
             if name == "categorical":
                 categories = transformer.named_steps["encode"].categories_[position]
-                return (categories == value).astype(float)
+                filled = np.where(missing, fill, values)
+                return (filled[:, None] == categories[None, :]).astype(float)
             scaler = transformer.named_steps["scale"]
-            return np.array([(float(value) - scaler.mean_[position]) / scaler.scale_[position]])
+            numbers = np.where(missing, fill, values).astype(float)
+            return ((numbers - scaler.mean_[position]) / scaler.scale_[position])[:, None]
     raise KeyError(column)
 
 

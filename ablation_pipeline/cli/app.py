@@ -20,7 +20,7 @@ from ..pipeline import paths
 from ..pipeline.paths import StudyPaths, project_root, resolve_study, study_files
 from ..vocabulary import Verdict
 from .process import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, exit_now
-from .tables import print_comparison
+from .tables import print_comparison, print_interactions
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation studies as Dagster asset graphs.")
 out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide enough for the tables
@@ -115,6 +115,7 @@ def run(
         raise typer.Exit(EXIT_FAILED)
     table = pd.read_csv(folder / "comparison.csv", keep_default_na=False, na_values=[""])
     print_comparison(out, table, setup.metrics[0].name, setup.plan.spec.evaluation.folds)
+    print_interactions(out, folder, setup.metrics[0].name)
     out.print(f"results: {folder}" + (f"  (run {outcome.run_id})" if outcome and outcome.run_id else ""), highlight=False)
     failed = table[table["verdict"] == Verdict.FAILED].drop_duplicates("variant")
     for row in failed.itertuples():
@@ -149,6 +150,7 @@ def show(
     if chosen not in metrics:
         fail(SpecError(f"--metric: '{chosen}' is not in {path.name} (has {', '.join(metrics)}){did_you_mean(chosen, metrics)}"))
     print_comparison(out, table, chosen, spec.evaluation.folds)
+    print_interactions(out, path.parent, chosen)
 
 
 def read_comparison(path: Path) -> pd.DataFrame | None:

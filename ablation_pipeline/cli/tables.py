@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
@@ -33,3 +35,17 @@ def print_comparison(out: Console, table: pd.DataFrame, metric: str, folds: int)
     hint = undecided_hint(table, metric, folds)
     if hint:
         out.print(hint, highlight=False, soft_wrap=True)  # one line, however narrow the terminal
+
+
+def print_interactions(out: Console, folder: Path, metric: str) -> None:
+    """One line per interaction pair on `metric`, when the study has interactions.csv."""
+    path = folder / "interactions.csv"
+    try:
+        table = pd.read_csv(path)
+    except (FileNotFoundError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        return
+    if not {"pair", "mode", "metric", "interaction", "ci_low", "ci_high", "kind"} <= set(table.columns):
+        return
+    for row in table[table["metric"] == metric].itertuples():
+        out.print(f"interaction {row.pair} ({row.mode}): {row.kind}, I = Δ_AB − Δ_A − Δ_B = {fmt_num(row.interaction, signed=True)} "
+                  f"[{fmt_num(row.ci_low, signed=True)}, {fmt_num(row.ci_high, signed=True)}]", highlight=False, soft_wrap=True)

@@ -4,7 +4,7 @@ attach metadata.
 Graph per study (keys prefixed by the study name, one asset group per study):
 source -> dataset (blocking check) -> splits -> baseline -> inference-mode variants -> scores
                                          \\-> refit variants (independent of baseline) --/
-scores -> comparison -> simplified -> report
+scores -> comparison -> simplified (and interactions, when the spec asks) -> report
 
 No `from __future__ import annotations` here: Dagster checks the `context` annotation's type
 when an asset is defined, and a string annotation fails that check.
@@ -22,6 +22,7 @@ from ..data.dataset import dataset_problems, load_dataset
 from ..data.sources import source_version
 from ..data.splits import holdout_ratio
 from ..pipeline import cached, results, simplify, steps
+from ..pipeline import interactions as pairs
 from ..pipeline.blocks import first_block
 from ..pipeline.consistency import checked_comparison, checked_scores
 from ..pipeline.looks import looked_variants, with_baseline_extended
@@ -29,7 +30,7 @@ from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import StudyPlan
 from ..pipeline.versions import write_state
 from ..report.files import markdown_with_inline_images
-from ..vocabulary import Verdict
+from ..vocabulary import Interaction, Verdict
 from .io_manager import IO_MANAGER_KEY
 from .study_graph import StudyGraph, computed_check, computed_result, fold_jobs, forced, forced_since
 
@@ -39,8 +40,9 @@ def build_study_assets(plan: StudyPlan, paths: StudyPaths | None = None) -> list
     graph = StudyGraph.of(plan, paths)
     variants = [variant_asset(graph, v) for v in plan.variants if not batched.batchable(v)]
     variants += [inference_entry_asset(graph, entry, members) for entry, members in batched.entries(plan.variants).items()]
+    pairs = [interactions_asset(graph)] if plan.spec.interactions is not None else []
     return [source_asset(graph), dataset_asset(graph), splits_asset(graph), baseline_asset(graph), *variants,
-            scores_asset(graph), comparison_asset(graph), simplified_asset(graph), report_asset(graph)]
+            scores_asset(graph), comparison_asset(graph), simplified_asset(graph), *pairs, report_asset(graph)]
 
 
 def source_asset(graph: StudyGraph) -> dg.SourceAsset:
@@ -208,14 +210,38 @@ def simplified_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     return simplified
 
 
+def interactions_asset(graph: StudyGraph) -> dg.AssetsDefinition:
+    @dg.asset(**graph.asset("interactions"), ins=graph.ins("dataset", "splits", "baseline", "comparison"), kinds={"sklearn"},
+              description="For each pair, A, B and both ablated on the same splits; I = Δ_AB − Δ_A − Δ_B tested like the "
+                          "comparison. Writes interactions.csv and interactions.png.")
+    def interactions(context: AssetExecutionContext, dataset, splits, baseline, comparison) -> dg.MaterializeResult:
+        result = pairs.run(graph.setup(dataset, splits), splits, comparison, baseline, graph.paths.result_cache(),
+                           graph.paths.results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context),
+                           forced_since=forced_since(context))
+        primary = result.table[result.table.metric == result.primary]
+        kinds = primary["kind"].value_counts()
+        return dg.MaterializeResult(value=result, metadata={
+            "pairs": len(primary), "fits": result.fits, **{f"n_{k}": int(kinds.get(k, 0)) for k in Interaction},
+            **({"failed": "; ".join(f"{p}: {why}" for p, why in result.failed.items())} if result.failed else {}),
+            "table": dg.MetadataValue.md(primary.to_markdown(index=False, floatfmt=".4g"))})
+
+    return interactions
+
+
 def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
-    @dg.asset(**graph.asset("report"), ins=graph.ins("dataset", "splits", "scores", "comparison", "simplified"),
+    upstream = ("scores", "comparison", "simplified", *(("interactions",) if graph.plan.spec.interactions is not None else ()))
+
+    @dg.asset(**graph.asset("report"), ins=graph.ins("dataset", "splits", *upstream),
               description="Markdown report with the comparison tables and forest plots. Writes report.md and PNGs.")
-    def report(dataset, splits, scores, comparison, simplified) -> dg.MaterializeResult:
+    def report(dataset, splits, scores, comparison, simplified, **interactions) -> dg.MaterializeResult:
         setup = graph.setup(dataset, splits)
         simplify.require_result(setup, splits, simplified)
+        sections = simplified.markdown
+        if "interactions" in interactions:
+            pairs.require_result(setup, splits, interactions["interactions"])
+            sections += interactions["interactions"].markdown
         folder = graph.paths.results_dir(graph.plan.spec)
-        files = results.write_report_files(setup, splits, scores, comparison, folder, simplified.markdown)
+        files = results.write_report_files(setup, splits, scores, comparison, folder, sections)
         write_state(setup, splits, folder, complete=not (comparison["verdict"] == Verdict.FAILED).any())
         markdown = files["report"].read_text(encoding="utf-8")
         images = {p.name: p.read_bytes() for p in files.values() if p.suffix == ".png"}

@@ -20,12 +20,14 @@ def stale_assets(setup: Setup, instance: dg.DagsterInstance, results_folder: Pat
     fit_versions = {"baseline": fit_fingerprint(setup, splits)[:16]}
     fit_versions.update({v.name: variant_fingerprint(setup, splits, v.name)[:16] for v in plan.variants})
     expected_data = {"dataset": setup.dataset.version, **fit_versions}
+    pairs = ["interactions"] if plan.spec.interactions is not None else []
     parents = {"splits": ["dataset"], "scores": ["dataset", "splits", *fit_versions], "comparison": ["scores"],
-               "simplified": ["comparison"], "report": ["simplified"]}
+               "simplified": ["comparison"], "interactions": ["comparison"], "report": ["simplified", *pairs]}
+    results = ["scores", "comparison", "simplified", *pairs, "report"]  # the steps that write the result files
     versions = code_versions(plan)
     storage = Path(instance.storage_directory())
     stale: list[str] = []
-    for name in ["dataset", "splits", *fit_versions, "scores", "comparison", "simplified", "report"]:
+    for name in ["dataset", "splits", *fit_versions, *results]:
         event = instance.get_latest_materialization_event(dg.AssetKey([plan.spec.name, name]))
         tags = event.asset_materialization.tags if event else {}
         if (event is None
@@ -35,5 +37,5 @@ def stale_assets(setup: Setup, instance: dg.DagsterInstance, results_folder: Pat
                 or any(parent in stale for parent in parents.get(name, ()))):
             stale.append(name)
     if not result_files_intact(results_folder):  # a result file missing, changed or cut short since
-        stale.extend(n for n in ("scores", "comparison", "simplified", "report") if n not in stale)
+        stale.extend(n for n in results if n not in stale)
     return stale

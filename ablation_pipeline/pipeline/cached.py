@@ -14,9 +14,9 @@ from ..errors import FitError
 from ..store.cache import ResultCache
 from .blocks import first_block
 from .consistency import require_baseline_fits
-from .fingerprints import chunk_of, fit_fingerprint, variant_fingerprint
+from .fingerprints import chunk_of, fit_fingerprint, own_fingerprint, variant_fingerprint
 from .setup import Setup
-from .steps import baseline, study_splits, variant
+from .steps import ablated, baseline, study_splits
 
 
 @dataclass(frozen=True)
@@ -71,16 +71,22 @@ def cached_variant(setup: Setup, name: str, splits: list[Split], base: Outcome |
     """One variant (a variant predicted together with others: its whole chunk, see `cached_variants`)."""
     if chunk_of(setup, name) is not None:
         return cached_variants(setup, [name], splits, base, cache, force, n_jobs)[name]
+    return cached_own(setup, setup.plan.variant(name), splits, base, cache, force, n_jobs)
+
+
+def cached_own(setup: Setup, chosen: Variant, splits: list[Split], base: Outcome | None, cache: ResultCache | None,
+               force: bool = False, n_jobs: int = 1, forced_since: float | None = None) -> Computed:
+    """A variant computed on its own, planned or not (an interaction pair's), filed under `own_fingerprint`."""
     def compute() -> Outcome:
         if base is not None:
             require_baseline_fits(setup, splits, base)
-        return variant(setup, name, splits, base, n_jobs)
+        return ablated(setup, chosen, splits, base, n_jobs)
 
-    key = variant_fingerprint(setup, splits, name)
+    key = own_fingerprint(setup, splits, chosen)
     try:
-        return through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{name}")
+        return through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{chosen.name}", forced_since)
     except FitError as exc:
-        return failed(name, key, exc)
+        return failed(chosen.name, key, exc)
 
 
 def failed(name: str, key: str, exc: FitError) -> Computed:

@@ -34,7 +34,13 @@ def variant_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
     their names: the result is computed in exactly that company)."""
     chunk = chunk_of(setup, name)
     together = [] if chunk is None else [{"predicted_with": [v.name for v in chunk]}]
-    return fingerprint(fit_fingerprint(setup, splits), setup.plan.variant(name).identity(), *together)
+    return own_fingerprint(setup, splits, setup.plan.variant(name), *together)
+
+
+def own_fingerprint(setup: Setup, splits: list[Split], variant: Variant, *company: object) -> str:
+    """A variant computed on its own: the fit's fingerprint and the variant's identity. An interaction
+    pair's variant gets the same key as the plan variant it equals, so each is fitted once."""
+    return fingerprint(fit_fingerprint(setup, splits), variant.identity(), *company)
 
 
 def chunk_of(setup: Setup, name: str) -> tuple[Variant, ...] | None:

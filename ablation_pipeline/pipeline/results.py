@@ -13,7 +13,8 @@ from ..data.splits import Split
 from ..evaluation.insights import cost_table
 from ..report.context import ReportContext
 from ..report.files import write_report
-from ..store.owned import write_owned_csv
+from ..report.sections import clusters_markdown
+from ..store.owned import remove_owned, write_owned_csv
 from ..vocabulary import COMPARISON_COLUMNS, DETAIL_COLUMNS
 from .consistency import comparison_version, require_table, scores_version
 from .setup import Setup
@@ -41,12 +42,28 @@ def write_comparison(table: pd.DataFrame, folder: Path) -> Path:
 
 def write_report_files(setup: Setup, splits: list[Split], score_table: pd.DataFrame, table: pd.DataFrame,
                        folder: Path, extra_sections: tuple[str, ...] = ()) -> dict[str, Path]:
-    """report.md, one forest plot per metric, and the insight plots (costs are read from costs.csv),
-    once the tables are shown to be the ones this step's spec and data call for."""
+    """report.md, one forest plot per metric, the insight plots (costs are read from costs.csv) and
+    clusters.csv, once the tables are shown to be the ones this step's spec and data call for."""
     require_table(setup, score_table, "scores", scores_version(setup, splits))
     require_table(setup, table, "comparison", comparison_version(setup, splits))
-    context = replace(report_context(setup, splits, table, score_table, read_costs(folder)), extra_sections=extra_sections)
-    return write_report(table, context, folder)
+    clusters = clusters_table(setup)
+    files = {"clusters": write_owned_csv(folder / "clusters.csv", clusters)} if setup.plan.clusters else {}
+    if not setup.plan.clusters:
+        remove_owned(folder / "clusters.csv")
+    sections = (*clusters_markdown(clusters), *extra_sections)
+    context = replace(report_context(setup, splits, table, score_table, read_costs(folder)), extra_sections=sections)
+    return {**files, **write_report(table, context, folder)}
+
+
+CLUSTER_COLUMNS = ("entry", "threshold", "cluster", "features", "size", "association")
+
+
+def clusters_table(setup: Setup) -> pd.DataFrame:
+    """clusters.csv: one row per cluster of each `features: clusters` entry (singletons included)."""
+    spec = setup.plan.spec
+    rows = [(f"ablations[{i}]", spec.ablations[i].cluster_threshold, k, "+".join(c.members), len(c.members), c.association)
+            for i, found in setup.plan.clusters.items() for k, c in enumerate(found, 1)]
+    return pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
 
 
 def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score_table: pd.DataFrame,

@@ -11,7 +11,7 @@ import pandas as pd
 from ..spec.schema import StudySpec
 from ..store.cache import ResultCache
 from ..vocabulary import COMPARISON_COLUMNS
-from . import simplify
+from . import interactions, simplify
 from .blocks import first_block
 from .cached import cached_baseline
 from .consistency import checked_comparison, checked_scores
@@ -42,5 +42,6 @@ def run_study(spec: StudySpec, out_dir: Path | None = None, cache: ResultCache |
     files = {"scores": write_scores(score_table, folder), "costs": write_costs(splits, list(outcomes.values()), folder),
              "comparison": write_comparison(table, folder)}
     simplified = simplify.run(setup, splits, table, base, cache, folder)
-    files.update(write_report_files(setup, splits, score_table, table, folder, simplified.markdown))
+    paired = interactions.run(setup, splits, table, base, cache, folder)
+    files.update(write_report_files(setup, splits, score_table, table, folder, simplified.markdown + paired.markdown))
     return StudyResult(score_table, table[list(COMPARISON_COLUMNS)], files)

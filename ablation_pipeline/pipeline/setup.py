@@ -5,13 +5,15 @@ can have reported together, one line each, before anything is fitted."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from sklearn.base import BaseEstimator
 
+from ..ablations.clusters import Cluster, feature_clusters
 from ..ablations.estimators import build_pipeline, estimator_with_setting, make_estimator
+from ..ablations.pairs import Pair, check_top, named_pairs
 from ..ablations.plan import Variant, plan_variants
 from ..data.dataset import Dataset, data_spec_fingerprint, feature_names, load_dataset, require_fit_for_study
 from ..data.sources import read_header
@@ -31,6 +33,9 @@ class StudyPlan:
     spec: StudySpec
     features: tuple[str, ...]
     variants: tuple[Variant, ...]
+    pairs: tuple[Pair, ...] = ()  # the named interaction pairs (`top: k` pairs are chosen from the comparison)
+    clusters: dict[int, tuple[Cluster, ...]] = field(default_factory=dict)  # per `features: clusters` entry
+    clusters_from: str = ""  # the data version the clusters were found in
 
     @property
     def label(self) -> str:
@@ -51,9 +56,23 @@ class Setup:
 
 
 def plan_study(spec: StudySpec) -> StudyPlan:
-    """Features and variants from the data header only: cheap enough to run when the graph loads."""
+    """Features and variants from the data header only: cheap enough to run when the graph loads. An
+    entry with `features: clusters` reads the data too: its variants are the clusters found in it."""
     features = feature_names(spec, read_header(spec))
-    return StudyPlan(spec, tuple(features), tuple(plan_variants(spec, features)))
+    clusters, clusters_from = {}, ""
+    if any(a.features == "clusters" for a in spec.ablations):
+        dataset = load_dataset(spec)
+        clusters, clusters_from = data_clusters(spec, dataset), dataset.version
+    variants = plan_variants(spec, features, _members(clusters))
+    pairs = named_pairs(spec, features)
+    check_top(spec, variants)
+    return StudyPlan(spec, tuple(features), tuple(variants), tuple(pairs), clusters, clusters_from)
+
+
+def data_clusters(spec: StudySpec, dataset: Dataset) -> dict[int, tuple[Cluster, ...]]:
+    """Per `features: clusters` entry, the clusters of associated features at its threshold."""
+    return {i: tuple(feature_clusters(dataset.features, dataset.categorical, a.cluster_threshold))
+            for i, a in enumerate(spec.ablations) if a.features == "clusters"}
 
 
 def setup_from(plan: StudyPlan, dataset: Dataset) -> Setup:
@@ -114,6 +133,14 @@ def check_same_snapshot(plan: StudyPlan, dataset: Dataset) -> None:
         raise ChangedDuringRunError(f"{plan.label}: data.source: the data's columns changed while this study was running "
                                     f"(planned {len(plan.features)} features, read {len(dataset.features.columns)}); "
                                     "nothing was written, run it again")
+    if plan.clusters and dataset.version != plan.clusters_from and \
+            _members(data_clusters(plan.spec, dataset)) != _members(plan.clusters):
+        raise ChangedDuringRunError(f"{plan.label}: data.source: the clusters of associated features changed with the data "
+                                    "since the study was planned; nothing was written, run it again (reload the code location)")
+
+
+def _members(clusters: dict[int, tuple[Cluster, ...]]) -> dict[int, list[tuple[str, ...]]]:
+    return {i: [c.members for c in found] for i, found in clusters.items()}
 
 
 def check_metrics_computable(plan: StudyPlan, metrics: tuple[Metric, ...], estimator: BaseEstimator, dataset: Dataset) -> None:

@@ -1,10 +1,14 @@
-"""The simplified model: the baseline with every component judged `removable` taken out together,
-retrained on the same splits and compared with the baseline. Removals can interact (two features
-that stand in for each other are each removable alone, not together), so the combination is tested."""
+"""The simplified model by backward elimination: take out the most clearly removable retrained
+component, retrain on the same splits and test against the baseline; while the reduced model stays
+non-inferior, take out the next one, and stop at the first that does not. Removals interact (two
+features that stand in for each other are each removable alone, not together), so each step is
+tested; the order is fixed before any step (most clearly removable first), which makes the path a
+fixed-sequence test: every accepted step holds at level alpha without a further adjustment. A step
+that equals a planned variant (the first: one component) reuses its fits from the store."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +16,17 @@ import pandas as pd
 from sklearn.base import clone
 
 from ..ablations.fitting import Outcome, fit_all
+from ..ablations.plan import Variant
 from ..data.splits import Split, holdout_ratio
 from ..evaluation.scoring import score_outcomes
-from ..report.sections import simplified_markdown
+from ..report.context import interval_columns
+from ..report.sections import SimplifiedStep, simplified_markdown
 from ..stats.comparison import compare_variants
 from ..store.cache import ResultCache, fingerprint
 from ..store.owned import remove_owned, write_owned_csv
 from ..vocabulary import Kind, Mode, Verdict
 from .blocks import sequential_looks
-from .cached import Computed, through_cache
+from .cached import Computed, cached_own, through_cache
 from .consistency import changed, comparison_version, require_outcomes, require_table
 from .fingerprints import fit_fingerprint
 from .looks import take_looks
@@ -28,6 +34,7 @@ from .setup import Setup
 from .steps import metric_margins
 
 NAME = "simplified"
+KEPT = (Verdict.REMOVABLE, Verdict.HARMFUL)  # non-inferior: within the margin, or even better
 
 
 @dataclass(frozen=True)
@@ -43,31 +50,50 @@ class Simplification:
     def components_text(self) -> str:
         return "+".join([*self.features, *self.layers])
 
+    def plus(self, variant: Variant) -> Simplification:
+        features = variant.components if variant.mode == Mode.DROP else ()
+        layers = variant.components if variant.mode == Mode.REMOVE else ()
+        return Simplification(tuple(dict.fromkeys([*self.features, *features])), tuple(dict.fromkeys([*self.layers, *layers])))
 
-def removable_components(setup: Setup, comparison: pd.DataFrame) -> Simplification:
-    """Union of the components of retrained variants judged removable on the primary metric."""
-    primary = setup.metrics[0].name
-    rows = comparison[(comparison.metric == primary) & (comparison.verdict == Verdict.REMOVABLE)]
-    variants = [setup.plan.variant(name) for name in rows.variant if name in {v.name for v in setup.plan.variants}]
-    features = tuple(dict.fromkeys(c for v in variants if v.mode == Mode.DROP for c in v.components))
-    layers = tuple(dict.fromkeys(c for v in variants if v.mode == Mode.REMOVE for c in v.components))
-    if len(features) >= len(setup.dataset.features.columns):  # never drop everything
-        features = ()
-    return Simplification(features, layers)
+    def as_variant(self) -> Variant | None:
+        """The planned-variant form of this removal (so a step equal to a planned variant shares its
+        fits); None when it removes features and layers together."""
+        if self.features and self.layers:
+            return None
+        kind, mode = (Kind.FEATURE, Mode.DROP) if self.features else (Kind.LAYER, Mode.REMOVE)
+        return Variant(NAME, kind, mode, self.components_text, self.features or self.layers, permutations=1, origin=NAME)
+
+
+def removal_order(setup: Setup, comparison: pd.DataFrame) -> list[Variant]:
+    """Retrained variants judged removable on the primary metric, most clearly removable first (smallest
+    adjusted non-inferiority p, then smallest degradation)."""
+    primary = setup.metrics[0]
+    rows = comparison[(comparison.metric == primary.name) & (comparison.verdict == Verdict.REMOVABLE)]
+    planned = {v.name: v for v in setup.plan.variants if v.mode in (Mode.DROP, Mode.REMOVE)}
+    rows = rows[rows.variant.isin(list(planned))]
+    clarity = rows.get("p_noninferiority_adjusted", pd.Series(0.0, index=rows.index))
+    order = rows.assign(_clarity=clarity, _cost=rows.delta.map(primary.direction.degradation))
+    return [planned[name] for name in order.sort_values(["_clarity", "_cost"], kind="stable").variant]
 
 
 def fit_simplified(setup: Setup, splits: list[Split], simplification: Simplification, cache: ResultCache | None,
-                   force: bool = False, n_jobs: int = 1) -> Computed:
+                   force: bool = False, n_jobs: int = 1, forced_since: float | None = None,
+                   base: Outcome | None = None) -> Computed:
+    """The model without `simplification`'s components on `splits`, through the store: under the key of
+    the planned variant it equals where it has that form (then a single removal is that variant's fits)."""
+    as_variant = simplification.as_variant()
+    if as_variant is not None:
+        computed = cached_own(setup, as_variant, splits, base, cache, force, n_jobs, forced_since)
+        return replace(computed, outcome=replace(computed.outcome, name=NAME))
+
     def compute() -> Outcome:
-        estimator = setup.estimator
-        if simplification.layers:
-            estimator = clone(estimator).set_params(remove=simplification.layers)
+        estimator = clone(setup.estimator).set_params(remove=simplification.layers)
         kept = [c for c in setup.dataset.features.columns if c not in simplification.features]
         fitted = fit_all(estimator, setup.dataset, splits, kept, setup.plan.spec.evaluation.seed, n_jobs)
         return Outcome(NAME, [f for _, f in fitted], fits=len(fitted))
 
     key = fingerprint(fit_fingerprint(setup, splits), {NAME: [list(simplification.features), list(simplification.layers)]})
-    return through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{NAME}")
+    return through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{NAME}", forced_since)
 
 
 def compare_simplified(setup: Setup, splits: list[Split], outcome: Outcome, baseline: Outcome,
@@ -92,42 +118,75 @@ def compare_simplified(setup: Setup, splits: list[Split], outcome: Outcome, base
 @dataclass(frozen=True)
 class SimplifiedResult:
     simplification: Simplification | None  # None: switched off (statistics.simplify: false)
-    table: pd.DataFrame | None
+    table: pd.DataFrame | None  # the accepted model's rows (simplified.csv); None when no step was accepted
     fits: int = 0
     cached: bool = False
     version: str = ""  # the comparison it was made from (see consistency)
+    path: tuple[SimplifiedStep, ...] = ()
+    every_component: bool = False  # every retrained component was removable on its own
 
     @property
     def markdown(self) -> tuple[str, ...]:
         """The report's section on the simplified model."""
         removed = None if self.simplification is None else (*self.simplification.features, *self.simplification.layers)
-        return tuple(simplified_markdown(self.table, removed))
+        return tuple(simplified_markdown(self.table, removed, self.path, self.every_component))
 
 
 def run(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: Outcome,
         cache: ResultCache | None, folder: Path, force: bool = False, n_jobs: int = 1,
         forced_since: float | None = None) -> SimplifiedResult:
-    """Fit and compare the simplified model (when anything is removable); writes simplified.csv."""
+    """Backward elimination over the removable retrained components; writes simplified.csv (the last
+    accepted model) when any step was accepted."""
     version = comparison_version(setup, splits)
     require_table(setup, comparison, "comparison", version)
     require_outcomes(setup, splits, {"baseline": baseline})
     remove_owned(folder / "simplified.csv")
     if not setup.plan.spec.statistics.simplify:
         return SimplifiedResult(None, None, version=version)
-    simplification = removable_components(setup, comparison)
-    if simplification.empty:
-        return SimplifiedResult(simplification, None, version=version)
-    def step(_: list[str], part: list[Split], __: Outcome) -> dict[str, Computed]:
-        return {NAME: fit_simplified(setup, part, simplification, cache, force, n_jobs)}
+    order = removal_order(setup, comparison)
+    retrained = [v for v in setup.plan.variants if v.mode in (Mode.DROP, Mode.REMOVE)]
+    every = bool(order) and len(order) == len(retrained)
+    current, accepted, path, fits, all_cached = Simplification((), ()), None, [], 0, True
+    for variant in order:
+        trial = current.plus(variant)
+        if len(trial.features) >= len(setup.dataset.features.columns):
+            path.append(SimplifiedStep(variant.components_text, trial.components_text, "not tried", False,
+                                       why="dropping every feature leaves nothing to fit"))
+            break
+        table, computed = _tested(setup, splits, comparison, baseline, trial, cache, force, n_jobs, forced_since)
+        fits += 0 if computed.cached else computed.outcome.fits
+        all_cached &= computed.cached
+        if table is None:
+            path.append(SimplifiedStep(variant.components_text, trial.components_text, Verdict.FAILED, False,
+                                       why=computed.outcome.failure or ""))
+            break
+        row = table.iloc[0]
+        kept = row.verdict in KEPT
+        low, high, _ = interval_columns(table)  # the interval the verdict was decided at, as the report shows it
+        path.append(SimplifiedStep(variant.components_text, trial.components_text, str(row.verdict), kept,
+                                   float(row.delta), float(row[low]), float(row[high])))
+        if not kept:
+            break
+        current, accepted = trial, table
+    if accepted is not None:
+        write_owned_csv(folder / "simplified.csv", accepted)
+    return SimplifiedResult(current, accepted, fits, all_cached, version, tuple(path), every)
 
-    key = fingerprint("simplified", comparison_version(setup, splits), [list(simplification.features), list(simplification.layers)])
+
+def _tested(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: Outcome, trial: Simplification,
+            cache: ResultCache | None, force: bool, n_jobs: int, forced_since: float | None) -> tuple[pd.DataFrame | None, Computed]:
+    """One step of the path: the reduced model over the looks it takes, compared with the baseline (no
+    table when it could not be fitted)."""
+    def step(_: list[str], part: list[Split], part_base: Outcome) -> dict[str, Computed]:
+        return {NAME: fit_simplified(setup, part, trial, cache, force, n_jobs, forced_since, part_base)}
+
+    key = fingerprint(NAME, comparison_version(setup, splits), [list(trial.features), list(trial.layers)])
     looked = take_looks(setup, splits, [NAME], baseline, step, {NAME: key}, cache, variants=1, force=force, n_jobs=n_jobs,
                         forced_since=forced_since)
     computed = looked.computed[NAME]
-    table = compare_simplified(setup, splits, computed.outcome, looked.baseline(), simplification)
-    write_owned_csv(folder / "simplified.csv", table)
-    fits = 0 if computed.cached else computed.outcome.fits
-    return SimplifiedResult(simplification, table, fits, computed.cached, version)
+    if computed.outcome.failed:
+        return None, computed
+    return compare_simplified(setup, splits, computed.outcome, looked.baseline(), trial), computed
 
 
 def require_result(setup: Setup, splits: list[Split], result: SimplifiedResult) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ..ablations.fitting import Outcome, fit_baseline
+from ..ablations.plan import Variant
 from ..ablations.variants import run_variant
 from ..data.splits import Split, holdout_ratio, make_splits
 from ..evaluation.metrics import Margin
@@ -28,8 +29,8 @@ def baseline(setup: Setup, splits: list[Split], n_jobs: int = 1) -> Outcome:
     return fit_baseline(setup.estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, n_jobs)
 
 
-def variant(setup: Setup, name: str, splits: list[Split], base: Outcome | None, n_jobs: int = 1) -> Outcome:
-    chosen = setup.plan.variant(name)
+def ablated(setup: Setup, chosen: Variant, splits: list[Split], base: Outcome | None, n_jobs: int = 1) -> Outcome:
+    """Any variant, planned or not (an interaction pair's), on every split."""
     estimator = sweep_estimator(setup, chosen) if chosen.kind == Kind.PARAM else setup.estimator
     return run_variant(chosen, estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, base, n_jobs)
 

@@ -15,7 +15,7 @@ from .setup import Setup, StudyPlan
 from .steps import study_splits
 
 # Bump when the logic that produces a step's result changes, so old results count as stale.
-CODE_VERSION = "1"
+CODE_VERSION = "2"  # 2: the simplified model by backward elimination; interactions, clusters, verdict stability
 STATE_FILE = "state.json"
 RESULT_FILES = ("scores.csv", "comparison.csv", "report.md")  # what complete results hold at least
 
@@ -34,6 +34,9 @@ def code_versions(plan: StudyPlan) -> dict[str, str]:
         "scores": spec.fingerprint(spec.evaluation.metrics, CODE_VERSION),
         "comparison": spec.fingerprint(spec.statistics.model_dump(mode="json"), CODE_VERSION),
         "simplified": spec.fingerprint(evaluation, spec.statistics.model_dump(mode="json"), CODE_VERSION),
+        **({"interactions": spec.fingerprint(evaluation, spec.statistics.model_dump(mode="json"),
+                                             spec.interactions.model_dump(mode="json"), CODE_VERSION)}
+           if spec.interactions is not None else {}),
         "report": CODE_VERSION,
     }
 

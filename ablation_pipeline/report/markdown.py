@@ -10,7 +10,7 @@ import pandas as pd
 from ..vocabulary import Correction, Inference, Mode, Verdict
 from .context import ReportContext, check_columns, direction_for, interval_columns, metrics_in_order, rows_for
 from .formatting import cell, code, confidence_label, fmt_ci, fmt_num, fmt_p, link_target
-from .sections import insight_markdown
+from .sections import insight_markdown, stability_markdown
 from .undecided import undecided_markdown
 
 SEQUENTIAL_NOTE = ("; a variant stops taking repeats once its verdict on every metric is settled, and its tests use "
@@ -188,6 +188,7 @@ def render_markdown(comparison: pd.DataFrame, ctx: ReportContext, plot_files: di
             lines += _metric_section(comparison, ctx, m, plot_files)
         lines += undecided_markdown(comparison, ctx.primary_metric, ctx.design)
         lines += insight_markdown(comparison, ctx.primary_metric, ctx.factors, ctx.costs)
+        lines += stability_markdown(comparison, ctx.primary_metric, ctx.factors)
     lines += list(ctx.extra_sections)
     lines += _lineage(ctx)
     return "\n".join(lines).rstrip("\n") + "\n"

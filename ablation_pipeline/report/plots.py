@@ -1,19 +1,21 @@
-"""The insight plots: dose-response curves of swept components, and Δ against cost for the
-retrained variants. Bare matplotlib Figures on an Agg canvas, as the forest plot."""
+"""The insight plots: dose-response curves of swept components, Δ against cost for the retrained
+variants, and the heat map of pairwise interactions. Bare matplotlib Figures on an Agg canvas, as the forest plot."""
 
 from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..evaluation.insights import dose_responses, retrained_costs
-from .formatting import confidence_label
+from ..vocabulary import Direction, Interaction
+from .formatting import confidence_label, fmt_num
 
 
-def _png(fig: Figure) -> bytes:
+def figure_png(fig: Figure) -> bytes:
     FigureCanvasAgg(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, facecolor="white", metadata={"Software": None})
@@ -61,7 +63,40 @@ def insight_plots(comparison: pd.DataFrame, primary: str, factors: dict[str, flo
     plots = {}
     base = comparison.loc[comparison.metric == primary, "baseline_mean"]
     for i, (components, curve) in enumerate(dose_responses(comparison, primary, factors).items()):
-        plots[f"dose_{i}.png"] = _png(dose_figure(curve, components, primary, float(base.iloc[0]), alpha))
+        plots[f"dose_{i}.png"] = figure_png(dose_figure(curve, components, primary, float(base.iloc[0]), alpha))
     if costs is not None and not costs.empty:
-        plots["costs.png"] = _png(cost_figure(comparison, costs, primary))
+        plots["costs.png"] = figure_png(cost_figure(comparison, costs, primary))
     return plots
+
+
+def _extra_cost(table: pd.DataFrame, higher_is_better: bool) -> pd.Series:
+    """The interaction turned so that positive means removing both costs more than the sum (redundant)."""
+    return table["interaction"].map(Direction.of(higher_is_better).degradation)
+
+
+def interaction_heatmap_png(table: pd.DataFrame, metric: str, higher_is_better: bool) -> bytes:
+    """Components on both axes; each cell the extra cost of removing the pair together (blue: redundant,
+    red: complementary), `*` where the interaction is significant."""
+    rows = table[table.metric == metric]
+    names = list(dict.fromkeys([*rows.component_a, *rows.component_b]))
+    grid = np.full((len(names), len(names)), np.nan)
+    extra = _extra_cost(rows, higher_is_better)
+    for (row, cost) in zip(rows.itertuples(), extra, strict=True):
+        i, j = names.index(row.component_a), names.index(row.component_b)
+        grid[i, j] = grid[j, i] = cost
+    size = 1.6 + 0.6 * len(names)
+    fig = Figure(figsize=(size + 1.6, size), layout="constrained")
+    ax = fig.add_subplot()
+    limit = float(np.nanmax(np.abs(grid))) or 1.0
+    image = ax.imshow(grid, cmap="RdBu", vmin=-limit, vmax=limit)
+    ax.set_xticks(range(len(names)), names, rotation=45, ha="right")
+    ax.set_yticks(range(len(names)), names)
+    for row, cost in zip(rows.itertuples(), extra, strict=True):
+        i, j = names.index(row.component_a), names.index(row.component_b)
+        mark = "*" if row.kind in (Interaction.REDUNDANT, Interaction.COMPLEMENTARY) else ""
+        for y, x in ((i, j), (j, i)):
+            ax.text(x, y, f"{fmt_num(cost)}{mark}", ha="center", va="center", fontsize=8,
+                    color="white" if abs(cost) > 0.6 * limit else "black")
+    fig.colorbar(image, ax=ax, label=f"extra {metric} cost of removing both")
+    ax.set_title(f"Pairwise interactions ({metric})\nblue: redundant, red: complementary, *: significant", fontsize=10)
+    return figure_png(fig)

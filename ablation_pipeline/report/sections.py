@@ -3,6 +3,8 @@ simplified model."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from ..evaluation.insights import dose_responses, retrain_gaps
@@ -38,36 +40,101 @@ def insight_markdown(comparison: pd.DataFrame, primary: str, factors: dict[str, 
     return lines
 
 
-#: What the simplified model's verdict says about taking the removable components out together.
+def clusters_markdown(clusters: pd.DataFrame) -> list[str]:
+    """The clusters of associated features that `features: clusters` ablates as one (clusters.csv)."""
+    if clusters.empty:
+        return []
+    lines = ["## Feature clusters", "",
+             "Features whose average absolute association (Spearman's ρ; η or Cramér's V for categorical columns) "
+             "reaches the threshold are ablated together, one variant per cluster (also in clusters.csv).", "",
+             "| entry | threshold | cluster | features | association |", "|---|---:|---:|---|---:|"]
+    lines += [f"| {r.entry} | {fmt_num(r.threshold)} | {r.cluster} | `{r.features}` | {fmt_num(r.association)} |"
+              for r in clusters.itertuples()]
+    return [*lines, ""]
+
+
+DECISIVE = (Verdict.ESSENTIAL, Verdict.REMOVABLE, Verdict.HARMFUL)
+
+
+def stability_markdown(comparison: pd.DataFrame, primary: str, factors: dict[str, float]) -> list[str]:
+    """Components ablated in more than one way, with their verdict under each mode: the ablation type can
+    change the conclusion (Li & Janson 2024), so a flip is flagged. Swept variants (factors) are left out."""
+    rows = comparison[(comparison.metric == primary) & ~comparison.variant.isin(list(factors))]
+    by_component = rows.groupby("components", sort=False)
+    table = [(name, dict(zip(part["mode"].astype(str), part["verdict"].astype(str), strict=True)))
+             for name, part in by_component if part["mode"].nunique() > 1]
+    if not table:
+        return []
+    modes = list(dict.fromkeys(m for _, verdicts in table for m in verdicts))
+    lines = ["## Verdict stability", "",
+             f"Components ablated in more than one way, with their verdict on {primary} under each. **flips**: decisive "
+             "verdicts disagree (the conclusion depends on how the component is taken out); *partly*: decided one way, "
+             "undecided another.", "",
+             f"| components | {' | '.join(modes)} | stability |", f"|---|{'---|' * len(modes)}---|"]
+    for name, verdicts in table:
+        decided = {v for v in verdicts.values() if v in DECISIVE}
+        stability = "**flips**" if len(decided) > 1 else "*partly*" if len(set(verdicts.values())) > 1 else "stable"
+        lines.append(f"| `{name}` | {' | '.join(verdicts.get(m, '–') for m in modes)} | {stability} |")
+    return [*lines, ""]
+
+
+#: What the accepted simplified model's verdict says (a step is kept only when it is non-inferior).
 SIMPLIFIED_READING = {
     Verdict.REMOVABLE: "still non-inferior (worse by less than the margin, if at all)",
     Verdict.HARMFUL: "**better** than the baseline: the components taken out were costing performance together",
-    Verdict.ESSENTIAL: "**worse** than the baseline: the removals interact (components each removable alone stand in "
-                       "for each other)",
-    Verdict.INCONCLUSIVE: "**inconclusive**: neither shown non-inferior nor shown worse",
-    Verdict.FAILED: "**failed**",
 }
 
 
-def simplified_markdown(table: pd.DataFrame | None, removed: tuple[str, ...] | None) -> list[str]:
-    """The report's "Simplified model" section: `removed` lists what was taken out together (None:
-    switched off, empty: nothing was removable); `table` is simplified.csv (None when nothing ran)."""
+@dataclass(frozen=True)
+class SimplifiedStep:
+    """One step of the backward elimination: `tried` taken out on top of the earlier steps (together:
+    `removed`), the reduced model's verdict against the baseline, and whether the step was kept."""
+
+    tried: str
+    removed: str
+    verdict: str
+    kept: bool
+    delta: float = float("nan")
+    ci_low: float = float("nan")
+    ci_high: float = float("nan")
+    why: str = ""
+
+
+def simplified_markdown(table: pd.DataFrame | None, removed: tuple[str, ...] | None, path: tuple[SimplifiedStep, ...] = (),
+                        every_component: bool = False) -> list[str]:
+    """The report's "Simplified model" section: `removed` lists what the accepted model takes out (None:
+    switched off), `table` is simplified.csv (None when no step was accepted), `path` every step tried."""
     if removed is None:
         return []
     lines = ["## Simplified model", ""]
-    if not removed or table is None:
+    if not path:
         return lines + ["No retrained variant was judged removable on the primary metric: nothing to take out together.", ""]
+    if every_component:
+        lines += ["Every retrained component was removable on its own; removals can interact, so they are taken out one "
+                  "at a time below.", ""]
+    lines += ["Backward elimination: the most clearly removable component is taken out, the model retrained on the same "
+              "splits and tested against the baseline; while it stays non-inferior the next one follows, and the path "
+              "stops at the first that does not (a fixed-sequence test: each accepted step holds at level α).", "",
+              "| step | taken out | together | verdict | Δ | CI | kept |", "|---:|---|---|---|---:|---|---|"]
+    lines += [f"| {i} | `{s.tried}` | `{s.removed}` | {s.verdict}{f' ({s.why})' if s.why else ''} | {fmt_num(s.delta, True)} | "
+              f"[{fmt_num(s.ci_low, True)}, {fmt_num(s.ci_high, True)}] | {'yes' if s.kept else 'no'} |"
+              for i, s in enumerate(path, 1)]
+    lines.append("")
+    if table is None:
+        return lines + ["Not even the first removal held up when retrained and tested on its own: keep the full model.", ""]
     primary = table.iloc[0]
     low, high, _ = interval_columns(table)
-    lines += [f"Taking out every removable component together ({', '.join(f'`{c}`' for c in removed)}) "
-              f"and retraining on the same splits: the combined model is {SIMPLIFIED_READING[Verdict(primary.verdict)]} "
-              f"on {primary.metric} (Δ {fmt_num(primary.delta, True)}, CI [{fmt_num(getattr(primary, low), True)}, "
-              f"{fmt_num(getattr(primary, high), True)}], p {fmt_num(primary.p_value)}).", ""]
+    stopped = next((s for s in path if not s.kept), None)
+    lines += [f"The simplified model takes out {', '.join(f'`{c}`' for c in removed)}: it is "
+              f"{SIMPLIFIED_READING[Verdict(primary.verdict)]} on {primary.metric} (Δ {fmt_num(primary.delta, True)}, "
+              f"CI [{fmt_num(getattr(primary, low), True)}, {fmt_num(getattr(primary, high), True)}], p {fmt_num(primary.p_value)})"
+              + (f"; taking out `{stopped.tried}` as well made it {stopped.verdict}, so `{stopped.tried}` stays." if stopped else ".")
+              , ""]
     if pd.notna(primary.parameters_baseline):
         lines += [f"Parameters {fmt_num(primary.parameters_baseline)} → {fmt_num(primary.parameters_simplified)}; "
                   f"fit seconds per split {fmt_num(primary.fit_seconds_baseline)} → {fmt_num(primary.fit_seconds_simplified)}.", ""]
     lines += ["| metric | Δ | CI | p | verdict |", "|---|---:|---:|---:|---|"]
-    lines += [f"| {r.metric} | {fmt_num(r.delta, True)} | [{fmt_num(r.ci_low, True)}, {fmt_num(r.ci_high, True)}] | "
+    lines += [f"| {r.metric} | {fmt_num(r.delta, True)} | [{fmt_num(getattr(r, low), True)}, {fmt_num(getattr(r, high), True)}] | "
               f"{fmt_num(r.p_value)} | {r.verdict} |"
               for r in table.itertuples()]
     return lines + [""]

@@ -8,9 +8,10 @@ import re
 import typing
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator
 
 from ..errors import SpecError, did_you_mean, require_one_of
+from .base import Frozen
 from .messages import describe_errors, shown
 
 LAYER_NAME = r"^[a-z][a-z0-9_]*$"
@@ -62,11 +63,7 @@ def _seed_in_range(seed: int) -> int:
 Seed = Annotated[int, AfterValidator(_seed_in_range)]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class LayerSpec(_Frozen):
+class LayerSpec(Frozen):
     """One layer: `type` is a class name from ALLOWED_LAYERS, `args` its keyword arguments.
     Input sizes (in_features, in_channels, num_features, normalized_shape) are best omitted: they
     are inferred from the previous layer. A declared one is checked against the full network and
@@ -104,7 +101,7 @@ class LayerSpec(_Frozen):
         return args
 
 
-class EarlyStopping(_Frozen):
+class EarlyStopping(Frozen):
     """Stop when the loss on a seeded validation slice of the training rows has not improved for
     `patience` epochs, and keep the best weights."""
 
@@ -112,7 +109,7 @@ class EarlyStopping(_Frozen):
     validation_fraction: float = Field(default=0.1, gt=0, lt=1)
 
 
-class TrainingSpec(_Frozen):
+class TrainingSpec(Frozen):
     """How the network is fitted. `threads` caps torch's CPU threads during fit/predict so parallel
     study steps do not oversubscribe the cores."""
 
@@ -138,7 +135,7 @@ class TrainingSpec(_Frozen):
         return require_one_of(name, DEVICES, "device")
 
 
-class NetworkSpec(_Frozen):
+class NetworkSpec(Frozen):
     """Layers in order, the last one marked `output: true`. `input_shape` (e.g. [1, 8, 8]) reshapes
     each flat feature row before the first layer."""
 

@@ -14,11 +14,13 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import did_you_mean, require_one_of
 from ..vocabulary import Correction, Inference, Kind, Mode, Multiplicity, Task
+from .base import Frozen
 from .cron import check_cron
+from .interactions import InteractionsSpec
 from .messages import shown
 from .network import NetworkSpec, Seed, require_finite
 
@@ -30,6 +32,8 @@ MAX_FOLDS = 100  # folds x repeats fits per variant; more folds than this only s
 MAX_REPEATS = 100
 MAX_PERMUTATIONS = 1000  # random draws per fold and variant; permutation importance rarely needs 100
 MAX_SWEEP = 100  # factors or values in one ablation entry, each a variant of its own
+DEFAULT_CLUSTER_THRESHOLD = 0.7
+FEATURE_SETS = ("each", "groups", "clusters")
 
 
 def _number(value: Any) -> Any:
@@ -59,11 +63,7 @@ def _param_value(value: Any) -> Any:
     return value if isinstance(value, float) else require_finite(value)
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class DataSpec(_Frozen):
+class DataSpec(Frozen):
     """Where the rows come from: a CSV/Parquet file or a bundled dataset such as `sklearn:diabetes`."""
 
     source: str = Field(min_length=1)
@@ -74,7 +74,7 @@ class DataSpec(_Frozen):
     groups: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]] = {}
 
 
-class ModelSpec(_Frozen):
+class ModelSpec(Frozen):
     """A scikit-learn estimator by name or import path with constructor params, or a declared torch
     network (trained behind a scikit-learn compatible estimator)."""
 
@@ -95,7 +95,7 @@ class ModelSpec(_Frozen):
         return self.estimator or "torch network"
 
 
-class EvaluationSpec(_Frozen):
+class EvaluationSpec(Frozen):
     """Repeated K-fold (stratified for classification); J = folds x repeats paired splits. With
     `repeats: auto` each variant takes repeats until its verdict is settled, at most `max_repeats`."""
 
@@ -147,14 +147,18 @@ class EvaluationSpec(_Frozen):
 FeatureItem = Union[str, tuple[str, ...]]
 
 
-class AblationSpec(_Frozen):
-    """One entry of `ablations`: which features (each, groups, or a list) or which layers of a torch
-    network (each, or a list of names and [blocks]), and how to ablate them."""
+class AblationSpec(Frozen):
+    """One entry of `ablations`: which features (each, groups, clusters of associated features, or a
+    list) or which layers of a torch network (each, or a list of names and [blocks]), and how to
+    ablate them."""
 
-    features: Literal["each", "groups"] | tuple[FeatureItem, ...] | None = None
+    features: Literal["each", "groups", "clusters"] | tuple[FeatureItem, ...] | None = None
+    threshold: float | None = Field(default=None, gt=0, le=1, description="features: clusters joins features whose average "
+                                    f"absolute association is at least this (default {DEFAULT_CLUSTER_THRESHOLD})")
     layers: Literal["each"] | tuple[FeatureItem, ...] | None = None
     mode: Mode | None = None
-    permutations: int = Field(default=5, ge=1, le=MAX_PERMUTATIONS, description="random draws per fold for modes permute and noise")
+    permutations: int = Field(default=5, ge=1, le=MAX_PERMUTATIONS,
+                              description="random draws per fold for modes permute, conditional and noise")
     factors: tuple[float, ...] | None = Field(
         default=None, min_length=1, max_length=MAX_SWEEP,
         description="one variant per factor: weight multipliers (scale) or noise std in training stds (noise)")
@@ -186,7 +190,13 @@ class AblationSpec(_Frozen):
             raise ValueError(f"mode '{self.resolved_mode}' does not apply to {self.target}; expected one of {', '.join(allowed)}")
         if self.resolved_mode.takes_factors != (self.factors is not None):
             raise ValueError("modes scale and noise need factors (e.g. [0, 0.5, 1]), and factors need one of them")
+        if self.threshold is not None and self.features != "clusters":
+            raise ValueError("threshold applies to features: clusters (the association at which features join one cluster)")
         return self
+
+    @property
+    def cluster_threshold(self) -> float:
+        return DEFAULT_CLUSTER_THRESHOLD if self.threshold is None else self.threshold
 
     @field_validator("mode", mode="before")
     @classmethod
@@ -206,12 +216,12 @@ class AblationSpec(_Frozen):
     @classmethod
     def _features_shape(cls, features: Any) -> Any:
         """One clear message instead of pydantic's one-per-union-member."""
-        expected = "expected 'each', 'groups' or a list of feature/group names and [feature, ...] lists"
+        expected = "expected 'each', 'groups', 'clusters' or a list of feature/group names and [feature, ...] lists"
         if features is None:
             return None
         if isinstance(features, str):
-            if features not in ("each", "groups"):
-                raise ValueError(f"{expected}, got '{features}'{did_you_mean(features, ('each', 'groups'))}")
+            if features not in FEATURE_SETS:
+                raise ValueError(f"{expected}, got '{features}'{did_you_mean(features, FEATURE_SETS)}")
             return features
         if not isinstance(features, (list, tuple)):
             raise ValueError(f"{expected}, got {features!r}")
@@ -246,7 +256,7 @@ def _margin(value: Any) -> Any:
 MarginValue = Annotated[Union[float, str], BeforeValidator(_margin)]
 
 
-class StatisticsSpec(_Frozen):
+class StatisticsSpec(Frozen):
     """Decision rules: alpha, the multiple-testing correction and family structure, the test, and
     non-inferiority margins."""
 
@@ -285,7 +295,7 @@ class StatisticsSpec(_Frozen):
         return self
 
 
-class ScheduleSpec(_Frozen):
+class ScheduleSpec(Frozen):
     """When Dagster re-runs the study by itself: on a cron, and/or when the data's content changes."""
 
     cron: str | None = None
@@ -313,11 +323,11 @@ class ScheduleSpec(_Frozen):
         return timezone
 
 
-class OutputSpec(_Frozen):
+class OutputSpec(Frozen):
     results_dir: str | None = None
 
 
-class StudySpec(_Frozen):
+class StudySpec(Frozen):
     """A whole ablation study. `path` is where it was read from (for messages and relative paths)."""
 
     name: str = Field(pattern=STUDY_NAME)
@@ -327,6 +337,7 @@ class StudySpec(_Frozen):
     evaluation: EvaluationSpec = EvaluationSpec()
     ablations: tuple[AblationSpec, ...]
     statistics: StatisticsSpec = StatisticsSpec()
+    interactions: InteractionsSpec | None = None
     schedule: ScheduleSpec = ScheduleSpec()
     output: OutputSpec = OutputSpec()
     path: Path | None = Field(default=None, exclude=True)

@@ -21,8 +21,12 @@ def test_prepared_space_ablation_equals_perturbing_raw_rows(tmp_path):
     from ablation_pipeline.pipeline.steps import study_splits as make_splits
 
     spec = small_spec(ablations=[{"features": ["a", "city", ["b", "city"]], "mode": "permute", "permutations": 3},
-                                 {"features": ["city", "c"], "mode": "mean"}])
-    setup = set_up(plan_study(load_spec(write_study(tmp_path, spec, linear_frame()))))
+                                 {"features": ["city", "c"], "mode": "mean"},
+                                 {"features": ["a", "city", ["b", "city"]], "mode": "conditional", "permutations": 2}])
+    frame = linear_frame()
+    frame.loc[::7, "a"] = np.nan  # missing values: the conditional draws keep them, the imputer fills them the same way
+    frame.loc[3::11, "city"] = np.nan
+    setup = set_up(plan_study(load_spec(write_study(tmp_path, spec, frame))))
     split = make_splits(setup)[0]
     model = baseline(setup, [split]).models[0]
     assert prepared_columns(model)["city"] == [4, 5]  # 4 numeric columns, then city's two categories

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from ablation_pipeline.cli import app
 
-from builders import REPO
+from builders import REPO, linear_frame, small_spec, write_study
 
 runner = CliRunner()
 
@@ -110,7 +110,6 @@ def test_mostly_inconclusive_verdicts_come_with_one_line_on_what_would_decide_th
     """Noise features on 3 splits: too few to decide; `run` and `show` say so, in one line each."""
     import numpy as np
 
-    from builders import small_spec, write_study
 
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(rng.normal(size=(60, 4)), columns=["a", "b", "c", "d"]).assign(y=lambda f: f.a + rng.normal(size=60))
@@ -127,3 +126,14 @@ def test_mostly_inconclusive_verdicts_come_with_one_line_on_what_would_decide_th
         hints = [line for line in output.splitlines() if "variants are inconclusive on rmse" in line]
         assert len(hints) == 1 and "see report.md" in hints[0], output
     assert "## What would decide the inconclusive variants (rmse)" in (tmp_path / "res" / "small" / "report.md").read_text()
+
+
+def test_run_and_show_print_the_interactions(tmp_path):
+    path = write_study(tmp_path / "study", small_spec(interactions={"pairs": [["a", "b"]]}), linear_frame())
+    result = runner.invoke(app, ["run", str(path), "--results-dir", str(tmp_path / "res")])
+    assert result.exit_code == 0, result.output
+    row = pd.read_csv(tmp_path / "res" / "small" / "interactions.csv").iloc[0]
+    line = f"interaction a:b (drop): {row.kind}, I = Δ_AB − Δ_A − Δ_B = "
+    assert line in result.output
+    shown = runner.invoke(app, ["show", str(path), "--results-dir", str(tmp_path / "res")])
+    assert shown.exit_code == 0 and line in shown.output

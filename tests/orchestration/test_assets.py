@@ -161,3 +161,23 @@ def test_repeats_auto_in_the_graph(study_dir, instance, tmp_path):
     pd.testing.assert_frame_equal(written, pd.read_csv(tmp_path / "core" / "comparison.csv"))
     fits, computed, _ = materialize(path, instance)
     assert sum(fits.values()) == 0 and computed == set()
+
+
+def test_interactions_asset_downstream_of_the_comparison(tmp_path, instance):
+    """With `interactions:` the graph gains one asset between the comparison and the report; the graph
+    writes the same interactions.csv as the Dagster-free core, and a second run fits nothing."""
+    spec = small_spec(interactions={"pairs": [["a", "c"], ["a", "city"]]})
+    path = write_study(tmp_path / "study", spec, linear_frame())
+    defs, graph = _graph(path)
+    assert set(graph.get(_key("interactions")).parent_keys) == {_key(n) for n in ("dataset", "splits", "baseline", "comparison")}
+    assert _key("interactions") in set(graph.get(_key("report")).parent_keys)
+    result = dg.materialize(list(defs.assets), instance=instance, resources=defs.resources)
+    assert result.success
+    meta = instance.get_latest_materialization_event(_key("interactions")).asset_materialization.metadata
+    assert meta["pairs"].value == 2 and meta["fits"].value == 2 * 6  # only the pairs' own variants: a and c, a and city
+    run_study(load_spec(path), tmp_path / "core")
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "results" / "small" / "interactions.csv"),
+                                  pd.read_csv(tmp_path / "core" / "interactions.csv"))
+    again = dg.materialize(list(defs.assets), instance=instance, resources=defs.resources)
+    assert instance.get_latest_materialization_event(_key("interactions")).asset_materialization.metadata["fits"].value == 0
+    assert again.success and "## Interactions" in (tmp_path / "results" / "small" / "report.md").read_text()

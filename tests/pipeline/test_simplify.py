@@ -2,41 +2,73 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ablation_pipeline.pipeline.run import run_study
 from ablation_pipeline.spec.loading import load_spec
 
-from builders import write_study
+from builders import twins_frame, write_study
 
 
-def twins_frame(rows: int = 200) -> pd.DataFrame:
-    """y = 3x + 2·other + noise; `x` and `twin` carry the same signal, `noise` none."""
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=rows)
-    return pd.DataFrame({"x": x, "twin": x + rng.normal(0, 0.01, rows), "other": rng.normal(size=rows),
-                         "noise": rng.normal(size=rows)}).assign(y=lambda f: 3 * f.x + 2 * f.other + rng.normal(0, 0.3, rows))
-
-
-def test_twins_are_each_removable_but_not_together(tmp_path):
+def test_backward_elimination_keeps_one_of_two_twins(tmp_path):
+    """x and twin are each removable alone, not together: the path takes out one of them (and the noise
+    feature), stops at the other, and the simplified model stays non-inferior."""
     spec = {"name": "twins", "data": {"source": "data.csv", "target": "y"}, "model": {"estimator": "LinearRegression"},
             "evaluation": {"folds": 5, "repeats": 2, "metrics": ["rmse"]}, "ablations": [{"features": "each", "mode": "drop"}],
             "statistics": {"margin": {"rmse": 0.05}}}
-    result = run_study(load_spec(write_study(tmp_path, spec, twins_frame())), tmp_path / "out")
+    result = run_study(load_spec(write_study(tmp_path, spec, twins_frame(200, copy_noise=0.01))), tmp_path / "out")
     verdicts = result.comparison.set_index("variant")["verdict"]
-    assert verdicts["drop__x"] == verdicts["drop__twin"] == "removable"
+    assert verdicts["drop__x"] == verdicts["drop__twin"] == verdicts["drop__noise"] == "removable"
     simplified = pd.read_csv(tmp_path / "out" / "simplified.csv").iloc[0]
-    assert set(simplified.components.split("+")) >= {"x", "twin"}
-    assert simplified.verdict == "essential" and simplified.delta > 1.0  # together they took the signal with them
+    removed = set(simplified.components.split("+"))
+    assert "noise" in removed and len(removed & {"x", "twin"}) == 1  # one twin goes, the other stays
+    assert simplified.verdict == "removable" and abs(simplified.delta) < 0.05
     report = (tmp_path / "out" / "report.md").read_text()
-    assert "## Simplified model" in report and "**worse** than the baseline: the removals interact" in report
+    kept = ({"x", "twin"} - removed).pop()
+    assert "Backward elimination" in report and f"taking out `{kept}` as well made it essential, so `{kept}` stays" in report
+
+
+def test_every_component_removable_is_said(tmp_path):
+    spec = {"name": "noise_only", "data": {"source": "data.csv", "target": "y"}, "model": {"estimator": "LinearRegression"},
+            "evaluation": {"folds": 5, "repeats": 2, "metrics": ["rmse"]},
+            "ablations": [{"features": ["x", "twin", "noise"], "mode": "drop"}],
+            "statistics": {"margin": {"rmse": 0.05}}}
+    run_study(load_spec(write_study(tmp_path, spec, twins_frame(200, copy_noise=0.01))), tmp_path / "out")
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "Every retrained component was removable on its own" in report
+    assert "No retrained variant was judged removable" not in report
+
+
+def test_the_first_step_reuses_the_planned_fits(tmp_path):
+    """The path's first step takes out one component: the planned variant that does the same, already
+    in the store, so the step fits nothing."""
+    from ablation_pipeline.pipeline import simplify
+    from ablation_pipeline.pipeline.blocks import first_block
+    from ablation_pipeline.pipeline.cached import cached_baseline
+    from ablation_pipeline.pipeline.consistency import checked_comparison, checked_scores
+    from ablation_pipeline.pipeline.looks import looked_variants
+    from ablation_pipeline.pipeline.setup import plan_study, set_up
+    from ablation_pipeline.pipeline.steps import study_splits
+    from ablation_pipeline.store.cache import ResultCache
+
+    spec = {"name": "one", "data": {"source": "data.csv", "target": "y"}, "model": {"estimator": "LinearRegression"},
+            "evaluation": {"folds": 3, "repeats": 1, "metrics": ["rmse"]}, "ablations": [{"features": ["noise"], "mode": "drop"}],
+            "statistics": {"margin": {"rmse": 0.05}}}
+    setup = set_up(plan_study(load_spec(write_study(tmp_path, spec, twins_frame(200, copy_noise=0.01)))))
+    splits, cache = study_splits(setup), ResultCache(tmp_path / "store")
+    base = cached_baseline(setup, first_block(setup, splits), cache).outcome
+    planned = looked_variants(setup, ["drop__noise"], splits, base, cache)["drop__noise"]
+    assert planned.outcome.fits == len(splits)
+    comparison = checked_comparison(setup, splits, checked_scores(setup, splits, {"baseline": base, "drop__noise": planned.outcome}))
+    result = simplify.run(setup, splits, comparison, base, cache, tmp_path / "out")
+    assert [step.tried for step in result.path] == ["noise"] and result.path[0].kept
+    assert result.fits == 0 and result.cached
 
 
 def test_nothing_removable_says_so(tmp_path):
     spec = {"name": "none", "data": {"source": "data.csv", "target": "y"}, "model": {"estimator": "LinearRegression"},
             "evaluation": {"folds": 3, "repeats": 1, "metrics": ["rmse"]}, "ablations": [{"features": ["x"], "mode": "permute"}]}
-    run_study(load_spec(write_study(tmp_path, spec, twins_frame())), tmp_path / "out")
+    run_study(load_spec(write_study(tmp_path, spec, twins_frame(200, copy_noise=0.01))), tmp_path / "out")
     assert not (tmp_path / "out" / "simplified.csv").exists()
     assert "nothing to take out together" in (tmp_path / "out" / "report.md").read_text()
 
@@ -51,7 +83,7 @@ def test_switched_off_fits_nothing_and_reports_nothing(tmp_path, instance):
     spec = {"name": "twins", "data": {"source": "data.csv", "target": "y"}, "model": {"estimator": "LinearRegression"},
             "evaluation": {"folds": 3, "repeats": 1, "metrics": ["rmse"]}, "ablations": [{"features": "each", "mode": "drop"}],
             "statistics": {"margin": {"rmse": 0.05}, "simplify": False}, "output": {"results_dir": "out"}}
-    path = write_study(tmp_path, spec, twins_frame())
+    path = write_study(tmp_path, spec, twins_frame(200, copy_noise=0.01))
     result = dg.materialize(list(build_definitions(load_plans([path])).assets), instance=instance, resources=study_resources())
     assert result.success
     meta = next(e.materialization.metadata for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "simplified")

@@ -157,3 +157,13 @@ def comparison_row(variant, mode, components, metric, base, var, lo, hi, t, p_ad
         "baseline_mean": base, "variant_mean": var, "delta": var - base, "ci_low": lo, "ci_high": hi, "t": t, "df": 9.0,
         "p_value": p_adj / 2, "p_adjusted": p_adj, "effect_size_dz": dz, "n_splits": 10, "verdict": verdict, "reason": "",
     }
+
+
+def broken_studies(folder: Path) -> Path:
+    """A studies folder with a valid study and three that cannot load: a misspelt field, missing data,
+    a name already taken."""
+    write_study(folder, small_spec(), linear_frame())
+    write_study(folder, {**small_spec("typo"), "evaluation": {"foldz": 3}}, name="typo.yaml")
+    write_study(folder, {**small_spec("nodata"), "data": {"source": "missing.csv", "target": "y"}}, name="nodata.yaml")
+    write_study(folder, small_spec(), name="twin.yaml")
+    return folder

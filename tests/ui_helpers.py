@@ -70,13 +70,13 @@ class Server:
         return body["data"]
 
 
-def start_server(command: list[str], env: dict[str, str], log: Path, **paths: Path) -> Server:
-    """Start the command in its own session, so one signal to its group reaches every child
+def start_server(command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None, **paths: Path) -> Server:
+    """Start the command (in `cwd`) in its own session, so one signal to its group reaches every child
     (dagster dev, its code server, webserver and daemon)."""
     handle = log.open("wb")
     try:
         process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=True, cwd=cwd)
     finally:
         handle.close()  # the child keeps its own descriptor
     port = int(command[command.index("--port") + 1])

@@ -1,4 +1,5 @@
-"""The code location's definitions: every study in the studies folder, one asset group each."""
+"""The code location's definitions: every study in the studies folder, one asset group each. A study
+that cannot be loaded becomes one asset carrying its error (see `broken`); the others load and run."""
 
 from __future__ import annotations
 
@@ -6,29 +7,55 @@ from pathlib import Path
 
 import dagster as dg
 
+from ..errors import AblationError
 from ..pipeline.paths import StudyPaths, study_files
 from ..pipeline.setup import StudyPlan, plan_study
 from ..spec.loading import load_spec
 from .assets import build_study_assets
+from .broken import BrokenStudy, broken_study_asset
 from .executors import default_executor
 from .io_manager import study_resources
 from .jobs import study_jobs, study_schedules, study_sensors
 
 
 def load_plans(paths: list[Path] | None = None) -> list[StudyPlan]:
-    """Plan each study (spec + data header). A broken spec raises its one-line error: the UI shows it."""
+    """Plan each study (spec + data header); a broken spec raises its one-line error."""
     return [plan_study(load_spec(path)) for path in (study_files() if paths is None else paths)]
 
 
-def build_definitions(plans: list[StudyPlan] | None = None, paths: StudyPaths | None = None) -> dg.Definitions:
+def load_studies(paths: list[Path] | None = None) -> tuple[list[StudyPlan], list[BrokenStudy]]:
+    """Plan each study; one that cannot be planned, or whose name an earlier file took, is set aside
+    with its error instead of failing the others."""
+    plans: list[StudyPlan] = []
+    broken: list[BrokenStudy] = []
+    for path in study_files() if paths is None else paths:
+        try:
+            plan = plan_study(load_spec(path))
+        except (AblationError, OSError) as exc:
+            broken.append(BrokenStudy(path, str(exc)))
+            continue
+        twin = next((p for p in plans if p.spec.name == plan.spec.name), None)
+        if twin is not None:
+            broken.append(BrokenStudy(path, f"{path}: name: '{plan.spec.name}' is already the name of {twin.label}; "
+                                            "study names must be unique"))
+            continue
+        plans.append(plan)
+    return plans, broken
+
+
+def build_definitions(plans: list[StudyPlan] | None = None, paths: StudyPaths | None = None,
+                      broken: list[BrokenStudy] | None = None) -> dg.Definitions:
+    """Every study's assets, jobs, schedules and sensors (default: the studies folder, loaded leniently)."""
     paths = paths or StudyPaths.resolved()
-    plans = load_plans() if plans is None else plans
+    if plans is None:
+        plans, found = load_studies()
+        broken = [*(broken or []), *found]
     names = [p.spec.name for p in plans]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"two study files share the name '{duplicates[0]}'; study names must be unique")
     return dg.Definitions(
-        assets=[a for plan in plans for a in build_study_assets(plan, paths)],
+        assets=[*(a for plan in plans for a in build_study_assets(plan, paths)), *map(broken_study_asset, broken or [])],
         jobs=[j for plan in plans for j in study_jobs(plan)],
         schedules=[s for plan in plans for s in study_schedules(plan)],
         sensors=[s for plan in plans for s in study_sensors(plan)],

@@ -1,0 +1,35 @@
+"""A study that cannot be loaded (a bad spec, unreadable data, a name another study has) must not take
+the others down: it appears in the code location as one asset in its own group whose description
+says what is wrong, in the same one line `ablation validate` prints, and whose run fails with it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+INVALID = "invalid_study"
+
+
+@dataclass(frozen=True)
+class BrokenStudy:
+    path: Path
+    error: str  # every line of the loading error
+
+    @property
+    def group(self) -> str:
+        """The study's name as its file names it (its spec may not say)."""
+        return re.sub(r"[^a-z0-9_]+", "_", self.path.stem.lower()).strip("_") or "study"
+
+
+def broken_study_asset(broken: BrokenStudy) -> dg.AssetsDefinition:
+    """One asset that carries the error: shown in the UI and `dg list defs`, failing when materialized."""
+
+    @dg.asset(key=[broken.group, INVALID], group_name=broken.group,
+              description=f"This study could not be loaded, so it has no other assets: {broken.error}")
+    def invalid_study() -> None:
+        raise dg.Failure(description=broken.error)
+
+    return invalid_study

@@ -1,5 +1,5 @@
-"""Dagster code location: `dagster dev -w workspace.yaml` or `dagster ... -m ablation_pipeline.definitions`."""
+"""Dagster code location: `dg dev`, `dagster dev -w workspace.yaml` or `-m ablation_pipeline.definitions`."""
 
-from .orchestration.location import build_definitions
+from .orchestration.location import code_location
 
-defs = build_definitions()
+defs = code_location()

@@ -17,11 +17,12 @@ INVALID = "invalid_study"
 class BrokenStudy:
     path: Path
     error: str  # every line of the loading error
+    name: str = ""  # what to call it (default: its file's stem; a component instance: its folder)
 
     @property
     def group(self) -> str:
-        """The study's name as its file names it (its spec may not say)."""
-        return re.sub(r"[^a-z0-9_]+", "_", self.path.stem.lower()).strip("_") or "study"
+        """The study's name as its file or folder names it (its spec may not say)."""
+        return re.sub(r"[^a-z0-9_]+", "_", (self.name or self.path.stem).lower()).strip("_") or "study"
 
 
 def broken_study_asset(broken: BrokenStudy) -> dg.AssetsDefinition:

@@ -3,6 +3,7 @@ that cannot be loaded becomes one asset carrying its error (see `broken`); the o
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -16,6 +17,17 @@ from .broken import BrokenStudy, broken_study_asset
 from .executors import default_executor
 from .io_manager import study_resources
 from .jobs import study_jobs, study_schedules, study_sensors
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # holds pyproject.toml's [tool.dg] when run from a checkout
+
+
+def code_location() -> dg.Definitions:
+    """What `dg dev`, `dagster dev -w workspace.yaml` and `-m ablation_pipeline.definitions` load: the
+    studies folder, and the AblationStudy component instances under ablation_pipeline/defs/."""
+    studies = build_definitions()
+    if not (PROJECT_ROOT / "pyproject.toml").is_file():  # installed, not a checkout: no defs folder to read
+        return studies
+    return dg.Definitions.merge(studies, dg.load_from_defs_folder(project_root=PROJECT_ROOT))
 
 
 def load_plans(paths: list[Path] | None = None) -> list[StudyPlan]:
@@ -45,8 +57,8 @@ def load_studies(paths: list[Path] | None = None) -> tuple[list[StudyPlan], list
 
 def build_definitions(plans: list[StudyPlan] | None = None, paths: StudyPaths | None = None,
                       broken: list[BrokenStudy] | None = None) -> dg.Definitions:
-    """Every study's assets, jobs, schedules and sensors (default: the studies folder, loaded leniently)."""
-    paths = paths or StudyPaths.resolved()
+    """Every study's definitions (default: the studies folder, loaded leniently) with the code
+    location's executor for ad-hoc materializations."""
     if plans is None:
         plans, found = load_studies()
         broken = [*(broken or []), *found]
@@ -54,11 +66,22 @@ def build_definitions(plans: list[StudyPlan] | None = None, paths: StudyPaths | 
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"two study files share the name '{duplicates[0]}'; study names must be unique")
+    return dg.Definitions.merge(study_definitions(plans, broken or [], paths), dg.Definitions(executor=default_executor()))
+
+
+def study_definitions(plans: list[StudyPlan], broken: list[BrokenStudy], paths: StudyPaths | None = None) -> dg.Definitions:
+    """The studies' assets, jobs, schedules and sensors, and the store they share (one per folders,
+    so the definitions of several component instances merge)."""
     return dg.Definitions(
-        assets=[*(a for plan in plans for a in build_study_assets(plan, paths)), *map(broken_study_asset, broken or [])],
+        assets=[*(a for plan in plans for a in build_study_assets(plan, paths or StudyPaths.resolved())),
+                *map(broken_study_asset, broken)],
         jobs=[j for plan in plans for j in study_jobs(plan)],
         schedules=[s for plan in plans for s in study_schedules(plan)],
         sensors=[s for plan in plans for s in study_sensors(plan)],
-        executor=default_executor(),
-        resources=study_resources(paths),
+        resources=shared_resources(paths or StudyPaths.resolved()),
     )
+
+
+@cache
+def shared_resources(paths: StudyPaths) -> dict:
+    return study_resources(paths)

@@ -1,0 +1,100 @@
+"""The AblationStudy component: a study as a defs.yaml instance (a spec path, or the spec inline),
+scaffolded with `dg scaffold defs`, checked with `dg check yaml`, listed by `dg list defs`, in a dg
+project of its own; a broken instance is one asset carrying its error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from ablation_pipeline.orchestration.component import AblationStudy
+
+from builders import linear_frame, small_spec, write_study
+
+DG = str(Path(sys.executable).with_name("dg"))
+TYPE = "ablation_pipeline.orchestration.component.AblationStudy"
+PYPROJECT = """
+[project]
+name = "studies"
+version = "0.0.1"
+
+[tool.dg]
+directory_type = "project"
+
+[tool.dg.project]
+root_module = "studies"
+registry_modules = ["ablation_pipeline.orchestration.component"]
+
+[tool.dg.cli]
+suppress_warnings = ["project_and_activated_venv_mismatch"]
+"""
+DEFINITIONS = """from pathlib import Path
+
+import dagster as dg
+
+defs = dg.load_from_defs_folder(project_root=Path(__file__).resolve().parent.parent)
+"""
+
+
+def dg_project(root: Path) -> Path:
+    """A fresh dg project whose defs folder holds nothing yet."""
+    (root / "studies" / "defs").mkdir(parents=True)
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / "studies" / "__init__.py").write_text("")
+    (root / "studies" / "defs" / "__init__.py").write_text("")
+    (root / "studies" / "definitions.py").write_text(DEFINITIONS)
+    return root
+
+
+def run_dg(root: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([DG, *args], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+
+
+def instance(root: Path, name: str, attributes: dict) -> None:
+    (root / "studies" / "defs" / name / "defs.yaml").write_text(yaml.safe_dump({"type": TYPE, "attributes": attributes}))
+
+
+def test_scaffolded_instances_load_by_path_and_inline_and_a_broken_one_stays_alone(tmp_path):
+    root = dg_project(tmp_path / "project")
+    for name in ("by_path", "inline", "broken"):
+        scaffolded = run_dg(root, "scaffold", "defs", TYPE, name)
+        assert scaffolded.returncode == 0, scaffolded.stderr[-2000:]
+        assert yaml.safe_load((root / "studies" / "defs" / name / "defs.yaml").read_text())["type"] == TYPE
+    write_study(root / "specs", small_spec("by_path"), linear_frame())
+    instance(root, "by_path", {"spec": "../../../specs/by_path.yaml"})
+    linear_frame().to_csv(root / "studies" / "defs" / "inline" / "data.csv", index=False)
+    instance(root, "inline", {"study": small_spec("inline")})  # data.csv relative to the defs.yaml
+    instance(root, "broken", {"study": {**small_spec("broken"), "evaluation": {"folds": 1}}})
+
+    checked = run_dg(root, "check", "yaml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    listed = run_dg(root, "list", "defs", "--json")
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assets = {a["asset_key"]: a for a in json.loads(listed.stdout)["assets"]}
+    assert {"by_path/report", "inline/report", "inline/drop__a", "broken/invalid_study"} <= set(assets)
+    assert "evaluation.folds: Input should be greater than or equal to 2, got 1" in assets["broken/invalid_study"]["description"]
+
+
+def test_check_yaml_refuses_attributes_of_the_wrong_shape(tmp_path):
+    root = dg_project(tmp_path / "project")
+    (root / "studies" / "defs" / "typo").mkdir()
+    instance(root, "typo", {"spek": "study.yaml"})
+    checked = run_dg(root, "check", "yaml")
+    assert checked.returncode != 0
+    assert "spek" in checked.stdout + checked.stderr
+
+
+def test_exactly_one_source(tmp_path):
+    with pytest.raises(ValueError, match="give exactly one of spec"):
+        AblationStudy()
+    spec = write_study(tmp_path, small_spec(), linear_frame())
+    defs = AblationStudy(spec=spec.name).definitions(tmp_path)
+    assert dg.AssetKey(["small", "report"]) in defs.resolve_asset_graph().get_all_asset_keys()

@@ -23,7 +23,8 @@ from .process import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, exit_now
 from .tables import print_comparison, print_interactions
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation studies as Dagster asset graphs.")
-out = Console(width=None if sys.stdout.isatty() else 160)  # piped output: wide enough for the tables
+# piped output: wide enough for the tables, unless COLUMNS says how wide
+out = Console(width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
 err = Console(stderr=True)
 
 EXECUTORS = ("in_process", "multiprocess", "dask")  # the run configs of defs.executors; named here without importing Dagster

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -17,17 +18,28 @@ VERDICT_STYLE = {Verdict.ESSENTIAL: "bold red", Verdict.HARMFUL: "bold magenta",
                  Verdict.INCONCLUSIVE: "yellow", Verdict.FAILED: "bold white on red"}
 
 
+WIDE = 110  # below this many columns the table drops the two means and its side borders, and wraps names
+
+
 def print_comparison(out: Console, table: pd.DataFrame, metric: str, folds: int) -> None:
-    """The metric's table, and one line on what would decide it when most of it is inconclusive."""
+    """The metric's table, and one line on what would decide it when most of it is inconclusive. In a
+    narrow terminal (80 columns) it stays complete: the means go (delta is their difference) and long
+    variant names wrap; numbers and verdicts are never cut."""
     rows = table[table["metric"] == metric]
     low, high, adjusted = interval_columns(rows)
     what = "CI and p corrected for repeated CV" + (", both adjusted like the verdicts" if adjusted else "")
-    view = Table(title=f"{metric}: variant - baseline ({what})", title_justify="left")
-    for column in ("variant", "baseline", "variant mean", "delta", "CI", "p adj.", "verdict"):
-        view.add_column(column, justify="left" if column in ("variant", "verdict") else "right", no_wrap=True)
+    compact = out.width < WIDE
+    view = Table(title=f"{metric}: variant - baseline ({what})", title_justify="left",
+                 box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD, pad_edge=not compact)
+    columns = ("variant", "delta", "CI", "p adj.", "verdict") if compact else \
+        ("variant", "baseline", "variant mean", "delta", "CI", "p adj.", "verdict")
+    for column in columns:
+        view.add_column(column, justify="left" if column in ("variant", "verdict") else "right",
+                        no_wrap=column != "variant", overflow="fold", min_width=8 if column == "variant" else None)
     for row in rows.itertuples():
+        means = () if compact else (fmt_num(row.baseline_mean), fmt_num(row.variant_mean))
         view.add_row(
-            row.variant, fmt_num(row.baseline_mean), fmt_num(row.variant_mean), fmt_num(row.delta, signed=True),
+            row.variant, *means, fmt_num(row.delta, signed=True),
             f"[{fmt_num(getattr(row, low), signed=True)}, {fmt_num(getattr(row, high), signed=True)}]", fmt_p(row.p_adjusted),
             f"[{VERDICT_STYLE.get(row.verdict, '')}]{row.verdict}[/]",
         )

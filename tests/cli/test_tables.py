@@ -1,0 +1,34 @@
+"""The comparison table fits an 80-column terminal complete: no verdict, delta or interval is cut."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from rich.cells import cell_len
+from rich.console import Console
+
+from ablation_pipeline.cli.tables import print_comparison
+from ablation_pipeline.report.formatting import fmt_num
+
+ROWS = [("drop__rooms", -33.31, -189.5, 122.9, 1.0, "removable"),
+        ("drop__a_very_long_group_name_and_more_of_it", 56620.4, 44680.2, 68570.9, 0.00015, "essential"),
+        ("permute__size", -1234567.0, -2345678.0, -123456.0, 0.00045, "inconclusive")]
+
+
+def table() -> pd.DataFrame:
+    return pd.DataFrame([{"variant": v, "metric": "rmse", "baseline_mean": 14710.0, "variant_mean": 14680.0, "delta": d,
+                          "ci_low": lo, "ci_high": hi, "p_adjusted": p, "verdict": verdict} for v, d, lo, hi, p, verdict in ROWS])
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_the_table_is_complete_at_its_width(width):
+    console = Console(width=width, record=True, color_system=None)
+    print_comparison(console, table(), "rmse", folds=5)
+    text = console.export_text()
+    assert max(cell_len(line) for line in text.splitlines()) <= width
+    cells = [line.replace("│", " ").split() for line in text.splitlines()]
+    first_column = "".join(cell[0] for cell in cells if cell)  # a wrapped name joins up again
+    for variant, delta, low, high, _, verdict in ROWS:
+        assert variant in first_column and verdict in text
+        assert fmt_num(delta, signed=True) in text and f"[{fmt_num(low, signed=True)}, {fmt_num(high, signed=True)}]" in text
+    assert ("variant mean" in text) == (width > 110)  # the means go first when space is short

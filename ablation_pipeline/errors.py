@@ -49,6 +49,12 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def listed(choices: Iterable[str], most: int = 12) -> str:
+    """'a, b, c' for an error message; a long list is cut after `most`, saying how many there are."""
+    names = [str(c) for c in choices]
+    return ", ".join(names[:most]) + (f", ... ({len(names)} in all)" if len(names) > most else "")
+
+
 def require_one_of(value: str, choices: tuple[str, ...], what: str) -> str:
     """`value` if it is one of `choices`, else a ValueError naming them, with a hint (for validators)."""
     if value not in choices:

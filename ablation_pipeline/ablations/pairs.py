@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-from ..errors import SpecError, did_you_mean
+from ..errors import SpecError, did_you_mean, listed
 from ..spec.network import removable_layers
 from ..spec.schema import StudySpec
 from ..vocabulary import Kind, Mode
@@ -81,7 +81,7 @@ def named_pairs(spec: StudySpec, features: Sequence[str]) -> list[Pair]:
             if name in known:
                 sides.append(known[name])
             else:
-                problems.append(f"{where}[{j}]: unknown feature, group or layer '{name}' (expected one of {_listed(known)})"
+                problems.append(f"{where}[{j}]: unknown feature, group or layer '{name}' (expected one of {listed(known)})"
                                 f"{did_you_mean(name, list(known))}")
         if len(sides) == 2:
             problem = _pair_problem(spec, sides[0], sides[1], len(features))
@@ -149,8 +149,3 @@ def _permutations(spec: StudySpec) -> int:
     mode = spec.interactions.mode if spec.interactions is not None else None
     asked = [a.permutations for a in spec.ablations if mode is not None and a.resolved_mode == mode]
     return max(asked, default=DEFAULT_PERMUTATIONS)
-
-
-def _listed(known: dict[str, Component], most: int = 12) -> str:
-    names = list(known)
-    return ", ".join(names[:most]) + (f", ... ({len(names)} in all)" if len(names) > most else "")

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..errors import SpecError, did_you_mean
+from ..errors import SpecError, did_you_mean, listed
 from ..spec.network import removable_layers
 from ..spec.schema import AblationSpec, StudySpec
 from ..vocabulary import Kind, Mode
@@ -173,7 +173,8 @@ def _checked_groups(spec: StudySpec, features: list[str], label: str) -> dict[st
             if member == spec.data.target:
                 problems.append(f"{label}: data.groups.{group}[{k}]: '{member}' is the target, not a feature")
             elif member not in features:
-                problems.append(f"{label}: data.groups.{group}[{k}]: unknown feature '{member}'{did_you_mean(member, features)}")
+                problems.append(f"{label}: data.groups.{group}[{k}]: unknown feature '{member}' (expected one of "
+                                f"{listed(features)}){did_you_mean(member, features)}")
     if problems:
         raise SpecError("\n".join(problems))
     return dict(spec.data.groups)
@@ -195,12 +196,15 @@ def _targets(ablation: AblationSpec, features: list[str], groups: dict[str, tupl
             elif item in features:
                 targets.append((j, item, (item,)))
             else:
-                problems.append(f"{where}.features[{j}]: unknown feature or group '{item}'{did_you_mean(item, [*features, *groups])}")
+                known = [*features, *groups]
+                problems.append(f"{where}.features[{j}]: unknown feature or group '{item}' (expected one of {listed(known)})"
+                                f"{did_you_mean(item, known)}")
             continue
         unknown = [m for m in item if m not in features]
         for member in unknown:
             k = item.index(member)
-            problems.append(f"{where}.features[{j}][{k}]: unknown feature '{member}'{did_you_mean(member, features)}")
+            problems.append(f"{where}.features[{j}][{k}]: unknown feature '{member}' (expected one of {listed(features)})"
+                            f"{did_you_mean(member, features)}")
         if not unknown:
             targets.append((j, "_and_".join(item), tuple(dict.fromkeys(item))))
     return targets

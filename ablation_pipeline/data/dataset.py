@@ -8,10 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, SpecError, did_you_mean
+from ..errors import DataError, SpecError, did_you_mean, listed
 from ..spec.schema import StudySpec
 from ..vocabulary import Task
-from .sources import read_source
+from .sources import is_bundled, read_source
 
 MAX_CLASSES_FOR_INT_TARGET = 10
 MIN_TEST_ROWS = 2  # per test fold: r2 and most scores need two rows to be defined
@@ -43,17 +43,21 @@ def data_spec_fingerprint(spec: StudySpec) -> str:
 
 
 def feature_names(spec: StudySpec, columns: list[str]) -> list[str]:
-    """The features the study uses: `data.features`, or every column but the target."""
+    """The features the study uses: `data.features`, or every column but the target (and, for a bundled
+    dataset whose target is another column, but its own class label `target`, which would give the
+    answer away or stand in for it: name it in data.features to use it)."""
     check_target(spec, columns)
     if spec.data.features is None:
-        names = [c for c in columns if c != spec.data.target]
+        label_column = is_bundled(spec.data) and spec.data.target != "target"  # a bundled dataset's own class label
+        names = [c for c in columns if c != spec.data.target and not (label_column and c == "target")]
         if not names:
             raise DataError(f"{spec.label}: data.source: the data has no column besides the target '{spec.data.target}'")
         return names
     problems = []
     for i, name in enumerate(spec.data.features):
         if name not in columns or name == spec.data.target:
-            why = "is the target" if name == spec.data.target else f"is not a column of the data{did_you_mean(name, columns)}"
+            why = "is the target" if name == spec.data.target else \
+                f"is not a column of the data (expected one of {listed(columns)}){did_you_mean(name, columns)}"
             problems.append(f"{spec.label}: data.features[{i}]: '{name}' {why}")
     if problems:
         raise SpecError("\n".join(problems))

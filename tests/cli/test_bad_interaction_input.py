@@ -68,3 +68,10 @@ def test_conditional_on_a_single_feature_dataset(tmp_path: Path) -> None:
     path = study(tmp_path, spec, regression_frame()[["a", "y"]])
     assert_lines(invoke("validate", path), path, "ablations[0]: mode conditional draws a component given the other features, "
                  "and a is the only feature: nothing to condition on (use permute or mean)")
+
+
+def test_an_unknown_feature_lists_the_valid_names(tmp_path: Path) -> None:
+    path = study(tmp_path, reg(ablations=[{"features": ["sise", ["a", "bb"]], "mode": "drop"}]))
+    assert_lines(invoke("validate", path), path,
+                 "ablations[0].features[0]: unknown feature or group 'sise' (expected one of a, b, c, city, ab)",
+                 "ablations[0].features[1][1]: unknown feature 'bb' (expected one of a, b, c, city); did you mean 'b'?")

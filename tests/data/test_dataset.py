@@ -45,3 +45,19 @@ def test_unfit_data_is_described_one_problem_a_line(tmp_path):
         "evaluation.folds: 20 folds need at least 40 rows (2 per test fold, for the metrics); the data has 12",
         "data.features: column 'empty' is entirely missing",
     ]
+
+
+def test_a_bundled_label_is_no_feature_when_another_column_is_the_target():
+    """sklearn:wine's class label would stand in for a chemistry target; it is left out unless named."""
+    from ablation_pipeline.data.dataset import feature_names
+    from ablation_pipeline.data.sources import read_header
+    from ablation_pipeline.spec.loading import parse_spec
+
+    spec = parse_spec({"name": "wine", "data": {"source": "sklearn:wine", "target": "alcohol"}, "model": {"estimator": "Ridge"},
+                       "ablations": [{"features": "each"}]})
+    assert "target" in read_header(spec) and "target" not in feature_names(spec, read_header(spec))
+    named = parse_spec({**spec.model_dump(mode="json", exclude={"path"}),
+                        "data": {"source": "sklearn:wine", "target": "alcohol", "features": ["target", "hue"]}})
+    assert feature_names(named, read_header(named)) == ["target", "hue"]
+    classes = parse_spec({**spec.model_dump(mode="json", exclude={"path"}), "data": {"source": "sklearn:wine", "target": "target"}})
+    assert "alcohol" in feature_names(classes, read_header(classes))

@@ -32,6 +32,7 @@ from ..pipeline.versions import write_state
 from ..report.files import markdown_with_inline_images
 from ..vocabulary import Interaction, Verdict
 from .io_manager import IO_MANAGER_KEY
+from .run_tags import tag_data_version
 from .study_graph import StudyGraph, computed_check, computed_result, fold_jobs, forced, forced_since
 
 
@@ -65,8 +66,9 @@ def dataset_asset(graph: StudyGraph) -> dg.AssetsDefinition:
 
     @dg.asset(**graph.asset("dataset"), deps=[graph.key("source")], check_specs=[check],
               description="Rows of the study with typed columns and the encoded target.")
-    def dataset():
+    def dataset(context: AssetExecutionContext):
         loaded = load_dataset(plan.spec)
+        tag_data_version(context.instance, context.run.run_id, loaded.version)
         problems = dataset_problems(plan.spec, loaded)
         result = dg.AssetCheckResult(check_name="fit_for_study", passed=not problems,
                                      metadata={"problems": "\n".join(problems) or "none"})

@@ -26,8 +26,9 @@ from .assets import build_study_assets
 from .executors import dask_job_config, local_job_config
 from .freshness import stale_assets
 from .io_manager import study_resources
-from .jobs import cli_job, job_name
+from .jobs import cli_job, job_name, study_jobs
 from .run_records import cancel, fail_orphans, find_run, process_tags
+from .run_tags import DATA_TAG, study_tags
 from .study_graph import FOLD_JOBS_TAG, FORCE_TAG
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -84,8 +85,8 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
         return RunOutcome(True, None, assets=0)
     selection = [dg.AssetKey([plan.spec.name, name]) for name in selected]
     token = uuid.uuid4().hex
-    tags = {**process_tags(token), "ablation/executor": executor, **({FORCE_TAG: "true"} if force else {}),
-            FOLD_JOBS_TAG: str(fold_jobs)}
+    tags = {**process_tags(token), **study_tags(plan), DATA_TAG: setup.dataset.version, "ablation/executor": executor,
+            **({FORCE_TAG: "true"} if force else {}), FOLD_JOBS_TAG: str(fold_jobs)}
     result: dict[str, object] = {}
 
     def execute() -> None:
@@ -93,9 +94,10 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
             warnings.simplefilter("ignore")
             try:
                 if executor == "in_process":  # no step processes: the cheapest path for small studies
-                    result["run"] = dg.materialize(assets, instance=instance, tags=tags, run_config=QUIET_LOGS,
-                                                   resources=study_resources(paths),
-                                                   selection=selection, raise_on_error=False)
+                    job = dg.Definitions(assets=assets, jobs=study_jobs(plan, with_dask=False),
+                                         resources=study_resources(paths)).resolve_job_def(job_name(plan.spec.name))
+                    result["run"] = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET_LOGS,
+                                                           asset_selection=selection, raise_on_error=False)
                 else:
                     result["run"] = _execute_job(plan, executor, dask_address, instance, tags, selection, paths)
             except Exception as exc:  # reported below as the run's failure, never swallowed

@@ -12,10 +12,9 @@ from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import StudyPlan, plan_study
 from ..spec.snapshot import read_snapshot
 from .executors import dask_executor, dask_job_config, local_job_config
+from .run_tags import DATA_TAG, study_tags
 
 TRIGGER_TAG = "ablation/trigger"
-
-
 def job_name(study: str, executor: str = "multiprocess") -> str:
     return f"{study}_dask" if executor == "dask" else f"{study}_job"
 
@@ -28,12 +27,14 @@ def study_selection(plan: StudyPlan) -> dg.AssetSelection:
 def study_jobs(plan: StudyPlan, with_dask: bool = True) -> list:
     """`<study>_job` (multiprocess, switchable to in-process) and, with dagster-dask installed, `<study>_dask`."""
     study = plan.spec.name
+    tags = study_tags(plan)
     jobs = [dg.define_asset_job(job_name(study), selection=study_selection(plan), executor_def=dg.multi_or_in_process_executor,
-                                config=local_job_config(), description=f"Materialize the {study} study (multiprocess by default).")]
+                                config=local_job_config(), tags=tags,
+                                description=f"Materialize the {study} study (multiprocess by default).")]
     dask = dask_executor() if with_dask else None
     if dask is not None:
         jobs.append(dg.define_asset_job(job_name(study, "dask"), selection=study_selection(plan), executor_def=dask,
-                                        config=dask_job_config(), description=f"Materialize the {study} study on Dask."))
+                                        config=dask_job_config(), tags=tags, description=f"Materialize the {study} study on Dask."))
     return jobs
 
 
@@ -66,7 +67,7 @@ def study_sensors(plan: StudyPlan) -> list[dg.SensorDefinition]:
         context.update_cursor(version)
         if previous is None and _materialized_version(context.instance, spec.name) == version:
             return dg.SkipReason(f"results already computed for {version}")
-        return dg.RunRequest(run_key=f"{spec.name}:{version}", tags={TRIGGER_TAG: "data_change", "ablation/data_version": version})
+        return dg.RunRequest(run_key=f"{spec.name}:{version}", tags={TRIGGER_TAG: "data_change", DATA_TAG: version})
 
     return [data_change]
 

@@ -51,3 +51,31 @@ def test_cli_reruns_the_report_when_results_files_are_gone(study_dir, tmp_path):
     (tmp_path / "res" / "small" / "report.md").unlink()
     assert cli_run(path, tmp_path)[0] == {"scores", "comparison", "simplified", "report"}
     assert (tmp_path / "res" / "small" / "report.md").is_file()
+
+
+def test_every_run_is_named_by_its_study_job_and_tagged(study_dir, tmp_path, instance):
+    """`ablation run` (in-process), a launch of the job as the UI does it, and a schedule's run all carry the
+    study's job name and its study, spec-hash and data-version tags."""
+    from ablation_pipeline.data.dataset import load_dataset
+    from ablation_pipeline.orchestration.location import build_definitions, load_plans
+    from ablation_pipeline.orchestration.run_tags import DATA_TAG, SPEC_TAG, STUDY_TAG
+    from ablation_pipeline.pipeline.setup import plan_study
+    from ablation_pipeline.spec.loading import load_spec
+
+    path = write_study(study_dir, {**cache_spec(), "schedule": {"cron": "0 3 * * *"}}, linear_frame())
+    cli_run(path, tmp_path)
+    plan = plan_study(load_spec(path))
+    expected = {STUDY_TAG: "small", SPEC_TAG: plan.spec.fingerprint(), DATA_TAG: load_dataset(plan.spec).version}
+    with dg.DagsterInstance.get() as home:
+        [run] = home.get_runs()
+        assert run.job_name == "small_job"
+        assert {k: run.tags.get(k) for k in expected} == expected
+
+    defs = build_definitions(load_plans([path]))
+    launched = defs.resolve_job_def("small_job").execute_in_process(instance=instance, tags={"launched": "ui"})
+    assert launched.success and launched.dagster_run.job_name == "small_job"
+    tags = instance.get_run_by_id(launched.run_id).tags  # the data version was added by the dataset step
+    assert {k: tags.get(k) for k in expected} == expected
+
+    schedule = defs.resolve_schedule_def("small_schedule")
+    assert schedule.job_name == "small_job" and defs.resolve_job_def("small_job").tags[SPEC_TAG] == expected[SPEC_TAG]

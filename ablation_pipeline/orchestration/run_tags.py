@@ -1,0 +1,23 @@
+"""The tags every run of a study carries, from the CLI, the UI, schedules and sensors alike: which
+study, which spec (its hash) and which data (its version)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from ..pipeline.setup import StudyPlan
+
+STUDY_TAG, SPEC_TAG, DATA_TAG = "ablation/study", "ablation/spec_hash", "ablation/data_version"
+
+
+def study_tags(plan: StudyPlan) -> dict[str, str]:
+    """What every run of the study carries, however it was launched (the data version is added by the
+    launcher when it knows it, else by the dataset step: see `tag_data_version`)."""
+    return {STUDY_TAG: plan.spec.name, SPEC_TAG: plan.spec.fingerprint()}
+
+
+def tag_data_version(instance: dg.DagsterInstance, run_id: str, version: str) -> None:
+    """Record the data version a run read on the run itself (a UI launch cannot know it in advance)."""
+    run = instance.get_run_by_id(run_id)
+    if run is not None and run.tags.get(DATA_TAG) != version:
+        instance.add_run_tags(run_id, {DATA_TAG: version})

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..vocabulary import Direction, Interaction
-from .multiplicity import adjust_pvalues
+from .multiplicity import adjust_pvalues, decision_level
 from .paired import corrected_paired_ttest, noninferiority_pvalue
 
 INTERACTION_COLUMNS = ("pair", "component_a", "component_b", "mode", "metric", "delta_a", "delta_b", "delta_ab",
@@ -38,33 +38,34 @@ class PairScores:
 
 def interaction_table(pairs: list[PairScores], higher_is_better: dict[str, bool], test_train_ratio: float,
                       alpha: float, correction: str, margins: dict[str, float]) -> pd.DataFrame:
-    """One row per pair and metric (INTERACTION_COLUMNS), p-values adjusted across the pairs of a metric."""
-    rows, p_values, p_equivalence = [], [], []
+    """One row per pair and metric (INTERACTION_COLUMNS), p-values adjusted across the pairs of a metric
+    and the interval at the level the kinds were decided at (it excludes 0 exactly for the redundant and
+    complementary rows, as the comparison's adjusted interval does for essential and harmful)."""
+    rows, per_split = [], []
     for scores in pairs:
         interaction = scores.ab - scores.a - scores.b + scores.base
-        tested = corrected_paired_ttest(interaction, test_train_ratio, alpha)
-        hib = higher_is_better[scores.metric]
-        margin = margins[scores.metric]
+        hib, margin = higher_is_better[scores.metric], margins[scores.metric]
         # additive: |I| < margin, two one-sided tests (I not beyond +margin, -I not beyond +margin)
         equivalence = max(noninferiority_pvalue(interaction, test_train_ratio, margin, hib),
                           noninferiority_pvalue(-interaction, test_train_ratio, margin, hib))
         rows.append({"pair": scores.pair, "component_a": scores.component_a, "component_b": scores.component_b,
                      "mode": scores.mode, "metric": scores.metric, "delta_a": float(np.mean(scores.a - scores.base)),
                      "delta_b": float(np.mean(scores.b - scores.base)), "delta_ab": float(np.mean(scores.ab - scores.base)),
-                     "interaction": tested.mean_delta, "ci_low": tested.ci_low, "ci_high": tested.ci_high,
-                     "p_value": tested.p_value})
-        p_values.append(tested.p_value)
-        p_equivalence.append(equivalence)
-    table = pd.DataFrame(rows, columns=[*INTERACTION_COLUMNS[:-2]])
-    table["p_adjusted"] = np.nan
+                     "interaction": float(np.mean(interaction)),
+                     "p_value": corrected_paired_ttest(interaction, test_train_ratio, alpha).p_value, "_equivalence": equivalence})
+        per_split.append(interaction)
+    table = pd.DataFrame(rows, columns=[*INTERACTION_COLUMNS[:-5], "p_value", "_equivalence"])
+    table[["ci_low", "ci_high", "p_adjusted"]] = np.nan
     table["kind"] = ""
     for _, index in table.groupby("metric", sort=False).groups.items():
         positions = table.index.get_indexer(index)
-        adjusted = adjust_pvalues(np.array(p_values)[positions], correction)
-        equivalent = adjust_pvalues(np.array(p_equivalence)[positions], correction)
-        table.loc[index, "p_adjusted"] = adjusted
-        table.loc[index, "kind"] = [interaction_kind(table.at[i, "interaction"], p, q, higher_is_better[table.at[i, "metric"]], alpha)
-                                    for i, p, q in zip(index, adjusted, equivalent, strict=True)]
+        adjusted = adjust_pvalues(table["p_value"].to_numpy()[positions], correction)
+        equivalent = adjust_pvalues(table["_equivalence"].to_numpy()[positions], correction)
+        level = decision_level(adjusted, alpha, correction)
+        for i, position, p, q in zip(index, positions, adjusted, equivalent, strict=True):
+            tested = corrected_paired_ttest(per_split[position], test_train_ratio, level)
+            table.loc[i, ["ci_low", "ci_high", "p_adjusted"]] = [tested.ci_low, tested.ci_high, p]
+            table.at[i, "kind"] = interaction_kind(table.at[i, "interaction"], p, q, higher_is_better[table.at[i, "metric"]], alpha)
     return table[list(INTERACTION_COLUMNS)]
 
 

@@ -73,3 +73,15 @@ def test_kind_orientation(interaction: float, p: float, q: float, higher: bool, 
 def test_no_pairs_gives_an_empty_table_with_the_columns() -> None:
     table = interaction_table([], {}, RATIO, 0.05, "holm", {})
     assert table.empty and tuple(table.columns) == INTERACTION_COLUMNS
+
+
+def test_the_interval_excludes_zero_exactly_for_the_significant_kinds():
+    """Decided at the Holm level: a pair whose unadjusted interval would exclude 0 but whose adjusted p does
+    not reach alpha shows an interval that contains 0."""
+    rng = np.random.default_rng(11)
+    base = np.linspace(1.0, 2.0, 10)
+    pairs = [pair(f"{i}:{i}", base, 0.1, 0.1, 0.2 + shift, noise=rng.normal(0, 0.05, 10)) for i, shift in enumerate((0.0, 0.03, 0.5))]
+    table = interaction_table(pairs, {"rmse": False}, RATIO, 0.05, "holm", {"rmse": 0.001})
+    assert (table.p_value < 0.05).sum() > (table.p_adjusted < 0.05).sum()  # one raw rejection Holm takes back
+    for row in table.itertuples():
+        assert (row.kind in ("redundant", "complementary")) == (row.ci_low > 0 or row.ci_high < 0)

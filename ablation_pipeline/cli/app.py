@@ -82,6 +82,7 @@ def run(
     executor: str = typer.Option("in_process", help="in_process | multiprocess | dask"),
     dask_address: str | None = typer.Option(None, help="An existing Dask scheduler (tcp://host:8786); default: a local cluster."),
     force: bool = typer.Option(False, "--force", help="Ignore cached fits: refit everything (and refresh the cache)."),
+    verbose: bool = typer.Option(False, "--verbose", help="Show the step processes' Dagster log lines too."),
 ) -> None:
     """Materialize the study's whole asset graph in the local Dagster instance (visible in `dagster dev`)."""
     if executor not in EXECUTORS:
@@ -104,7 +105,7 @@ def run(
 
         try:
             outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force,
-                                        paths=study_paths)
+                                        paths=study_paths, verbose=verbose)
         except Interrupted as exc:
             print_error(str(exc))
             raise typer.Exit(EXIT_INTERRUPTED) from None

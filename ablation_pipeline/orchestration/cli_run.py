@@ -9,11 +9,12 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import dagster as dg
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import AblationError, Interrupted
 from ..pipeline.cached import needs_fitting
@@ -27,6 +28,7 @@ from .executors import dask_job_config, local_job_config
 from .freshness import stale_assets
 from .io_manager import study_resources
 from .jobs import cli_job, job_name, study_jobs
+from .progress import ProgressView, RunEvents
 from .run_records import cancel, fail_orphans, find_run, process_tags
 from .run_tags import DATA_TAG, study_tags
 from .study_graph import FOLD_JOBS_TAG, FORCE_TAG
@@ -40,6 +42,24 @@ compute_logs:
   module: dagster._core.storage.noop_compute_log_manager
   class: NoOpComputeLogManager
 """
+
+
+@contextmanager
+def quiet_stderr(quiet: bool) -> Iterator[None]:
+    """Point file descriptor 2 at the null device while a run's step processes (which inherit it and print
+    Dagster's DEBUG lines there) are alive; the run's event log keeps everything, and its failures are
+    reported from it."""
+    if not quiet:
+        yield
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 @dataclass
@@ -68,9 +88,10 @@ def local_instance() -> dg.DagsterInstance:
 
 def materialize_study(setup: Setup, console: Console, executor: str = "in_process", dask_address: str | None = None,
                       force: bool = False, instance: dg.DagsterInstance | None = None,
-                      paths: StudyPaths | None = None) -> RunOutcome:
+                      paths: StudyPaths | None = None, verbose: bool = False) -> RunOutcome:
     """Materialize what is stale (everything with `force`); the main thread draws progress from the event log.
-    Every step writes where `paths` says (default: resolved from the environment now)."""
+    Every step writes where `paths` says (default: resolved from the environment now). Step processes'
+    Dagster log lines are kept off the terminal unless `verbose`."""
     plan = setup.plan
     paths = paths or StudyPaths.resolved()
     fold_jobs = (os.cpu_count() or 1) if executor == "in_process" else 1  # one step at a time: its folds may use every core
@@ -107,29 +128,27 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
     # traceback as it closes the interrupted cursor; the user is owed one line, not that.
     logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
     worker = threading.Thread(target=execute, daemon=True)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[step]}"), TimeElapsedColumn(), console=console, transient=False) as progress:
-        task = progress.add_task(plan.spec.name, total=len(selection), step="starting")
+    with ProgressView(console, plan.spec.name, len(selection)) as view, quiet_stderr(executor != "in_process" and not verbose):
         worker.start()
-        run_id = None
+        events: RunEvents | None = None
         try:
             while worker.is_alive():
-                run_id = run_id or find_run(instance, token)
+                run_id = find_run(instance, token) if events is None else events.run_id
                 if run_id:
-                    done, current = _progress(instance, run_id)
-                    progress.update(task, completed=done, step=current)
+                    events = events or RunEvents(run_id)
+                    view.update(events, events.poll(instance))
                 time.sleep(0.25)
         except KeyboardInterrupt:
             logging.disable(logging.CRITICAL)  # the step being cancelled logs its interruption: the user gets one line
-            run_id = run_id or find_run(instance, token)
+            run_id = events.run_id if events else find_run(instance, token)
             cancel(instance, run_id)
             raise Interrupted(f"{plan.spec.name}: interrupted; the run was canceled and every fit that finished is kept "
                               f"in the cache (run {run_id or 'not started'})") from None
         worker.join()
-        run_id = run_id or find_run(instance, token)
+        run_id = events.run_id if events else find_run(instance, token)
         if run_id:
-            done, current = _progress(instance, run_id)
-            progress.update(task, completed=done, step=current)
+            events = events or RunEvents(run_id)
+            view.update(events, events.poll(instance))
     if "error" in result:
         raise result["error"]  # type: ignore[misc]
     run = result["run"]
@@ -148,17 +167,6 @@ def _execute_job(plan: StudyPlan, executor: str, dask_address: str | None, insta
     with dg.execute_job(job, instance=instance, run_config={**config, **QUIET_LOGS},
                         tags=tags, asset_selection=selection, raise_on_error=False) as outcome:
         return outcome
-
-
-def _progress(instance: dg.DagsterInstance, run_id: str) -> tuple[int, str]:
-    """(assets materialized so far, the step most recently started). Assets, not steps: one step
-    materializes all inference-time variants of an ablation entry."""
-    records = instance.get_records_for_run(run_id, of_type={dg.DagsterEventType.ASSET_MATERIALIZATION,
-                                                            dg.DagsterEventType.STEP_START}).records
-    events = [r.event_log_entry for r in records]
-    done = len({e.dagster_event.asset_key for e in events if e.dagster_event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION})
-    started = [e.step_key for e in events if e.dagster_event.event_type == dg.DagsterEventType.STEP_START]
-    return done, (started[-1] or "").split("__", 1)[-1] if started else ""
 
 
 def _failures(instance: dg.DagsterInstance, run_id: str | None) -> list[str]:

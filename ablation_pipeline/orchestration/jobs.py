@@ -9,9 +9,10 @@ import dagster as dg
 from ..data.sources import source_version
 from ..errors import AblationError
 from ..pipeline.paths import StudyPaths
-from ..pipeline.setup import StudyPlan, plan_study
+from ..pipeline.setup import StudyPlan, plan_study, set_up
 from ..spec.snapshot import read_snapshot
 from .executors import dask_executor, dask_job_config, local_job_config
+from .freshness import stale_assets
 from .run_tags import DATA_TAG, study_tags
 
 TRIGGER_TAG = "ablation/trigger"
@@ -38,17 +39,38 @@ def study_jobs(plan: StudyPlan, with_dask: bool = True) -> list:
     return jobs
 
 
+def stale_request(plan: StudyPlan, instance: dg.DagsterInstance, tags: dict[str, str],
+                  run_key: str | None = None) -> dg.RunRequest | dg.SkipReason:
+    """A run of exactly the study's stale assets, chosen as `ablation run` chooses them; nothing when
+    everything is up to date (or, in one line, why the study cannot run now)."""
+    try:
+        setup = set_up(plan)
+    except AblationError as exc:
+        return dg.SkipReason(str(exc))
+    stale = stale_assets(setup, instance, StudyPaths.resolved().results_dir(plan.spec))
+    if not stale:
+        return dg.SkipReason(f"{plan.spec.name} is up to date: nothing changed since the last run")
+    return dg.RunRequest(run_key=run_key, asset_selection=[dg.AssetKey([plan.spec.name, name]) for name in stale],
+                         tags={**tags, DATA_TAG: setup.dataset.version})
+
+
 def study_schedules(plan: StudyPlan) -> list[dg.ScheduleDefinition]:
+    """The spec's cron: each tick runs what is stale (nothing, when nothing changed)."""
     schedule = plan.spec.schedule
     if not schedule.cron:
         return []
-    return [dg.ScheduleDefinition(name=f"{plan.spec.name}_schedule", cron_schedule=schedule.cron, job_name=job_name(plan.spec.name),
-                                  execution_timezone=schedule.timezone, default_status=dg.DefaultScheduleStatus.RUNNING,
-                                  tags={TRIGGER_TAG: "schedule"})]
+
+    @dg.schedule(name=f"{plan.spec.name}_schedule", cron_schedule=schedule.cron, job_name=job_name(plan.spec.name),
+                 execution_timezone=schedule.timezone, default_status=dg.DefaultScheduleStatus.RUNNING,
+                 description=f"Re-runs what is stale in {plan.spec.name} on {schedule.cron} ({schedule.timezone}).")
+    def on_schedule(context: dg.ScheduleEvaluationContext):
+        return stale_request(plan, context.instance, {TRIGGER_TAG: "schedule"})
+
+    return [on_schedule]
 
 
 def study_sensors(plan: StudyPlan) -> list[dg.SensorDefinition]:
-    """Re-run the study when its data's content hash changes (on by default when the spec asks)."""
+    """Re-run what is stale when the study's data's content hash changes (on by default when the spec asks)."""
     schedule = plan.spec.schedule
     if not schedule.on_data_change:
         return []
@@ -67,7 +89,7 @@ def study_sensors(plan: StudyPlan) -> list[dg.SensorDefinition]:
         context.update_cursor(version)
         if previous is None and _materialized_version(context.instance, spec.name) == version:
             return dg.SkipReason(f"results already computed for {version}")
-        return dg.RunRequest(run_key=f"{spec.name}:{version}", tags={TRIGGER_TAG: "data_change", DATA_TAG: version})
+        return stale_request(plan, context.instance, {TRIGGER_TAG: "data_change"}, run_key=f"{spec.name}:{version}")
 
     return [data_change]
 

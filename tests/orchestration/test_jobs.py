@@ -17,7 +17,7 @@ def triggered_spec(**schedule) -> dict:
     return spec
 
 
-def test_cron_in_the_spec_makes_a_running_schedule(tmp_path):
+def test_cron_in_the_spec_makes_a_running_schedule(tmp_path, instance):
     defs = build_definitions(load_plans([write_study(tmp_path, triggered_spec(cron="0 3 * * 1"), linear_frame())]))
     schedule = defs.resolve_schedule_def("small_schedule")
     assert schedule.cron_schedule == "0 3 * * 1"
@@ -26,9 +26,36 @@ def test_cron_in_the_spec_makes_a_running_schedule(tmp_path):
     job = defs.resolve_job_def("small_job")
     assert {k.path[-1] for k in job.asset_layer.executable_asset_keys} == {
         "dataset", "splits", "baseline", "drop__a", "drop__c", "scores", "comparison", "simplified", "report"}
-    with dg.build_schedule_context() as context:
+    with dg.build_schedule_context(instance=instance) as context:
         requests = schedule.evaluate_tick(context).run_requests
     assert len(requests) == 1 and requests[0].tags["ablation/trigger"] == "schedule"
+    assert {k.path[-1] for k in requests[0].asset_selection} == {k.path[-1] for k in job.asset_layer.executable_asset_keys}
+
+
+def test_schedules_and_sensors_launch_only_what_is_stale(tmp_path, instance):
+    """After a full run, a tick launches nothing; after an alpha-only change, only the steps that read alpha,
+    which fit nothing (counted from the run's materializations)."""
+    from ablation_pipeline.orchestration.jobs import stale_request
+    from ablation_pipeline.orchestration.run_tags import DATA_TAG
+    from ablation_pipeline.pipeline.setup import plan_study
+    from ablation_pipeline.spec.loading import load_spec
+
+    path = write_study(tmp_path, triggered_spec(cron="0 3 * * 1"), linear_frame())
+    defs = build_definitions(load_plans([path]))
+    job = defs.resolve_job_def("small_job")
+    assert job.execute_in_process(instance=instance).success
+    with dg.build_schedule_context(instance=instance) as context:
+        skipped = defs.resolve_schedule_def("small_schedule").evaluate_tick(context)
+    assert skipped.run_requests == [] and "small is up to date" in skipped.skip_message
+
+    write_study(tmp_path, {**triggered_spec(cron="0 3 * * 1"), "statistics": {"alpha": 0.01}})
+    request = stale_request(plan_study(load_spec(path)), instance, {"ablation/trigger": "schedule"})
+    assert {k.path[-1] for k in request.asset_selection} == {"comparison", "simplified", "report"}
+    assert request.tags[DATA_TAG].startswith("sha256:")
+    changed = build_definitions(load_plans([path])).resolve_job_def("small_job")
+    run = changed.execute_in_process(instance=instance, asset_selection=list(request.asset_selection), tags=request.tags)
+    fits = {e.asset_key.path[-1]: e.materialization.metadata.get("fits") for e in run.get_asset_materialization_events()}
+    assert set(fits) == {"comparison", "simplified", "report"} and fits["simplified"].value == 0
 
 
 def test_no_schedule_and_no_sensor_unless_asked(tmp_path):

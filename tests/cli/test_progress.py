@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from builders import linear_frame, small_spec, write_study
+from builders import cache_spec, linear_frame, write_study
 
 ABLATION = str(Path(sys.executable).with_name("ablation"))
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -50,7 +50,7 @@ def under_pty(command: list[str], env: dict[str, str], timeout: float = 240) -> 
 
 @pytest.mark.parametrize("executor", ["in_process", "multiprocess"])
 def test_the_bar_advances_as_assets_finish(tmp_path, executor):
-    path = write_study(tmp_path / "study", small_spec(), linear_frame())
+    path = write_study(tmp_path / "study", cache_spec(), linear_frame())
     chunks = under_pty([ABLATION, "run", str(path), "--executor", executor], env_for(tmp_path))
     text = "".join(t for _, t in chunks)
     counts = [(at, int(m.group(1)), int(m.group(2))) for at, t in chunks for m in COUNT.finditer(t)]
@@ -65,7 +65,7 @@ def test_the_bar_advances_as_assets_finish(tmp_path, executor):
 
 
 def test_piped_output_prints_one_line_per_finished_asset(tmp_path):
-    path = write_study(tmp_path / "study", small_spec(), linear_frame())
+    path = write_study(tmp_path / "study", cache_spec(), linear_frame())
     done = subprocess.run([ABLATION, "run", str(path)], env=env_for(tmp_path), capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = re.findall(r"^small \[(\d+)/(\d+)\] (\S+) done, \d:\d\d:\d\d elapsed, about \d:\d\d:\d\d left$", done.stdout, re.M)

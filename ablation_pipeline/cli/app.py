@@ -172,6 +172,7 @@ def list_studies() -> None:
     from ..spec.loading import load_spec
 
     table = Table("study", "variants", "results", "description")
+    invalid = []
     for path in study_files():
         try:
             spec = load_spec(path)
@@ -180,8 +181,11 @@ def list_studies() -> None:
             table.add_row(spec.name, str(len(plan.variants)), "yes" if result.is_file() else "-",
                           spec.description.strip().split(". ")[0][:70])
         except AblationError as exc:
-            table.add_row(path.stem, "-", "-", f"[red]invalid:[/red] {escape(str(exc).splitlines()[0])}")
+            table.add_row(path.stem, "-", "-", "[red]invalid[/red] (below)")
+            invalid.append(str(exc).splitlines()[0])
     out.print(table)
+    for line in invalid:  # whole, on one line each: a path in a table cell would be cut
+        out.print(f"[red]invalid:[/red] {escape(line)}", soft_wrap=True, highlight=False)
 
 
 @app.command()

@@ -4,11 +4,12 @@ says what is wrong, in the same one line `ablation validate` prints, and whose r
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+
+from ..ablations.plan import slug
 
 INVALID = "invalid_study"
 
@@ -22,7 +23,7 @@ class BrokenStudy:
     @property
     def group(self) -> str:
         """The study's name as its file or folder names it (its spec may not say)."""
-        return re.sub(r"[^a-z0-9_]+", "_", (self.name or self.path.stem).lower()).strip("_") or "study"
+        return slug(self.name or self.path.stem)
 
 
 def broken_study_asset(broken: BrokenStudy) -> dg.AssetsDefinition:

@@ -1,6 +1,7 @@
 """The `AblationStudy` Dagster component: a study declared as a `defs.yaml` instance, with the path of
 a study spec (relative to the defs.yaml) or the spec inline, scaffolded with `dg scaffold defs` and
-checked with `dg check yaml`. The studies folder loads through the same component (see location)."""
+checked with `dg check yaml` (the attributes' shape; the study itself when the definitions load). Its
+definitions are built by the same code as the studies folder's (location.study_definitions)."""
 
 from __future__ import annotations
 

@@ -6,9 +6,8 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from ..errors import require_one_of
 from ..vocabulary import Mode
-from .base import Frozen
+from .base import Frozen, OptionalMode
 from .messages import shown
 
 MAX_PAIRS = 100  # interaction pairs: each costs up to three variants
@@ -22,7 +21,7 @@ class InteractionsSpec(Frozen):
 
     pairs: tuple[tuple[str, str], ...] = Field(default=(), max_length=MAX_PAIRS)
     top: int | None = Field(default=None, ge=2, le=MAX_TOP)
-    mode: Mode | None = None
+    mode: OptionalMode = None
 
     @field_validator("pairs", mode="before")
     @classmethod
@@ -35,11 +34,6 @@ class InteractionsSpec(Frozen):
             if pair[0] == pair[1]:
                 raise ValueError(f"a pair of the same component [{pair[0]}, {pair[1]}]; name two different components")
         return tuple(tuple(pair) for pair in pairs)
-
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _known_mode(cls, mode: Any) -> Any:
-        return require_one_of(mode, Mode.names(), "mode") if isinstance(mode, str) else mode
 
     @model_validator(mode="after")
     def _something_to_pair(self) -> InteractionsSpec:

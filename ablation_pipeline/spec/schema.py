@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, fie
 
 from ..errors import did_you_mean, require_one_of
 from ..vocabulary import Correction, Inference, Kind, Mode, Multiplicity, Task
-from .base import Frozen
+from .base import Frozen, OptionalMode
 from .cron import check_cron
 from .interactions import InteractionsSpec
 from .messages import shown
@@ -156,7 +156,7 @@ class AblationSpec(Frozen):
     threshold: float | None = Field(default=None, gt=0, le=1, description="features: clusters joins features whose average "
                                     f"absolute association is at least this (default {DEFAULT_CLUSTER_THRESHOLD})")
     layers: Literal["each"] | tuple[FeatureItem, ...] | None = None
-    mode: Mode | None = None
+    mode: OptionalMode = None
     permutations: int = Field(default=5, ge=1, le=MAX_PERMUTATIONS,
                               description="random draws per fold for modes permute, conditional and noise")
     factors: tuple[float, ...] | None = Field(
@@ -197,11 +197,6 @@ class AblationSpec(Frozen):
     @property
     def cluster_threshold(self) -> float:
         return DEFAULT_CLUSTER_THRESHOLD if self.threshold is None else self.threshold
-
-    @field_validator("mode", mode="before")
-    @classmethod
-    def _known_mode(cls, mode: Any) -> Any:
-        return require_one_of(mode, Mode.names(), "mode") if isinstance(mode, str) else mode
 
     @field_validator("factors")
     @classmethod

@@ -159,6 +159,14 @@ def comparison_row(variant, mode, components, metric, base, var, lo, hi, t, p_ad
     }
 
 
+def house_prices_study(folder: Path) -> Path:
+    """The shipped house_prices example, copied with its data into `folder` (its source made relative to it)."""
+    spec = (REPO / "data" / "studies" / "house_prices.yaml").read_text(encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "house_prices.csv").write_bytes((REPO / "data" / "house_prices.csv").read_bytes())
+    return write_study(folder, spec.replace("source: ../house_prices.csv", "source: house_prices.csv"), name="house_prices.yaml")
+
+
 def broken_studies(folder: Path) -> Path:
     """A studies folder with a valid study and three that cannot load: a misspelt field, missing data,
     a name already taken."""

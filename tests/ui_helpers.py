@@ -172,24 +172,62 @@ def chrome(profile: Path):
     return webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
 
 
-# Names (exact text of a leaf element) whose centre is on screen and not covered by anything else.
+# Names (the text of a leaf element, or Dagster's shortening of it: "drop__ro…_and_size") whose centre
+# is on screen and not covered by anything else.
 VISIBLE_NAMES_JS = """
 const names = arguments[0], seen = new Set();
+const named = (text) => names.filter(n => n === text
+  || (text.includes('…') && n.startsWith(text.split('…')[0]) && n.endsWith(text.split('…').pop())));
 for (const el of document.querySelectorAll('body *')) {
-  if (el.children.length || !names.includes(el.textContent.trim())) continue;
+  if (el.children.length) continue;
+  const found = named(el.textContent.trim());
+  if (!found.length) continue;
   const r = el.getBoundingClientRect();
   if (!r.width || !r.height) continue;
   const x = r.left + r.width / 2, y = r.top + r.height / 2;
   if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) continue;
   const hit = document.elementFromPoint(x, y);
-  if (hit && (hit === el || el.contains(hit) || hit.contains(el))) seen.add(el.textContent.trim());
+  if (hit && (hit === el || el.contains(hit) || hit.contains(el))) found.forEach(n => seen.add(n));
 }
 return [...seen];
+"""
+
+# The asset graph's zoom: the scale of the first element transformed by a matrix (Dagster's viewport).
+GRAPH_SCALE_JS = """
+for (const el of document.querySelectorAll('div')) {
+  const m = (el.style.transform || '').match(/^matrix\\(([-0-9.e]+),/);
+  if (m) return parseFloat(m[1]);
+}
+return null;
 """
 
 
 def visible_names(driver, names: list[str]) -> set[str]:
     return set(driver.execute_script(VISIBLE_NAMES_JS, list(names)))
+
+
+def graph_scale(driver) -> float | None:
+    return driver.execute_script(GRAPH_SCALE_JS)
+
+
+def zoom_out_until_visible(driver, names: list[str], timeout: float = 60) -> float:
+    """Zoom the asset graph out step by step (it opens wider than the window) until every name is drawn
+    on screen; returns the zoom at which they all are."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def all_visible(d) -> bool:
+        for button in d.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
+            button.click()  # the community dialog, if the server still shows it
+        if set(names) <= visible_names(d, names):
+            return True
+        with contextlib.suppress(WebDriverException):  # not rendered yet, or covered for a moment: retried next poll
+            d.find_element(By.XPATH, "//button[.//*[@aria-label='zoom_out']]").click()
+        return False
+
+    WebDriverWait(driver, timeout, poll_frequency=1.0, ignored_exceptions=(StaleElementReferenceException,)).until(all_visible)
+    return graph_scale(driver)
 
 
 def body_text(driver) -> str:

@@ -1,10 +1,12 @@
 """Turn a StudyPlan into Dagster assets: small builders of thin assets that call the core and
 attach metadata.
 
-Graph per study (keys prefixed by the study name, one asset group per study):
-source -> dataset (blocking check) -> splits -> baseline -> inference-mode variants -> scores
-                                         \\-> refit variants (independent of baseline) --/
+Graph per study (keys prefixed by the study name, one asset group per study); each asset draws only
+the edges it reads, its data coming with them (`pipeline.handoff`):
+source -> dataset (+ split plan; blocking check) -> baseline -> inference-mode variants -> scores
+                         \\-> refit variants (independent of the baseline) ------------/
 scores -> comparison -> simplified (and interactions, when the spec asks) -> report
+(baseline -> scores, simplified, interactions; scores -> report)
 
 No `from __future__ import annotations` here: Dagster checks the `context` annotation's type
 when an asset is defined, and a string annotation fails that check.
@@ -25,9 +27,10 @@ from ..pipeline import cached, results, simplify, steps
 from ..pipeline import interactions as pairs
 from ..pipeline.blocks import first_block
 from ..pipeline.consistency import checked_comparison, checked_scores
+from ..pipeline.handoff import OnData, StudyData
 from ..pipeline.looks import looked_variants, with_baseline_extended
 from ..pipeline.paths import StudyPaths
-from ..pipeline.setup import StudyPlan
+from ..pipeline.setup import StudyPlan, setup_from
 from ..pipeline.versions import write_state
 from ..report.files import markdown_with_inline_images
 from ..vocabulary import Interaction, Verdict
@@ -42,20 +45,24 @@ def build_study_assets(plan: StudyPlan, paths: StudyPaths | None = None) -> list
     variants = [variant_asset(graph, v) for v in plan.variants if not batched.batchable(v)]
     variants += [inference_entry_asset(graph, entry, members) for entry, members in batched.entries(plan.variants).items()]
     pairs = [interactions_asset(graph)] if plan.spec.interactions is not None else []
-    return [source_asset(graph), dataset_asset(graph), splits_asset(graph), baseline_asset(graph), *variants,
+    return [source_asset(graph), dataset_asset(graph), baseline_asset(graph), *variants,
             scores_asset(graph), comparison_asset(graph), simplified_asset(graph), *pairs, report_asset(graph)]
 
 
 def source_asset(graph: StudyGraph) -> dg.SourceAsset:
-    """The data file, observed by its content hash."""
+    """The data file, observed by its content hash: when the code location is first evaluated and on
+    the study's cron (by the study's observation sensor, `jobs.study_sensors`)."""
     spec = graph.plan.spec
 
     def observe_source() -> dg.DataVersion:
         return dg.DataVersion(source_version(spec))
 
+    observed = dg.AutomationCondition.initial_evaluation()
+    if spec.schedule.cron:
+        observed |= dg.AutomationCondition.cron_tick_passed(spec.schedule.cron, spec.schedule.timezone)
     with warnings.catch_warnings():  # observable sources are "beta" in 1.13 but are the documented way
         warnings.simplefilter("ignore", dg.BetaWarning)
-        return dg.observable_source_asset(key=graph.key("source"), group_name=graph.study,
+        return dg.observable_source_asset(key=graph.key("source"), group_name=graph.study, automation_condition=observed,
                                           description=f"The study's data: {spec.data.source}")(observe_source)
 
 
@@ -65,40 +72,34 @@ def dataset_asset(graph: StudyGraph) -> dg.AssetsDefinition:
                               description="target present and complete, no all-missing feature, enough rows per class")
 
     @dg.asset(**graph.asset("dataset"), deps=[graph.key("source")], check_specs=[check],
-              description="Rows of the study with typed columns and the encoded target.")
+              description="Rows of the study with typed columns and the encoded target, and the repeated K-fold "
+                          "plan the baseline and every variant share.")
     def dataset(context: AssetExecutionContext):
         loaded = load_dataset(plan.spec)
         tag_data_version(context.instance, context.run.run_id, loaded.version)
         problems = dataset_problems(plan.spec, loaded)
         result = dg.AssetCheckResult(check_name="fit_for_study", passed=not problems,
                                      metadata={"problems": "\n".join(problems) or "none"})
-        return dg.MaterializeResult(value=loaded, data_version=dg.DataVersion(loaded.version), check_results=[result], metadata={
+        plan_splits = () if problems else tuple(steps.study_splits(setup_from(plan, loaded)))
+        return dg.MaterializeResult(value=StudyData(loaded, plan_splits), data_version=dg.DataVersion(loaded.version),
+                                    check_results=[result], metadata={
             "rows": loaded.n_rows, "features": len(loaded.features.columns), "task": loaded.task.value,
             "data_version": loaded.version, "categorical": ", ".join(loaded.categorical) or "none",
+            "n_splits": len(plan_splits), "test_train_ratio": holdout_ratio(list(plan_splits)) if plan_splits else 0.0,
         })
 
     return dataset
 
 
-def splits_asset(graph: StudyGraph) -> dg.AssetsDefinition:
-    @dg.asset(**graph.asset("splits"), ins=graph.ins("dataset"),
-              description="The repeated K-fold plan shared by the baseline and every variant.")
-    def splits(dataset) -> dg.MaterializeResult:
-        plan_splits = steps.study_splits(graph.setup(dataset))
-        return dg.MaterializeResult(value=plan_splits, metadata={
-            "n_splits": len(plan_splits), "test_train_ratio": holdout_ratio(plan_splits)})
-
-    return splits
-
-
 def baseline_asset(graph: StudyGraph) -> dg.AssetsDefinition:
-    @dg.asset(**graph.asset("baseline"), ins=graph.ins("dataset", "splits"), kinds={"sklearn"},
-              description=f"The full model ({graph.plan.spec.model.label}) fitted on every split, with its test-fold predictions.")
-    def baseline(context: AssetExecutionContext, dataset, splits) -> dg.MaterializeResult:
-        setup = graph.setup(dataset, splits)
+    @dg.asset(**graph.asset("baseline"), ins=graph.ins("dataset"), kinds={"sklearn"},
+              description=f"The full model ({graph.plan.spec.model.label}) fitted on every split, with its test-fold "
+                          "predictions (and the data, for the steps after it).")
+    def baseline(context: AssetExecutionContext, dataset: StudyData) -> dg.MaterializeResult:
+        setup, splits = graph.setup(dataset), list(dataset.splits)
         computed = cached.cached_baseline(setup, first_block(setup, splits), graph.paths.result_cache(), force=forced(context),
                                           n_jobs=fold_jobs(context))
-        return computed_result(computed)
+        return computed_result(computed, on=dataset)
 
     return baseline
 
@@ -112,16 +113,17 @@ def _variant_tags(variant: Variant) -> dict[str, str]:
 
 
 def variant_asset(graph: StudyGraph, variant: Variant) -> dg.AssetsDefinition:
-    """A variant computed on its own: a retrained one, or a layer knock-out."""
-    adaptive = graph.plan.spec.evaluation.adaptive  # then every variant is judged against the baseline as it goes
-    inputs = ("dataset", "splits") if variant.refits and not adaptive else ("dataset", "splits", "baseline")
+    """A variant computed on its own: a retrained one (from the data alone, unless it is judged against
+    the baseline as it goes: `repeats: auto`), or a layer knock-out (on the baseline's models)."""
+    independent = variant.refits and not graph.plan.spec.evaluation.adaptive
     how = "refit without" if variant.refits else f"baseline models, test fold with {variant.mode}d"
 
-    @dg.asset(**graph.asset(variant.name), ins=graph.ins(*inputs), kinds={"sklearn"}, tags=_variant_tags(variant),
-              check_specs=[computed_check(graph.key(variant.name))],
+    @dg.asset(**graph.asset(variant.name), ins=graph.ins("dataset" if independent else "baseline"), kinds={"sklearn"},
+              tags=_variant_tags(variant), check_specs=[computed_check(graph.key(variant.name))],
               description=f"Variant {variant.name}: {how} {variant.components_text}.")
-    def _variant(context: AssetExecutionContext, dataset, splits, **upstream):  # no annotation: a value and a check
-        computed = looked_variants(graph.setup(dataset, splits), [variant.name], splits, upstream.get("baseline"),
+    def _variant(context: AssetExecutionContext, **upstream):  # no annotation: a value and a check
+        data, base = (upstream["dataset"], None) if independent else (upstream["baseline"].data, upstream["baseline"].value)
+        computed = looked_variants(graph.setup(data), [variant.name], list(data.splits), base,
                                    graph.paths.result_cache(), force=forced(context), n_jobs=fold_jobs(context),
                                    forced_since=forced_since(context))[variant.name]
         return computed_result(computed, _variant_facts(variant), asset_key=graph.key(variant.name), check=True)
@@ -140,12 +142,13 @@ def inference_entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant,
     index = entry.removeprefix("ablations[").rstrip("]")
 
     @dg.multi_asset(outs=outs, name=f"{graph.study}__ablations_{index}", can_subset=True,
-                    ins=graph.ins("dataset", "splits", "baseline"), check_specs=[computed_check(graph.key(v.name)) for v in members])
-    def _entry(context: AssetExecutionContext, dataset, splits, baseline):
+                    ins=graph.ins("baseline"), check_specs=[computed_check(graph.key(v.name)) for v in members])
+    def _entry(context: AssetExecutionContext, baseline: OnData):
         selected = [v for v in members if graph.key(v.name) in context.selected_asset_keys]
         checked = {check.asset_key for check in context.selected_asset_check_keys}
-        computed = looked_variants(graph.setup(dataset, splits), [v.name for v in selected], splits, baseline,
-                                   graph.paths.result_cache(), force=forced(context), forced_since=forced_since(context))
+        computed = looked_variants(graph.setup(baseline.data), [v.name for v in selected], list(baseline.data.splits),
+                                   baseline.value, graph.paths.result_cache(), force=forced(context),
+                                   forced_since=forced_since(context))
         for v in selected:
             key = graph.key(v.name)
             yield computed_result(computed[v.name], _variant_facts(v), asset_key=key, check=key in checked)
@@ -155,19 +158,20 @@ def inference_entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant,
 
 def scores_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     plan = graph.plan
-    fitted = ["baseline", *(v.name for v in plan.variants)]
+    variants = [v.name for v in plan.variants]
 
-    @dg.asset(**graph.asset("scores"), ins=graph.ins("dataset", "splits", *fitted),
+    @dg.asset(**graph.asset("scores"), ins=graph.ins("baseline", *variants),
               description="Long table: variant, repeat, fold, metric, value (baseline included). Writes scores.csv.")
-    def scores(dataset, splits, **outcomes) -> dg.MaterializeResult:
-        setup = graph.setup(dataset, splits)
-        outcomes = with_baseline_extended(setup, splits, outcomes, graph.paths.result_cache())
+    def scores(baseline: OnData, **outcomes) -> dg.MaterializeResult:
+        data = baseline.data
+        setup, splits = graph.setup(data), list(data.splits)
+        outcomes = with_baseline_extended(setup, splits, {"baseline": baseline.value, **outcomes}, graph.paths.result_cache())
         table = checked_scores(setup, splits, outcomes)
         path = results.write_scores(table, graph.paths.results_dir(plan.spec))
-        results.write_costs(splits, [outcomes[name] for name in fitted], graph.paths.results_dir(plan.spec))
+        results.write_costs(splits, [outcomes[name] for name in ["baseline", *variants]], graph.paths.results_dir(plan.spec))
         primary = setup.metrics[0].name
         means = table[table.metric == primary].groupby("variant", sort=False)["value"].mean().rename(f"mean {primary}")
-        return dg.MaterializeResult(value=table, metadata={
+        return dg.MaterializeResult(value=OnData(data, table), metadata={
             "path": dg.MetadataValue.path(str(path)), "rows": len(table),
             "means": dg.MetadataValue.md(means.reset_index().to_markdown(index=False, floatfmt=".4g"))})
 
@@ -175,15 +179,15 @@ def scores_asset(graph: StudyGraph) -> dg.AssetsDefinition:
 
 
 def comparison_asset(graph: StudyGraph) -> dg.AssetsDefinition:
-    @dg.asset(**graph.asset("comparison"), ins=graph.ins("dataset", "splits", "scores"),
+    @dg.asset(**graph.asset("comparison"), ins=graph.ins("scores"),
               description="Corrected repeated-CV t-tests, adjusted p-values and a verdict per variant and metric. Writes comparison.csv.")
-    def comparison(dataset, splits, scores) -> dg.MaterializeResult:
-        setup = graph.setup(dataset, splits)
-        table = checked_comparison(setup, splits, scores)
+    def comparison(scores: OnData) -> dg.MaterializeResult:
+        setup = graph.setup(scores.data)
+        table = checked_comparison(setup, list(scores.data.splits), scores.value)
         path = results.write_comparison(table, graph.paths.results_dir(graph.plan.spec))
         primary = table[table.metric == setup.metrics[0].name]
         verdicts = primary["verdict"].value_counts()
-        return dg.MaterializeResult(value=table, metadata={
+        return dg.MaterializeResult(value=OnData(scores.data, table), metadata={
             "path": dg.MetadataValue.path(str(path)),
             "primary_metric": setup.metrics[0].name,
             **{f"n_{v}": int(verdicts.get(v, 0)) for v in Verdict},
@@ -194,11 +198,12 @@ def comparison_asset(graph: StudyGraph) -> dg.AssetsDefinition:
 
 
 def simplified_asset(graph: StudyGraph) -> dg.AssetsDefinition:
-    @dg.asset(**graph.asset("simplified"), ins=graph.ins("dataset", "splits", "baseline", "comparison"),
+    @dg.asset(**graph.asset("simplified"), ins=graph.ins("baseline", "comparison"),
               kinds={"sklearn"}, description="Every removable component taken out together, retrained and compared with "
                                               "the baseline. Writes simplified.csv.")
-    def simplified(context: AssetExecutionContext, dataset, splits, baseline, comparison) -> dg.MaterializeResult:
-        result = simplify.run(graph.setup(dataset, splits), splits, comparison, baseline, graph.paths.result_cache(),
+    def simplified(context: AssetExecutionContext, baseline: OnData, comparison: OnData) -> dg.MaterializeResult:
+        data = baseline.data
+        result = simplify.run(graph.setup(data), list(data.splits), comparison.value, baseline.value, graph.paths.result_cache(),
                               graph.paths.results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context),
                               forced_since=forced_since(context))
         if result.simplification is None:
@@ -213,11 +218,12 @@ def simplified_asset(graph: StudyGraph) -> dg.AssetsDefinition:
 
 
 def interactions_asset(graph: StudyGraph) -> dg.AssetsDefinition:
-    @dg.asset(**graph.asset("interactions"), ins=graph.ins("dataset", "splits", "baseline", "comparison"), kinds={"sklearn"},
+    @dg.asset(**graph.asset("interactions"), ins=graph.ins("baseline", "comparison"), kinds={"sklearn"},
               description="For each pair, A, B and both ablated on the same splits; I = Δ_AB − Δ_A − Δ_B tested like the "
                           "comparison. Writes interactions.csv and interactions.png.")
-    def interactions(context: AssetExecutionContext, dataset, splits, baseline, comparison) -> dg.MaterializeResult:
-        result = pairs.run(graph.setup(dataset, splits), splits, comparison, baseline, graph.paths.result_cache(),
+    def interactions(context: AssetExecutionContext, baseline: OnData, comparison: OnData) -> dg.MaterializeResult:
+        data = baseline.data
+        result = pairs.run(graph.setup(data), list(data.splits), comparison.value, baseline.value, graph.paths.result_cache(),
                            graph.paths.results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context),
                            forced_since=forced_since(context))
         primary = result.table[result.table.metric == result.primary]
@@ -233,18 +239,19 @@ def interactions_asset(graph: StudyGraph) -> dg.AssetsDefinition:
 def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     upstream = ("scores", "comparison", "simplified", *(("interactions",) if graph.plan.spec.interactions is not None else ()))
 
-    @dg.asset(**graph.asset("report"), ins=graph.ins("dataset", "splits", *upstream),
+    @dg.asset(**graph.asset("report"), ins=graph.ins(*upstream),
               description="Markdown report with the comparison tables and forest plots. Writes report.md and PNGs.")
-    def report(dataset, splits, scores, comparison, simplified, **interactions) -> dg.MaterializeResult:
-        setup = graph.setup(dataset, splits)
+    def report(scores: OnData, comparison: OnData, simplified, **interactions) -> dg.MaterializeResult:
+        data = comparison.data
+        setup, splits = graph.setup(data), list(data.splits)
         simplify.require_result(setup, splits, simplified)
         sections = simplified.markdown
         if "interactions" in interactions:
             pairs.require_result(setup, splits, interactions["interactions"])
             sections += interactions["interactions"].markdown
         folder = graph.paths.results_dir(graph.plan.spec)
-        files = results.write_report_files(setup, splits, scores, comparison, folder, sections)
-        write_state(setup, splits, folder, complete=not (comparison["verdict"] == Verdict.FAILED).any())
+        files = results.write_report_files(setup, splits, scores.value, comparison.value, folder, sections)
+        write_state(setup, splits, folder, complete=not (comparison.value["verdict"] == Verdict.FAILED).any())
         markdown = files["report"].read_text(encoding="utf-8")
         images = {p.name: p.read_bytes() for p in files.values() if p.suffix == ".png"}
         return dg.MaterializeResult(value=str(files["report"]), metadata={

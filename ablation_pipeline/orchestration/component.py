@@ -1,18 +1,20 @@
 """The `AblationStudy` Dagster component: a study declared as a `defs.yaml` instance, with the path of
 a study spec (relative to the defs.yaml) or the spec inline, scaffolded with `dg scaffold defs` and
-checked with `dg check yaml` (the attributes' shape; the study itself when the definitions load). Its
+checked with `dg check yaml` (the attributes, an inline study field by field against the spec's JSON
+Schema; what only the data can tell, such as feature names, when the definitions load). Its
 definitions are built by the same code as the studies folder's (location.study_definitions)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import dagster as dg
-from pydantic import Field, model_validator
+from pydantic import Field, WithJsonSchema, model_validator
 
 from ..errors import AblationError
 from ..pipeline.setup import plan_study
+from ..spec.json_schema import study_json_schema
 from ..spec.loading import load_spec, parse_spec
 from .broken import BrokenStudy
 from .location import study_definitions
@@ -23,7 +25,8 @@ class AblationStudy(dg.Component, dg.Model, dg.Resolvable):
     (`study`: the same fields as a study YAML file: name, data, model, evaluation, ablations, ...)."""
 
     spec: str | None = Field(default=None, description="path of a study spec, relative to this defs.yaml")
-    study: dict[str, Any] | None = Field(default=None, description="the study spec inline")
+    study: Annotated[dict[str, Any] | None, WithJsonSchema(study_json_schema())] = Field(
+        default=None, description="the study spec inline (checked field by field by `dg check yaml`)")
 
     @model_validator(mode="after")
     def _one_source(self) -> AblationStudy:

@@ -21,13 +21,13 @@ def stale_assets(setup: Setup, instance: dg.DagsterInstance, results_folder: Pat
     fit_versions.update({v.name: variant_fingerprint(setup, splits, v.name)[:16] for v in plan.variants})
     expected_data = {"dataset": setup.dataset.version, **fit_versions}
     pairs = ["interactions"] if plan.spec.interactions is not None else []
-    parents = {"splits": ["dataset"], "scores": ["dataset", "splits", *fit_versions], "comparison": ["scores"],
+    parents = {"scores": ["dataset", *fit_versions], "comparison": ["scores"],
                "simplified": ["comparison"], "interactions": ["comparison"], "report": ["simplified", *pairs]}
     results = ["scores", "comparison", "simplified", *pairs, "report"]  # the steps that write the result files
     versions = code_versions(plan)
     storage = Path(instance.storage_directory())
     stale: list[str] = []
-    for name in ["dataset", "splits", *fit_versions, *results]:
+    for name in ["dataset", *fit_versions, *results]:
         event = instance.get_latest_materialization_event(dg.AssetKey([plan.spec.name, name]))
         tags = event.asset_materialization.tags if event else {}
         if (event is None

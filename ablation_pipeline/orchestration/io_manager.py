@@ -1,7 +1,8 @@
 """Where Dagster keeps a study's asset values between steps: in its storage folder, one file per
 asset as Dagster's own file IO manager does, but signed (see `store.signing`), so a file someone
-else wrote there is refused instead of unpickled. A fitted outcome that is already in the result
-cache is kept there once: Dagster's file holds only its fingerprint."""
+else wrote there is refused instead of unpickled. Nothing is kept twice: a fitted outcome that is
+in the result cache is stored as its fingerprint, and the study's data, which later values carry
+(`pipeline.handoff`), as a reference to the dataset asset's own file."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from ..ablations.fitting import Outcome
+from ..pipeline.handoff import StudyData
 from ..pipeline.paths import StudyPaths
 from ..store.atomic import atomic_write_bytes
 from ..store.cache import ResultCache
 from ..store.signing import dumps_signed, loads_signed
 
 IO_MANAGER_KEY = "ablation_store"
-REFERENCE = "cached outcome"
+DATASET = "dataset"  # the asset whose file holds the study data other values refer to
+CACHED_OUTCOME, STUDY_DATA = "cached outcome", "study data"
 
 
 class StudyIOManager(dg.ConfigurableIOManager):
@@ -29,6 +32,7 @@ class StudyIOManager(dg.ConfigurableIOManager):
     key: str
     base_dir: str | None = None
     _root: Path | None = PrivateAttr(default=None)
+    _study_data_read: dict[str, StudyData] = PrivateAttr(default_factory=dict)  # by digest, read once per step
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._root = Path(self.base_dir or context.instance.storage_directory())
@@ -40,26 +44,61 @@ class StudyIOManager(dg.ConfigurableIOManager):
         return ResultCache(Path(self.cache), Path(self.key))
 
     def handle_output(self, context: dg.OutputContext, obj: object) -> None:
-        if isinstance(obj, Outcome) and obj.fingerprint and self._cache().has(obj.fingerprint):
-            obj = {REFERENCE: obj.fingerprint}
-        atomic_write_bytes(self._path(context.asset_key), dumps_signed(obj, _label(context.asset_key), Path(self.key)))
+        cache = self._cache()
+
+        def reference(part: object) -> tuple[str, str] | None:
+            if isinstance(part, Outcome) and part.fingerprint and cache.has(part.fingerprint):
+                return CACHED_OUTCOME, part.fingerprint
+            if isinstance(part, StudyData) and part is not obj:
+                return STUDY_DATA, part.digest
+            return None
+
+        atomic_write_bytes(self._path(context.asset_key), dumps_signed(obj, _label(context.asset_key), Path(self.key), reference))
 
     def load_input(self, context: dg.InputContext) -> object:
         key = context.asset_key
+        data = dg.AssetKey([*key.path[:-1], DATASET])
+
+        def resolve(reference: object) -> object:
+            kind, digest = reference if isinstance(reference, tuple) and len(reference) == 2 else (None, None)
+            if kind == CACHED_OUTCOME:
+                return self._outcome(key, digest)
+            if kind == STUDY_DATA:
+                return self._study_data(key, data, digest)
+            raise ValueError(f"an unknown reference {reference!r}")
+
+        return self._load(key, resolve)
+
+    def _load(self, key: dg.AssetKey, resolve) -> object:
         path = self._path(key)
         try:
-            value = loads_signed(path.read_bytes(), _label(key), Path(self.key))
+            return loads_signed(path.read_bytes(), _label(key), Path(self.key), resolve)
         except (OSError, ValueError) as exc:
             raise dg.Failure(f"{path}: the stored value of {key.to_user_string()} cannot be used ({exc}); "
                              "materialize it again") from None
-        if isinstance(value, dict) and set(value) == {REFERENCE}:
-            outcome = self._cache().get(value[REFERENCE])
-            if outcome is None:
-                raise dg.Failure(f"{key.to_user_string()}: its result ({value[REFERENCE][:16]}) is no longer in the cache "
-                                 f"{self.cache}; materialize it again")
-            outcome.fingerprint = value[REFERENCE]
-            return outcome
+
+    def _outcome(self, key: dg.AssetKey, fingerprint: str) -> Outcome:
+        outcome = self._cache().get(fingerprint)
+        if outcome is None:
+            raise dg.Failure(f"{key.to_user_string()}: its result ({fingerprint[:16]}) is no longer in the cache "
+                             f"{self.cache}; materialize it again")
+        outcome.fingerprint = fingerprint
+        return outcome
+
+    def _study_data(self, key: dg.AssetKey, data: dg.AssetKey, digest: str) -> StudyData:
+        """The data a value was computed on, from the dataset asset's file, if that still holds it."""
+        if digest in self._study_data_read:
+            return self._study_data_read[digest]
+        value = self._load(data, _no_reference)
+        if not isinstance(value, StudyData) or value.digest != digest:
+            raise dg.Failure(f"{key.to_user_string()} was computed on data that {data.to_user_string()} no longer holds "
+                             "(it was materialized again since); materialize it again")
+        self._study_data_read[digest] = value
         return value
+
+
+def _no_reference(reference: object) -> object:
+    raise ValueError(f"an unexpected reference {reference!r}")
 
 
 def _label(key: dg.AssetKey) -> str:

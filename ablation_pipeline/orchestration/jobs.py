@@ -70,6 +70,19 @@ def study_schedules(plan: StudyPlan) -> list[dg.ScheduleDefinition]:
 
 
 def study_sensors(plan: StudyPlan) -> list[dg.SensorDefinition]:
+    """The sensor that observes the study's source (on first evaluation and on its cron) and, when the
+    spec asks, the one that re-runs what is stale when the data's content hash changes."""
+    spec = plan.spec
+    source = dg.AssetKey([spec.name, "source"])
+    observe = dg.AutomationConditionSensorDefinition(
+        f"{spec.name}_observe_source", target=dg.AssetSelection.assets(source), default_status=dg.DefaultSensorStatus.RUNNING,
+        run_tags={**study_tags(plan), TRIGGER_TAG: "observe_source"},
+        description=f"Observes {spec.data.source} (its content hash) when the code location is first evaluated"
+                    f"{' and on ' + spec.schedule.cron if spec.schedule.cron else ''}.")
+    return [observe, *_data_change_sensor(plan)]
+
+
+def _data_change_sensor(plan: StudyPlan) -> list[dg.SensorDefinition]:
     """Re-run what is stale when the study's data's content hash changes (on by default when the spec asks)."""
     schedule = plan.spec.schedule
     if not schedule.on_data_change:

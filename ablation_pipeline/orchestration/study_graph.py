@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from ..data.dataset import Dataset
-from ..data.splits import Split
 from ..pipeline.cached import Computed
 from ..pipeline.consistency import require_splits
+from ..pipeline.handoff import OnData, StudyData
 from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import Setup, StudyPlan, setup_from
 from ..pipeline.versions import code_versions
@@ -22,7 +21,7 @@ FOLD_JOBS_TAG = "ablation/fold_jobs"
 
 @dataclass(frozen=True)
 class StudyGraph:
-    """One study's asset graph: `key("baseline")` is `<study>/baseline`, `ins("dataset", "splits")`
+    """One study's asset graph: `key("baseline")` is `<study>/baseline`, `ins("baseline", "comparison")`
     declares those inputs by their parameter names."""
 
     plan: StudyPlan
@@ -50,12 +49,11 @@ class StudyGraph:
         return {"key": self.key(name), "group_name": self.study, "code_version": self.versions[name],
                 "io_manager_key": IO_MANAGER_KEY}
 
-    def setup(self, dataset: Dataset, splits: list[Split] | None = None) -> Setup:
-        """The set-up a step works with: cheap, so every step rebuilds it from the dataset. Checked to
-        be the snapshot this step's spec describes, as is the split plan handed over with it."""
-        setup = setup_from(self.plan, dataset)
-        if splits is not None:
-            require_splits(setup, splits)
+    def setup(self, data: StudyData) -> Setup:
+        """The set-up a step works with: cheap, so every step rebuilds it from the data handed over.
+        Checked to be the snapshot this step's spec describes, as is the split plan handed over with it."""
+        setup = setup_from(self.plan, data.dataset)
+        require_splits(setup, list(data.splits))
         return setup
 
 
@@ -90,9 +88,10 @@ def computed_check(key: dg.AssetKey) -> dg.AssetCheckSpec:
 
 
 def computed_result(computed: Computed, extra: dict | None = None, asset_key: dg.AssetKey | None = None,
-                    check: bool = False) -> dg.MaterializeResult:
-    """Value plus the content fingerprint as data version; `fits` is 0 when the cache answered. A failed
-    variant gets a data version that is never the expected one, so the next run tries it again."""
+                    check: bool = False, on: StudyData | None = None) -> dg.MaterializeResult:
+    """Value (with the data it was computed `on`, when the next steps read their data from it) plus the
+    content fingerprint as data version; `fits` is 0 when the cache answered. A failed variant gets a
+    data version that is never the expected one, so the next run tries it again."""
     outcome = computed.outcome
     seconds = [f.fit_seconds for f in outcome.folds]
     version = computed.fingerprint[:16] if not outcome.failed else f"failed-{computed.fingerprint[:16]}"
@@ -100,7 +99,7 @@ def computed_result(computed: Computed, extra: dict | None = None, asset_key: dg
                                   metadata={"reason": outcome.failure or "none"})] if check else []
     return dg.MaterializeResult(
         asset_key=asset_key,
-        value=outcome,
+        value=outcome if on is None else OnData(on, outcome),
         data_version=dg.DataVersion(version),
         check_results=checks,
         metadata={**(extra or {}), "fingerprint": computed.fingerprint[:16], "cache": "hit" if computed.cached else "miss",

@@ -15,7 +15,7 @@ from .setup import Setup, StudyPlan
 from .steps import study_splits
 
 # Bump when the logic that produces a step's result changes, so old results count as stale.
-CODE_VERSION = "2"  # 2: the simplified model by backward elimination; interactions, clusters, verdict stability
+CODE_VERSION = "3"  # 3: the dataset step holds the split plan; 2: backward elimination, interactions, clusters
 STATE_FILE = "state.json"
 RESULT_FILES = ("scores.csv", "comparison.csv", "report.md")  # what complete results hold at least
 
@@ -27,8 +27,7 @@ def code_versions(plan: StudyPlan) -> dict[str, str]:
     split_plan = spec.evaluation.model_dump(mode="json", exclude={"metrics"})
     evaluation = spec.fingerprint(spec.model.model_dump(mode="json"), split_plan, CODE_VERSION)
     return {
-        "dataset": spec.fingerprint(spec.data.model_dump(mode="json"), CODE_VERSION),
-        "splits": spec.fingerprint(split_plan, CODE_VERSION),
+        "dataset": spec.fingerprint(spec.data.model_dump(mode="json"), split_plan, CODE_VERSION),
         "baseline": evaluation,
         **{v.name: spec.fingerprint(evaluation, v.identity()) for v in plan.variants},
         "scores": spec.fingerprint(spec.evaluation.metrics, CODE_VERSION),

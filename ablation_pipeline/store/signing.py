@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import os
 import pickle
 import secrets
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,17 +74,28 @@ def _key(path_text: str) -> bytes:
 SIGNED_HEADER = b"ablation-signed-v1 "
 
 
-def dumps_signed(value: object, label: str, key: Path | None = None) -> bytes:
-    """A pickle of `value` preceded by its signature line."""
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def dumps_signed(value: object, label: str, key: Path | None = None,
+                 reference: Callable[[object], object] | None = None) -> bytes:
+    """A pickle of `value` preceded by its signature line. `reference(obj)` may name a part that is
+    kept elsewhere (a tuple of strings); that part is stored as its name, for `loads_signed`'s `resolve`."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    if reference is not None:
+        pickler.persistent_id = reference
+    pickler.dump(value)
+    payload = buffer.getvalue()
     return SIGNED_HEADER + signature(payload, label, key).encode() + b"\n" + payload
 
 
-def loads_signed(data: bytes, label: str, key: Path | None = None) -> object:
-    """The value `dumps_signed` stored under `label`; a ValueError, never an unpickling, when the
-    signature is missing or does not match."""
+def loads_signed(data: bytes, label: str, key: Path | None = None,
+                 resolve: Callable[[object], object] | None = None) -> object:
+    """The value `dumps_signed` stored under `label`, its named parts brought back by `resolve`; a
+    ValueError, never an unpickling, when the signature is missing or does not match."""
     header, _, payload = data.partition(b"\n")
     claimed = header[len(SIGNED_HEADER):].decode("ascii", "replace")
     if not header.startswith(SIGNED_HEADER) or not is_signed(payload, label, claimed, key):
         raise ValueError("not signed by this installation")
-    return pickle.loads(payload)
+    unpickler = pickle.Unpickler(io.BytesIO(payload))
+    if resolve is not None:
+        unpickler.persistent_load = resolve
+    return unpickler.load()

@@ -27,19 +27,20 @@ def _key(*parts):
 def test_graph_keys_and_deps(small_study):
     defs, graph = _graph(small_study)
     variants = ["drop__a", "drop__c", "drop__city", "drop__ab", "permute__a", "permute__const", "mean__b"]
-    expected = {_key(n) for n in ["source", "dataset", "splits", "baseline", *variants, "scores", "comparison", "simplified", "report"]}
+    expected = {_key(n) for n in ["source", "dataset", "baseline", *variants, "scores", "comparison", "simplified", "report"]}
     assert set(graph.get_all_asset_keys()) == expected
     parents = lambda name: set(graph.get(_key(name)).parent_keys)  # noqa: E731
+    # each asset draws only the edges it reads: the data (with its split plan) comes with the baseline and the tables
     assert parents("dataset") == {_key("source")}
-    assert parents("splits") == {_key("dataset")}
-    assert parents("baseline") == {_key("dataset"), _key("splits")}
+    assert parents("baseline") == {_key("dataset")}
     # drop variants refit on their own; inference-mode variants need the baseline's fitted models
-    assert parents("drop__a") == {_key("dataset"), _key("splits")}
-    assert parents("permute__a") == parents("mean__b") == {_key("dataset"), _key("splits"), _key("baseline")}
-    assert parents("scores") == {_key("dataset"), _key("splits"), _key("baseline"), *(_key(v) for v in variants)}
-    assert parents("comparison") == {_key("dataset"), _key("splits"), _key("scores")}
-    assert parents("simplified") == {_key("dataset"), _key("splits"), _key("baseline"), _key("comparison")}
-    assert parents("report") == {_key("dataset"), _key("splits"), _key("scores"), _key("comparison"), _key("simplified")}
+    assert parents("drop__a") == {_key("dataset")}
+    assert parents("permute__a") == parents("mean__b") == {_key("baseline")}
+    assert parents("scores") == {_key("baseline"), *(_key(v) for v in variants)}
+    assert parents("comparison") == {_key("scores")}
+    assert parents("simplified") == {_key("baseline"), _key("comparison")}
+    assert parents("report") == {_key("scores"), _key("comparison"), _key("simplified")}
+    assert sum(len(parents(k.path[-1])) for k in expected) == 1 + 1 + 3 + 4 + 8 + 1 + 2 + 3
     assert {a.group_name for a in (graph.get(k) for k in expected)} == {"small"}
     checks = {(c.asset_key.path[-1], c.name) for c in graph.asset_check_keys}
     assert checks == {("dataset", "fit_for_study"), *((v, "computed") for v in variants)}
@@ -52,8 +53,8 @@ def test_materialize_small_study(small_study, tmp_path, instance):
     result = dg.materialize(list(defs.assets), instance=instance, resources=defs.resources)
     assert result.success
     materialized = {e.asset_key for e in result.get_asset_materialization_events()}
-    assert len(materialized) == 14  # dataset, splits, baseline, 7 variants, scores, comparison, simplified, report
-    comparison = result.asset_value(_key("comparison"))
+    assert len(materialized) == 13  # dataset, baseline, 7 variants, scores, comparison, simplified, report
+    comparison = result.asset_value(_key("comparison")).value  # each table comes with the data it was computed on
     meta = instance.get_latest_materialization_event(_key("comparison")).asset_materialization.metadata
     assert meta["primary_metric"].value == "rmse"
     assert meta["n_essential"].value == int((comparison[comparison.metric == "rmse"].verdict == "essential").sum())
@@ -103,10 +104,10 @@ def test_one_step_per_entry_and_selection_does_not_change_numbers(tmp_path, monk
     assets = list(build_definitions(load_plans([path])).assets)  # built now: a graph's paths are fixed when it is built
     with dg.DagsterInstance.ephemeral() as instance:
         alone = dg.materialize(assets, instance=instance, resources=study_resources(),
-                               selection=[key("dataset"), key("splits"), key("baseline"), key("permute__b")])
+                               selection=[key("dataset"), key("baseline"), key("permute__b")])
     assert alone.success
     materialized = {e.asset_key.path[-1] for e in alone.get_asset_materialization_events()}
-    assert materialized == {"dataset", "splits", "baseline", "permute__b"}
+    assert materialized == {"dataset", "baseline", "permute__b"}
     meta = next(e.materialization.metadata for e in alone.get_asset_materialization_events() if e.asset_key == key("permute__b"))
     assert meta["cache"].value == "miss"
     for first, second in zip(full.asset_value(key("permute__b")).folds, alone.asset_value(key("permute__b")).folds, strict=True):
@@ -135,7 +136,7 @@ def test_second_run_fits_nothing(study_dir, instance):
     assert computed - {"simplified"} == {"baseline", "drop__a", "drop__c", "permute__b"}
     fits, computed, result = materialize(path, instance)
     assert sum(fits.values()) == 0 and computed == set()
-    scores = result.asset_value(dg.AssetKey(["small", "scores"]))
+    scores = result.asset_value(dg.AssetKey(["small", "scores"])).value
     assert len(scores) == 4 * 6  # the cached predictions still give every score
 
 
@@ -169,7 +170,7 @@ def test_interactions_asset_downstream_of_the_comparison(tmp_path, instance):
     spec = small_spec(interactions={"pairs": [["a", "c"], ["a", "city"]]})
     path = write_study(tmp_path / "study", spec, linear_frame())
     defs, graph = _graph(path)
-    assert set(graph.get(_key("interactions")).parent_keys) == {_key(n) for n in ("dataset", "splits", "baseline", "comparison")}
+    assert set(graph.get(_key("interactions")).parent_keys) == {_key(n) for n in ("baseline", "comparison")}
     assert _key("interactions") in set(graph.get(_key("report")).parent_keys)
     result = dg.materialize(list(defs.assets), instance=instance, resources=defs.resources)
     assert result.success

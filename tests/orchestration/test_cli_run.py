@@ -26,7 +26,7 @@ def cli_run(path, tmp_path):
 def test_cli_runs_only_what_changed(study_dir, tmp_path):
     path = write_study(study_dir, cache_spec(), linear_frame())
     first, _ = cli_run(path, tmp_path)
-    assert first == {"dataset", "splits", "baseline", "drop__a", "drop__c", "permute__b", "scores", "comparison", "simplified", "report"}
+    assert first == {"dataset", "baseline", "drop__a", "drop__c", "permute__b", "scores", "comparison", "simplified", "report"}
     again, output = cli_run(path, tmp_path)
     assert again is None and "small is up to date" in output
     with dg.DagsterInstance.get() as instance:
@@ -41,7 +41,7 @@ def test_cli_runs_only_what_changed(study_dir, tmp_path):
     assert cli_run(write_study(study_dir, metric), tmp_path)[0] == {"scores", "comparison", "simplified", "report"}
     assert set(pd.read_csv(tmp_path / "res" / "small" / "comparison.csv").metric) == {"rmse", "mae"}
     linear_frame(seed=3).to_csv(study_dir / "data.csv", index=False)
-    assert cli_run(path, tmp_path)[0] == {"dataset", "splits", "baseline", "drop__a", "drop__c", "drop__city", "permute__b",
+    assert cli_run(path, tmp_path)[0] == {"dataset", "baseline", "drop__a", "drop__c", "drop__city", "permute__b",
                                           "scores", "comparison", "simplified", "report"}
 
 

@@ -77,16 +77,32 @@ def test_instances_by_path_inline_and_broken_are_checked_and_listed(tmp_path):
     assert refused.returncode != 0 and "spek" in refused.stdout + refused.stderr
 
     instance(root, "by_path", {"spec": "../../../specs/by_path.yaml"})
-    linear_frame().to_csv(root / "studies" / "defs" / "inline" / "data.csv", index=False)
+    for name in ("inline", "broken"):
+        linear_frame().to_csv(root / "studies" / "defs" / name / "data.csv", index=False)
     instance(root, "inline", {"study": small_spec("inline")})  # data.csv relative to the defs.yaml
-    instance(root, "broken", {"study": {**small_spec("broken"), "evaluation": {"folds": 1}}})
+    unknown_feature = [{"features": ["zz"], "mode": "drop"}]  # only the data can tell: the study loads broken
+    instance(root, "broken", {"study": {**small_spec("broken"), "ablations": unknown_feature}})
     checked = run_dg(root, "check", "yaml")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     listed = run_dg(root, "list", "defs", "--json")
     assert listed.returncode == 0, listed.stderr[-2000:]
     assets = {a["asset_key"]: a for a in json.loads(listed.stdout)["assets"]}
     assert {"by_path/report", "inline/report", "inline/drop__a", "broken/invalid_study"} <= set(assets)
-    assert "evaluation.folds: Input should be greater than or equal to 2, got 1" in assets["broken/invalid_study"]["description"]
+    assert "ablations[0].features[0]: unknown feature or group 'zz' (expected one of a, b" in assets["broken/invalid_study"]["description"]
+
+
+def test_dg_check_yaml_checks_an_inline_study_field_by_field(tmp_path):
+    """A misspelt key, a value out of range and a wrong type inside `study` are refused by dg check yaml
+    (the spec's JSON Schema is the component's), each with its field path."""
+    root = dg_project(tmp_path / "project")
+    (root / "studies" / "defs" / "inline").mkdir()
+    study = {**small_spec("inline"), "evaluation": {"foldz": 3, "repeats": 0}, "statistics": {"alpha": "often"}}
+    instance(root, "inline", {"study": study})
+    refused = run_dg(root, "check", "yaml")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "'foldz' was unexpected" in output and "often" in output, output
+    assert "attributes.study.evaluation" in output and "attributes.study.statistics.alpha" in output, output
 
 
 def test_exactly_one_source(tmp_path):

@@ -1,28 +1,32 @@
-"""`dg dev` on the project, with a broken study beside a valid one: the server loads the code location,
-the valid study's graph is there, and the broken one shows (in the API and in headless Chromium) as one
-asset whose description is its one-line error."""
+"""`dg dev` on the project, with broken studies beside valid ones: the server loads the code location,
+the valid studies' graphs are there (house_prices' whole graph fits a 1920x1200 screen), and a broken
+one shows (in the API and in headless Chromium) as one asset whose description is its one-line error."""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from builders import REPO, broken_studies
-from ui_helpers import body_text, chrome, free_port, require_chromium, start_server, stop_server, wait_until_ready
+from builders import REPO, broken_studies, house_prices_study
+from ui_helpers import body_text, chrome, free_port, require_chromium, start_server, stop_server, wait_until_ready, zoom_out_until_visible
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 LOCATION = "ablation_pipeline"  # [tool.dg.project] code_location_name
 ARTIFACTS = REPO / "test-artifacts"
 ASSETS_QUERY = "{ assetNodes { assetKey { path } description groupName } }"
+OBSERVATIONS_QUERY = """{ assetOrError(assetKey: {path: ["small", "source"]}) {
+  ... on Asset { assetObservations(limit: 1) { runId tags { key value } } } } }"""
 
 
 @pytest.fixture(scope="module")
 def dg_dev(tmp_path_factory):
     root = tmp_path_factory.mktemp("dg_dev")
+    house_prices_study(root / "studies")
     paths = {"studies": broken_studies(root / "studies"), "results": root / "results", "cache": root / "cache",
              "home": root / "dagster_home"}
     env = {**os.environ, "ABLATION_STUDIES_DIR": str(paths["studies"]), "ABLATION_RESULTS_DIR": str(paths["results"]),
@@ -62,3 +66,46 @@ def test_dg_dev_serves_valid_and_broken_studies(dg_dev, tmp_path):
         assert "could not be loaded" in body_text(driver)
     finally:
         driver.quit()
+
+
+def test_the_house_prices_graph_fits_a_1920x1200_screen(dg_dev, tmp_path):
+    """Each asset draws only the edges it reads (36 for house_prices' 20 assets, not 72), so the layout
+    is compact: the whole graph is on a 1920x1200 screen at a zoom where Dagster still draws every name
+    (it stops drawing them below about 0.15; the graph with an edge from the data to every asset needed
+    0.23). The screenshot is kept in test-artifacts/."""
+    nodes = dg_dev.graphql(ASSETS_QUERY)["assetNodes"]
+    names = [n["assetKey"]["path"][-1] for n in nodes if n["assetKey"]["path"][0] == "house_prices"]
+    assert len(names) == 20, names
+    require_chromium()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    dg_dev.graphql("mutation { setNuxSeen }")
+    driver = chrome(tmp_path / "chrome-profile")
+    try:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1920, "height": 1200, "deviceScaleFactor": 1,
+                                                                      "mobile": False})
+        driver.set_page_load_timeout(60)
+        driver.get(f"{dg_dev.url}/locations/{LOCATION}/asset-groups/house_prices")
+        WebDriverWait(driver, 60, poll_frequency=0.5).until(lambda d: "baseline" in body_text(d))
+        try:
+            scale = zoom_out_until_visible(driver, names)
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            driver.save_screenshot(str(ARTIFACTS / "house_prices_graph_1920x1200.png"))
+        assert driver.execute_script("return [innerWidth, innerHeight]") == [1920, 1200]
+        assert scale is not None and scale >= 0.3, f"the whole graph is on screen only at zoom {scale}"
+    finally:
+        driver.quit()
+
+
+def test_the_source_is_observed_without_a_click(dg_dev):
+    """The study's observation sensor is on by default: the daemon observes the source on its first tick."""
+    deadline = time.monotonic() + 150
+    while time.monotonic() < deadline:
+        observations = dg_dev.graphql(OBSERVATIONS_QUERY)["assetOrError"].get("assetObservations")
+        if observations:
+            break
+        time.sleep(3)
+    assert observations, f"small/source was never observed:\n{dg_dev.output()}"
+    tags = {t["key"]: t["value"] for t in observations[0]["tags"]}
+    assert tags.get("dagster/data_version")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 
 import dagster as dg
@@ -25,7 +26,7 @@ def test_cron_in_the_spec_makes_a_running_schedule(tmp_path, instance):
     assert schedule.job_name == "small_job"
     job = defs.resolve_job_def("small_job")
     assert {k.path[-1] for k in job.asset_layer.executable_asset_keys} == {
-        "dataset", "splits", "baseline", "drop__a", "drop__c", "scores", "comparison", "simplified", "report"}
+        "dataset", "baseline", "drop__a", "drop__c", "scores", "comparison", "simplified", "report"}
     with dg.build_schedule_context(instance=instance) as context:
         requests = schedule.evaluate_tick(context).run_requests
     assert len(requests) == 1 and requests[0].tags["ablation/trigger"] == "schedule"
@@ -58,9 +59,27 @@ def test_schedules_and_sensors_launch_only_what_is_stale(tmp_path, instance):
     assert set(fits) == {"comparison", "simplified", "report"} and fits["simplified"].value == 0
 
 
-def test_no_schedule_and_no_sensor_unless_asked(tmp_path):
+def test_no_schedule_and_no_rerun_sensor_unless_asked(tmp_path):
+    """Only the source's observation sensor, which runs no step of the study."""
     defs = build_definitions(load_plans([write_study(tmp_path, small_spec(), linear_frame())]))
-    assert list(defs.schedules or []) == [] and list(defs.sensors or []) == []
+    assert list(defs.schedules or []) == []
+    assert [s.name for s in defs.sensors] == ["small_observe_source"]
+    assert defs.sensors[0].default_status == dg.DefaultSensorStatus.RUNNING
+
+
+def test_the_source_is_observed_on_first_evaluation_and_on_the_cron(tmp_path, instance):
+    """The observation sensor's condition requests the source (and nothing else) when first evaluated,
+    not again until the study's cron ticks, then again."""
+    defs = build_definitions(load_plans([write_study(tmp_path, triggered_spec(cron="0 3 * * *"), linear_frame())]))
+    start = datetime.datetime(2026, 1, 5, 1, 0, tzinfo=datetime.UTC)
+    requested = []
+    cursor = None
+    for hours in (0, 1, 3):  # 01:00, 02:00, 04:00: the 03:00 tick passed before the last
+        result = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor,
+                                                   evaluation_time=start + datetime.timedelta(hours=hours))
+        cursor = result.cursor
+        requested.append({r.key.to_user_string() for r in result.results if r.true_subset.size})
+    assert requested == [{"small/source"}, set(), {"small/source"}]
 
 
 def test_data_change_sensor_requests_exactly_one_run_per_change(tmp_path, instance):

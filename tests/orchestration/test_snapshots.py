@@ -79,7 +79,7 @@ def test_the_cli_runs_every_step_on_the_spec_it_started_with(study_dir, tmp_path
     setup = check_study(path)  # what `ablation run` checks and snapshots
     edit_spec(path)  # ... and the user edits the spec while the run is starting
     plan = setup.plan
-    names = ["dataset", "splits", "baseline", *(v.name for v in plan.variants), "scores", "comparison", "simplified", "report"]
+    names = ["dataset", "baseline", *(v.name for v in plan.variants), "scores", "comparison", "simplified", "report"]
     selection = [dg.AssetKey(["small", name]) for name in names]
     result = _execute_job(plan, "multiprocess", None, instance, {}, selection, StudyPaths.resolved())
     assert result.success

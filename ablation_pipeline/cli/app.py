@@ -173,10 +173,11 @@ def list_studies() -> None:
 
     table = Table("study", "variants", "results", "description")
     invalid = []
+    cache = paths.StudyPaths.resolved().result_cache()  # what the data told an earlier plan: no data read again
     for path in study_files():
         try:
             spec = load_spec(path)
-            plan = plan_study(spec)
+            plan = plan_study(spec, cache)
             result = paths.results_dir(spec) / "comparison.csv"
             table.add_row(spec.name, str(len(plan.variants)), "yes" if result.is_file() else "-",
                           spec.description.strip().split(". ")[0][:70])

@@ -81,6 +81,19 @@ def read_header(spec: StudySpec) -> list[str]:
     return [str(c) for c in frame.columns]
 
 
+def source_identity(spec: StudySpec) -> str:
+    """Which data the source is now, from the file system alone (path, size, modification time, inode),
+    without reading it: what a plan learned from the data stays valid while this is unchanged."""
+    if is_bundled(spec.data):
+        return _bundled_version(spec)
+    path, _ = _data_file(spec)
+    try:
+        facts = path.stat()
+    except OSError as exc:
+        raise DataError(f"{spec.label}: data.source: cannot read {path}: {exc.strerror}") from None
+    return f"{path}:{facts.st_size}:{facts.st_mtime_ns}:{facts.st_ino}"
+
+
 def source_version(spec: StudySpec) -> str:
     """The source's current version, for noticing a change (the data-change sensor, the observed
     source asset); a run labels its rows with `read_source(...).version` instead."""

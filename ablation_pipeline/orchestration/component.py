@@ -13,6 +13,7 @@ import dagster as dg
 from pydantic import Field, WithJsonSchema, model_validator
 
 from ..errors import AblationError
+from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import plan_study
 from ..spec.json_schema import study_json_schema
 from ..spec.loading import load_spec, parse_spec
@@ -47,6 +48,6 @@ class AblationStudy(dg.Component, dg.Model, dg.Resolvable):
         source = self.source(folder)
         try:
             loaded = load_spec(source) if self.spec is not None else parse_spec(self.study, source)
-            return study_definitions([plan_study(loaded)], [])
+            return study_definitions([plan_study(loaded, StudyPaths.resolved().result_cache())], [])
         except (AblationError, OSError) as exc:
             return study_definitions([], [BrokenStudy(source, str(exc), name=folder.name)])

@@ -120,7 +120,7 @@ def cli_job(snapshot: str, name: str, results_root: str, cache: str, key: str) -
     from .assets import build_study_assets
     from .io_manager import study_resources
 
-    plan = plan_study(read_snapshot(Path(snapshot)))
     paths = StudyPaths.from_args(results_root, cache, key)
+    plan = plan_study(read_snapshot(Path(snapshot)), paths.result_cache())
     jobs = study_jobs(plan, with_dask=name == job_name(plan.spec.name, "dask"))
     return dg.Definitions(assets=build_study_assets(plan, paths), jobs=jobs, resources=study_resources(paths)).resolve_job_def(name)

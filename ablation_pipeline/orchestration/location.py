@@ -32,17 +32,20 @@ def code_location() -> dg.Definitions:
 
 def load_plans(paths: list[Path] | None = None) -> list[StudyPlan]:
     """Plan each study (spec + data header); a broken spec raises its one-line error."""
-    return [plan_study(load_spec(path)) for path in (study_files() if paths is None else paths)]
+    cache = StudyPaths.resolved().result_cache()
+    return [plan_study(load_spec(path), cache) for path in (study_files() if paths is None else paths)]
 
 
 def load_studies(paths: list[Path] | None = None) -> tuple[list[StudyPlan], list[BrokenStudy]]:
-    """Plan each study; one that cannot be planned, or whose name an earlier file took, is set aside
-    with its error instead of failing the others."""
+    """Plan each study (what the data told an earlier load is reused while the file is unchanged: see
+    `plan_study`); one that cannot be planned, or whose name an earlier file took, is set aside with its
+    error instead of failing the others."""
     plans: list[StudyPlan] = []
     broken: list[BrokenStudy] = []
+    cache = StudyPaths.resolved().result_cache()
     for path in study_files() if paths is None else paths:
         try:
-            plan = plan_study(load_spec(path))
+            plan = plan_study(load_spec(path), cache)
         except (AblationError, OSError) as exc:
             broken.append(BrokenStudy(path, str(exc)))
             continue

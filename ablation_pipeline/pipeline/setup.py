@@ -4,6 +4,7 @@ can have reported together, one line each, before anything is fitted."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +17,12 @@ from ..ablations.estimators import build_pipeline, estimator_with_setting, make_
 from ..ablations.pairs import Pair, check_top, named_pairs
 from ..ablations.plan import Variant, plan_variants
 from ..data.dataset import Dataset, data_spec_fingerprint, feature_names, load_dataset, require_fit_for_study
-from ..data.sources import read_header
+from ..data.sources import read_header, source_identity
 from ..errors import AblationError, ChangedDuringRunError, SpecError, did_you_mean
 from ..evaluation.metrics import Metric, resolve_metrics
 from ..spec.loading import load_spec
 from ..spec.schema import StudySpec
+from ..store.cache import ResultCache, fingerprint
 from ..vocabulary import Kind, Mode, Task
 
 T = TypeVar("T")
@@ -55,18 +57,45 @@ class Setup:
     metrics: tuple[Metric, ...]
 
 
-def plan_study(spec: StudySpec) -> StudyPlan:
+PLAN_VERSION = "1"  # bump when what planning learns from the data changes
+
+
+def plan_study(spec: StudySpec, cache: ResultCache | None = None) -> StudyPlan:
     """Features and variants from the data header only: cheap enough to run when the graph loads. An
-    entry with `features: clusters` reads the data too: its variants are the clusters found in it."""
-    features = feature_names(spec, read_header(spec))
-    clusters, clusters_from = {}, ""
-    if any(a.features == "clusters" for a in spec.ablations):
-        dataset = load_dataset(spec)
-        clusters, clusters_from = data_clusters(spec, dataset), dataset.version
-    variants = plan_variants(spec, features, _members(clusters))
+    entry with `features: clusters` reads the data too: its variants are the clusters found in it.
+    With a `cache`, what the data told an earlier planning of this spec is reused while the data file
+    is unchanged (same path, size, modification time and inode), so loading definitions reads no data;
+    a run still checks that the data it reads is the one planned for (`check_same_snapshot`)."""
+    key = fingerprint("plan", PLAN_VERSION, spec.fingerprint(), str(spec.base_dir), source_identity(spec)) if cache is not None else ""
+    learned = cache.get(key) if cache is not None else None
+    if not isinstance(learned, DataFacts):
+        learned = data_facts(spec)
+        if cache is not None:
+            with contextlib.suppress(OSError):  # a cache that cannot be written is only not used
+                cache.put(key, learned, kind="plan", study=spec.name)
+    features = feature_names(spec, list(learned.header))
+    variants = plan_variants(spec, features, _members(learned.clusters))
     pairs = named_pairs(spec, features)
     check_top(spec, variants)
-    return StudyPlan(spec, tuple(features), tuple(variants), tuple(pairs), clusters, clusters_from)
+    return StudyPlan(spec, tuple(features), tuple(variants), tuple(pairs), learned.clusters, learned.clusters_from)
+
+
+@dataclass(frozen=True)
+class DataFacts:
+    """What planning needs to know from the data: its header, and the clusters a `features: clusters`
+    entry finds in it (with the version of the data they were found in)."""
+
+    header: tuple[str, ...]
+    clusters: dict[int, tuple[Cluster, ...]] = field(default_factory=dict)
+    clusters_from: str = ""
+
+
+def data_facts(spec: StudySpec) -> DataFacts:
+    header = tuple(read_header(spec))
+    if not any(a.features == "clusters" for a in spec.ablations):
+        return DataFacts(header)
+    dataset = load_dataset(spec)
+    return DataFacts(header, data_clusters(spec, dataset), dataset.version)
 
 
 def data_clusters(spec: StudySpec, dataset: Dataset) -> dict[int, tuple[Cluster, ...]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from builders import REPO, broken_studies
+from builders import REPO, broken_studies, linear_frame, small_spec, write_study
 
 DG = str(Path(sys.executable).with_name("dg"))
 
@@ -33,3 +33,24 @@ def test_dg_lists_checks_and_launches(tmp_path):
     with dg.DagsterInstance.get() as instance:
         assert instance.get_latest_materialization_event(dg.AssetKey(["small", "baseline"])) is not None
         assert instance.get_latest_materialization_event(dg.AssetKey(["small", "drop__a"])) is None
+
+
+def test_a_dg_launch_of_an_up_to_date_study_fits_nothing(tmp_path):
+    """After `ablation run`, `dg launch` of the whole group (what "Materialize all" launches) executes
+    every step, and every fitting step answers from the store: zero fits, counted per asset."""
+    studies = tmp_path / "studies"
+    write_study(studies, small_spec(), linear_frame())
+    env = {"ABLATION_STUDIES_DIR": str(studies)}
+    ran = subprocess.run([str(Path(sys.executable).with_name("ablation")), "run", "small"], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, **env})
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    launched = run_dg("launch", "--assets", "group:small", env=env)
+    assert launched.returncode == 0, launched.stderr[-2000:]
+    fitting = ["baseline", "drop__a", "drop__c", "drop__city", "drop__ab", "permute__a", "permute__const", "mean__b", "simplified"]
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 2  # `ablation run`, then the launch (newest first)
+        events = {name: instance.get_latest_materialization_event(dg.AssetKey(["small", name])) for name in fitting}
+    assert all(event.run_id == runs[0].run_id for event in events.values())
+    fits = {name: event.asset_materialization.metadata["fits"].value for name, event in events.items()}
+    assert fits == dict.fromkeys(fitting, 0)

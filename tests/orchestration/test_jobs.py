@@ -6,6 +6,7 @@ import datetime
 import os
 
 import dagster as dg
+import pytest
 
 from ablation_pipeline.orchestration.location import build_definitions, load_plans
 
@@ -67,6 +68,7 @@ def test_no_schedule_and_no_rerun_sensor_unless_asked(tmp_path):
     assert defs.sensors[0].default_status == dg.DefaultSensorStatus.RUNNING
 
 
+@pytest.mark.filterwarnings("ignore::dagster.BetaWarning")  # Dagster's own condition tester selects sources (beta)
 def test_the_source_is_observed_on_first_evaluation_and_on_the_cron(tmp_path, instance):
     """The observation sensor's condition requests the source (and nothing else) when first evaluated,
     not again until the study's cron ticks, then again."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dagster as dg
+import numpy as np
 import pytest
 
 from ablation_pipeline.orchestration.location import build_definitions, load_plans
 
-from builders import STUDIES, broken_studies
+from builders import STUDIES, broken_studies, linear_frame, small_spec, twins_frame, write_study
 
 
 def _key(*parts):
@@ -59,3 +60,44 @@ def test_a_broken_study_never_takes_the_others_down(tmp_path, monkeypatch, insta
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.user_failure_data
     assert "evaluation.foldz: unknown key 'foldz'" in failure.description
+
+
+LOAD_AND_LIST_OPENED_DATA = """
+import json, sys
+opened = []
+sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" and isinstance(args[0], str) else None)
+from ablation_pipeline.orchestration.location import build_definitions
+assets = build_definitions().resolve_asset_graph().get_all_asset_keys()
+print(json.dumps({"opened": sorted({p.rsplit("/", 1)[-1] for p in opened if p.endswith(".csv")}), "assets": len(assets)}))
+"""
+
+
+def test_loading_again_reads_no_data(tmp_path):
+    """The first load of the code location reads the data headers (and, for `features: clusters`, the
+    whole file); a second load opens no data file at all: what the data told the first is reused while
+    the file is unchanged. A changed file is read again, and a new column is a new variant."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    studies = tmp_path / "studies"
+    write_study(studies, small_spec(), linear_frame())
+    clustered = small_spec("clustered", ablations=[{"features": "clusters", "mode": "drop"}])
+    write_study(studies, {**clustered, "data": {"source": "twins.csv", "target": "y"}}, twins_frame(), data_name="twins.csv")
+    env = {**os.environ, "ABLATION_STUDIES_DIR": str(studies), "ABLATION_CACHE_DIR": str(tmp_path / "cache"),
+           "ABLATION_RESULTS_DIR": str(tmp_path / "results"), "DAGSTER_HOME": str(tmp_path)}
+
+    def load() -> dict:
+        done = subprocess.run([sys.executable, "-c", LOAD_AND_LIST_OPENED_DATA], env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    first = load()
+    assert first["opened"] == ["data.csv", "twins.csv"]
+    assert load() == {"opened": [], "assets": first["assets"]}
+    frame = twins_frame()
+    frame.insert(0, "fresh", np.random.default_rng(5).normal(size=len(frame)))  # a column of its own: one more cluster
+    frame.to_csv(studies / "twins.csv", index=False)
+    assert load() == {"opened": ["twins.csv"], "assets": first["assets"] + 1}

@@ -35,7 +35,7 @@ from ..pipeline.versions import write_state
 from ..report.files import markdown_with_inline_images
 from ..vocabulary import Interaction, Verdict
 from .io_manager import IO_MANAGER_KEY
-from .run_tags import tag_data_version
+from .run_tags import tag_run
 from .study_graph import StudyGraph, computed_check, computed_result, fold_jobs, forced, forced_since
 
 
@@ -76,7 +76,7 @@ def dataset_asset(graph: StudyGraph) -> dg.AssetsDefinition:
                           "plan the baseline and every variant share.")
     def dataset(context: AssetExecutionContext):
         loaded = load_dataset(plan.spec)
-        tag_data_version(context.instance, context.run.run_id, loaded.version)
+        tag_run(context.instance, context.run.run_id, plan, loaded.version)
         problems = dataset_problems(plan.spec, loaded)
         result = dg.AssetCheckResult(check_name="fit_for_study", passed=not problems,
                                      metadata={"problems": "\n".join(problems) or "none"})

@@ -12,12 +12,14 @@ STUDY_TAG, SPEC_TAG, DATA_TAG = "ablation/study", "ablation/spec_hash", "ablatio
 
 def study_tags(plan: StudyPlan) -> dict[str, str]:
     """What every run of the study carries, however it was launched (the data version is added by the
-    launcher when it knows it, else by the dataset step: see `tag_data_version`)."""
+    launcher when it knows it, else by the dataset step: see `tag_run`)."""
     return {STUDY_TAG: plan.spec.name, SPEC_TAG: plan.spec.fingerprint()}
 
 
-def tag_data_version(instance: dg.DagsterInstance, run_id: str, version: str) -> None:
-    """Record the data version a run read on the run itself (a UI launch cannot know it in advance)."""
+def tag_run(instance: dg.DagsterInstance, run_id: str, plan: StudyPlan, version: str) -> None:
+    """Record the study, its spec hash and the data version a run read on the run itself: a launch from
+    the UI or `dg launch --assets` (Dagster's implicit asset job) carries none of them in advance."""
     run = instance.get_run_by_id(run_id)
-    if run is not None and run.tags.get(DATA_TAG) != version:
-        instance.add_run_tags(run_id, {DATA_TAG: version})
+    wanted = {**study_tags(plan), DATA_TAG: version}
+    if run is not None and any(run.tags.get(key) != value for key, value in wanted.items()):
+        instance.add_run_tags(run_id, {key: value for key, value in wanted.items() if run.tags.get(key) != value})

@@ -55,7 +55,8 @@ def test_cli_reruns_the_report_when_results_files_are_gone(study_dir, tmp_path):
 
 def test_every_run_is_named_by_its_study_job_and_tagged(study_dir, tmp_path, instance):
     """`ablation run` (in-process), a launch of the job as the UI does it, and a schedule's run all carry the
-    study's job name and its study, spec-hash and data-version tags."""
+    study's job name and its study, spec-hash and data-version tags; a launch of the assets by Dagster's
+    implicit asset job ("Materialize all", `dg launch --assets`) carries the tags."""
     from ablation_pipeline.data.dataset import load_dataset
     from ablation_pipeline.orchestration.location import build_definitions, load_plans
     from ablation_pipeline.orchestration.run_tags import DATA_TAG, SPEC_TAG, STUDY_TAG
@@ -75,6 +76,11 @@ def test_every_run_is_named_by_its_study_job_and_tagged(study_dir, tmp_path, ins
     launched = defs.resolve_job_def("small_job").execute_in_process(instance=instance, tags={"launched": "ui"})
     assert launched.success and launched.dagster_run.job_name == "small_job"
     tags = instance.get_run_by_id(launched.run_id).tags  # the data version was added by the dataset step
+    assert {k: tags.get(k) for k in expected} == expected
+
+    implicit = dg.materialize(list(defs.assets), instance=instance, resources=defs.resources)  # "Materialize all": no job of ours
+    assert implicit.success
+    tags = instance.get_run_by_id(implicit.run_id).tags  # all three added by the dataset step
     assert {k: tags.get(k) for k in expected} == expected
 
     schedule = defs.resolve_schedule_def("small_schedule")

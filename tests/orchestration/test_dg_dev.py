@@ -109,3 +109,28 @@ def test_the_source_is_observed_without_a_click(dg_dev):
     assert observations, f"small/source was never observed:\n{dg_dev.output()}"
     tags = {t["key"]: t["value"] for t in observations[0]["tags"]}
     assert tags.get("dagster/data_version")
+
+
+def test_the_shipped_component_instance_is_served_and_drawn(dg_dev, tmp_path):
+    """ablation_pipeline/defs/iris_component/defs.yaml (an AblationStudy instance, the spec inline) loads
+    beside the studies folder: its group is in the API and its graph in the browser."""
+    nodes = dg_dev.graphql(ASSETS_QUERY)["assetNodes"]
+    names = [n["assetKey"]["path"][-1] for n in nodes if n["assetKey"]["path"][0] == "iris_component"]
+    assert {"source", "dataset", "baseline", "permute__petal_width_cm", "scores", "comparison", "report"} <= set(names)
+    require_chromium()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    dg_dev.graphql("mutation { setNuxSeen }")
+    driver = chrome(tmp_path / "chrome-profile")
+    try:
+        driver.set_page_load_timeout(60)
+        driver.get(f"{dg_dev.url}/locations/{LOCATION}/asset-groups/iris_component")
+        WebDriverWait(driver, 60, poll_frequency=0.5).until(lambda d: "baseline" in body_text(d))
+        try:
+            zoom_out_until_visible(driver, names)
+        finally:
+            ARTIFACTS.mkdir(exist_ok=True)
+            driver.save_screenshot(str(ARTIFACTS / "dg_dev_component_instance.png"))
+        assert "iris_component" in driver.title, driver.title
+    finally:
+        driver.quit()

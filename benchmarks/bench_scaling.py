@@ -208,17 +208,25 @@ ROW = ("{:<11} {:>4} {:>6} {:>6} {:>7} {:>6} {:>8} {:>6} {:>6} {:>6} {:>6} {:>7}
 
 def print_table(results: list[Result]) -> None:
     """One fixed-width row per study (seconds, MB, KB)."""
+    print_header()
+    for r in results:
+        print_row(r)
+
+
+def print_header() -> None:
     print(ROW.format("study", "vars", "plain1", f"plain{CORES}", "cold", "c/p", "ovh/var", "no-op", "+1", "+1 ovh", "alpha",
                      "RSS pl", "RSS gr", "ratio", "cache/v", "store/v", "total/v"))
     print(ROW.format("", "", "s", "s ref", "s", "<=1.1", "ms <=50", "s <=1", "s", "s <=2", "s <=2",
                      "MB", "MB", "<=1.3", "KB", "KB", "KB"))
-    for r in results:
-        print(ROW.format(r.study.name, r.study.features, f"{r.plain1.seconds:.2f}", f"{r.plain.seconds:.2f}",
-                         f"{r.cold.seconds:.2f}", f"{r.ratio:.2f}", f"{r.overhead_ms:.0f}", f"{r.noop:.2f}", f"{r.added:.2f}",
-                         f"{r.added_overhead:.2f}", f"{r.alpha:.2f}", f"{r.plain.peak_mb:.0f}", f"{r.cold.peak_mb:.0f}",
-                         f"{r.rss_ratio:.2f}", f"{r.per_variant(r.cache_bytes) / 1024:.1f}",
-                         f"{r.per_variant(r.storage_bytes) / 1024:.1f}",
-                         f"{r.per_variant(r.cache_bytes + r.storage_bytes) / 1024:.1f}"))
+
+
+def print_row(r: Result) -> None:
+    print(ROW.format(r.study.name, r.study.features, f"{r.plain1.seconds:.2f}", f"{r.plain.seconds:.2f}",
+                     f"{r.cold.seconds:.2f}", f"{r.ratio:.2f}", f"{r.overhead_ms:.0f}", f"{r.noop:.2f}", f"{r.added:.2f}",
+                     f"{r.added_overhead:.2f}", f"{r.alpha:.2f}", f"{r.plain.peak_mb:.0f}", f"{r.cold.peak_mb:.0f}",
+                     f"{r.rss_ratio:.2f}", f"{r.per_variant(r.cache_bytes) / 1024:.1f}",
+                     f"{r.per_variant(r.storage_bytes) / 1024:.1f}",
+                     f"{r.per_variant(r.cache_bytes + r.storage_bytes) / 1024:.1f}"))
 
 
 TARGETS = (  # label, value of a result, target: the worst study is held to it
@@ -282,11 +290,14 @@ def main() -> None:
           f"ratios use plain{CORES} (the plain loop on {CORES} joblib workers over each variant's folds)")
     print(f"every study: features each/drop, {FOLDS} folds x {REPEATS} repeats, simplify off; vars = drop variants (+ baseline)\n")
     results = []
+    print_header()
     with tempfile.TemporaryDirectory(prefix="ablation-scaling-") as root:
         key_file = Path(root) / "store.key"
         for study in studies:
             print(f"running {study.name}: {study.rows} rows x {study.features} features, {study.model}", flush=True)
             results.append(run_study(study, Path(root) / study.name, key_file))
+            print_row(results[-1])  # as it comes: a long sweep shows its first rows early
+            sys.stdout.flush()
     print()
     print_table(results)
     print_summary(results)

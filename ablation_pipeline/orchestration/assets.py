@@ -33,6 +33,7 @@ from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import StudyPlan, setup_from
 from ..pipeline.versions import write_state
 from ..report.files import markdown_with_inline_images
+from ..store.owned import remove_owned
 from ..vocabulary import Interaction, Verdict
 from .io_manager import IO_MANAGER_KEY
 from .run_tags import tag_run
@@ -45,8 +46,9 @@ def build_study_assets(plan: StudyPlan, paths: StudyPaths | None = None) -> list
     variants = [variant_asset(graph, v) for v in plan.variants if not batched.batchable(v)]
     variants += [inference_entry_asset(graph, entry, members) for entry, members in batched.entries(plan.variants).items()]
     pairs = [interactions_asset(graph)] if plan.spec.interactions is not None else []
+    simplified = [simplified_asset(graph)] if plan.spec.statistics.simplify else []
     return [source_asset(graph), dataset_asset(graph), baseline_asset(graph), *variants,
-            scores_asset(graph), comparison_asset(graph), simplified_asset(graph), *pairs, report_asset(graph)]
+            scores_asset(graph), comparison_asset(graph), *simplified, *pairs, report_asset(graph)]
 
 
 def source_asset(graph: StudyGraph) -> dg.SourceAsset:
@@ -206,8 +208,6 @@ def simplified_asset(graph: StudyGraph) -> dg.AssetsDefinition:
         result = simplify.run(graph.setup(data), list(data.splits), comparison.value, baseline.value, graph.paths.result_cache(),
                               graph.paths.results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context),
                               forced_since=forced_since(context))
-        if result.simplification is None:
-            return dg.MaterializeResult(value=result, metadata={"switched_off": "statistics.simplify: false", "fits": 0})
         meta = {"removed": result.simplification.components_text or "nothing", "fits": result.fits,
                 "cache": "hit" if result.cached else ("n/a" if result.table is None else "miss")}
         if result.table is not None:
@@ -237,19 +237,24 @@ def interactions_asset(graph: StudyGraph) -> dg.AssetsDefinition:
 
 
 def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
-    upstream = ("scores", "comparison", "simplified", *(("interactions",) if graph.plan.spec.interactions is not None else ()))
+    spec = graph.plan.spec
+    extras = (*(("simplified",) if spec.statistics.simplify else ()), *(("interactions",) if spec.interactions is not None else ()))
 
-    @dg.asset(**graph.asset("report"), ins=graph.ins(*upstream),
+    @dg.asset(**graph.asset("report"), ins=graph.ins("scores", "comparison", *extras),
               description="Markdown report with the comparison tables and forest plots. Writes report.md and PNGs.")
-    def report(scores: OnData, comparison: OnData, simplified, **interactions) -> dg.MaterializeResult:
+    def report(scores: OnData, comparison: OnData, **sections_from) -> dg.MaterializeResult:
         data = comparison.data
         setup, splits = graph.setup(data), list(data.splits)
-        simplify.require_result(setup, splits, simplified)
-        sections = simplified.markdown
-        if "interactions" in interactions:
-            pairs.require_result(setup, splits, interactions["interactions"])
-            sections += interactions["interactions"].markdown
-        folder = graph.paths.results_dir(graph.plan.spec)
+        folder = graph.paths.results_dir(spec)
+        sections: tuple[str, ...] = ()
+        if "simplified" in sections_from:
+            simplify.require_result(setup, splits, sections_from["simplified"])
+            sections += sections_from["simplified"].markdown
+        else:  # switched off: a simplified.csv from a run that had it on is not this study's
+            remove_owned(folder / "simplified.csv")
+        if "interactions" in sections_from:
+            pairs.require_result(setup, splits, sections_from["interactions"])
+            sections += sections_from["interactions"].markdown
         files = results.write_report_files(setup, splits, scores.value, comparison.value, folder, sections)
         write_state(setup, splits, folder, complete=not (comparison.value["verdict"] == Verdict.FAILED).any())
         markdown = files["report"].read_text(encoding="utf-8")

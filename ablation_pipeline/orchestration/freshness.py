@@ -20,15 +20,17 @@ def stale_assets(setup: Setup, instance: dg.DagsterInstance, results_folder: Pat
     fit_versions = {"baseline": fit_fingerprint(setup, splits)[:16]}
     fit_versions.update({v.name: variant_fingerprint(setup, splits, v.name)[:16] for v in plan.variants})
     expected_data = {"dataset": setup.dataset.version, **fit_versions}
-    pairs = ["interactions"] if plan.spec.interactions is not None else []
+    extras = [*(["simplified"] if plan.spec.statistics.simplify else []), *(["interactions"] if plan.spec.interactions is not None else [])]
     parents = {"scores": ["dataset", *fit_versions], "comparison": ["scores"],
-               "simplified": ["comparison"], "interactions": ["comparison"], "report": ["simplified", *pairs]}
-    results = ["scores", "comparison", "simplified", *pairs, "report"]  # the steps that write the result files
+               "simplified": ["comparison"], "interactions": ["comparison"], "report": ["comparison", *extras]}
+    results = ["scores", "comparison", *extras, "report"]  # the steps that write the result files
     versions = code_versions(plan)
     storage = Path(instance.storage_directory())
+    names = ["dataset", *fit_versions, *results]
+    latest = instance.get_latest_materialization_events([dg.AssetKey([plan.spec.name, name]) for name in names])  # one query
     stale: list[str] = []
-    for name in ["dataset", *fit_versions, *results]:
-        event = instance.get_latest_materialization_event(dg.AssetKey([plan.spec.name, name]))
+    for name in names:
+        event = latest.get(dg.AssetKey([plan.spec.name, name]))
         tags = event.asset_materialization.tags if event else {}
         if (event is None
                 or tags.get("dagster/code_version") != versions[name]

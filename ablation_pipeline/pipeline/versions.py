@@ -32,7 +32,8 @@ def code_versions(plan: StudyPlan) -> dict[str, str]:
         **{v.name: spec.fingerprint(evaluation, v.identity()) for v in plan.variants},
         "scores": spec.fingerprint(spec.evaluation.metrics, CODE_VERSION),
         "comparison": spec.fingerprint(spec.statistics.model_dump(mode="json"), CODE_VERSION),
-        "simplified": spec.fingerprint(evaluation, spec.statistics.model_dump(mode="json"), CODE_VERSION),
+        **({"simplified": spec.fingerprint(evaluation, spec.statistics.model_dump(mode="json"), CODE_VERSION)}
+           if spec.statistics.simplify else {}),
         **({"interactions": spec.fingerprint(evaluation, spec.statistics.model_dump(mode="json"),
                                              spec.interactions.model_dump(mode="json"), CODE_VERSION)}
            if spec.interactions is not None else {}),

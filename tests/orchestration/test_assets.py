@@ -182,3 +182,4 @@ def test_interactions_asset_downstream_of_the_comparison(tmp_path, instance):
     again = dg.materialize(list(defs.assets), instance=instance, resources=defs.resources)
     assert instance.get_latest_materialization_event(_key("interactions")).asset_materialization.metadata["fits"].value == 0
     assert again.success and "## Interactions" in (tmp_path / "results" / "small" / "report.md").read_text()
+

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,29 @@ def dg_dev(tmp_path_factory):
     assert code is not None and not killed, f"`dg dev` did not stop on SIGINT:\n{running.output()}"
 
 
+@contextmanager
+def browsing(server, tmp_path: Path, path: str, ready: str, screenshot: str, size: tuple[int, int] | None = None):
+    """Headless Chromium on `path` of the server (at `size`, when given), once the page shows `ready`;
+    the screenshot is kept in test-artifacts/ whatever happens."""
+    require_chromium()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    server.graphql("mutation { setNuxSeen }")  # the one-time community dialog would cover the page
+    driver = chrome(tmp_path / "chrome-profile")
+    try:
+        if size is not None:
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": size[0], "height": size[1],
+                                                                          "deviceScaleFactor": 1, "mobile": False})
+        driver.set_page_load_timeout(60)
+        driver.get(f"{server.url}{path}")
+        WebDriverWait(driver, 60, poll_frequency=0.5).until(lambda d: ready in body_text(d))
+        yield driver
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / screenshot))
+        driver.quit()
+
+
 def test_dg_dev_serves_valid_and_broken_studies(dg_dev, tmp_path):
     nodes = {tuple(n["assetKey"]["path"]): n for n in dg_dev.graphql(ASSETS_QUERY)["assetNodes"]}
     assert ("small", "report") in nodes and ("small", "drop__a") in nodes
@@ -50,22 +74,8 @@ def test_dg_dev_serves_valid_and_broken_studies(dg_dev, tmp_path):
     assert "evaluation.foldz: unknown key 'foldz'; did you mean 'folds'?" in typo["description"]
     assert typo["groupName"] == "typo"
 
-    require_chromium()
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    dg_dev.graphql("mutation { setNuxSeen }")
-    driver = chrome(tmp_path / "chrome-profile")
-    try:
-        driver.set_page_load_timeout(60)
-        driver.get(f"{dg_dev.url}/assets/typo/invalid_study")
-        try:
-            WebDriverWait(driver, 60, poll_frequency=0.5).until(lambda d: "unknown key 'foldz'" in body_text(d))
-        finally:
-            ARTIFACTS.mkdir(exist_ok=True)
-            driver.save_screenshot(str(ARTIFACTS / "dg_dev_broken_study.png"))
+    with browsing(dg_dev, tmp_path, "/assets/typo/invalid_study", "unknown key 'foldz'", "dg_dev_broken_study.png") as driver:
         assert "could not be loaded" in body_text(driver)
-    finally:
-        driver.quit()
 
 
 def test_the_house_prices_graph_fits_a_1920x1200_screen(dg_dev, tmp_path):
@@ -76,26 +86,11 @@ def test_the_house_prices_graph_fits_a_1920x1200_screen(dg_dev, tmp_path):
     nodes = dg_dev.graphql(ASSETS_QUERY)["assetNodes"]
     names = [n["assetKey"]["path"][-1] for n in nodes if n["assetKey"]["path"][0] == "house_prices"]
     assert len(names) == 20, names
-    require_chromium()
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    dg_dev.graphql("mutation { setNuxSeen }")
-    driver = chrome(tmp_path / "chrome-profile")
-    try:
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 1920, "height": 1200, "deviceScaleFactor": 1,
-                                                                      "mobile": False})
-        driver.set_page_load_timeout(60)
-        driver.get(f"{dg_dev.url}/locations/{LOCATION}/asset-groups/house_prices")
-        WebDriverWait(driver, 60, poll_frequency=0.5).until(lambda d: "baseline" in body_text(d))
-        try:
-            scale = zoom_out_until_visible(driver, names)
-        finally:
-            ARTIFACTS.mkdir(exist_ok=True)
-            driver.save_screenshot(str(ARTIFACTS / "house_prices_graph_1920x1200.png"))
+    with browsing(dg_dev, tmp_path, f"/locations/{LOCATION}/asset-groups/house_prices", "baseline",
+                  "house_prices_graph_1920x1200.png", size=(1920, 1200)) as driver:
+        scale = zoom_out_until_visible(driver, names)
         assert driver.execute_script("return [innerWidth, innerHeight]") == [1920, 1200]
         assert scale is not None and scale >= 0.3, f"the whole graph is on screen only at zoom {scale}"
-    finally:
-        driver.quit()
 
 
 def test_the_source_is_observed_without_a_click(dg_dev):
@@ -117,20 +112,7 @@ def test_the_shipped_component_instance_is_served_and_drawn(dg_dev, tmp_path):
     nodes = dg_dev.graphql(ASSETS_QUERY)["assetNodes"]
     names = [n["assetKey"]["path"][-1] for n in nodes if n["assetKey"]["path"][0] == "iris_component"]
     assert {"source", "dataset", "baseline", "permute__petal_width_cm", "scores", "comparison", "report"} <= set(names)
-    require_chromium()
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    dg_dev.graphql("mutation { setNuxSeen }")
-    driver = chrome(tmp_path / "chrome-profile")
-    try:
-        driver.set_page_load_timeout(60)
-        driver.get(f"{dg_dev.url}/locations/{LOCATION}/asset-groups/iris_component")
-        WebDriverWait(driver, 60, poll_frequency=0.5).until(lambda d: "baseline" in body_text(d))
-        try:
-            zoom_out_until_visible(driver, names)
-        finally:
-            ARTIFACTS.mkdir(exist_ok=True)
-            driver.save_screenshot(str(ARTIFACTS / "dg_dev_component_instance.png"))
+    with browsing(dg_dev, tmp_path, f"/locations/{LOCATION}/asset-groups/iris_component", "baseline",
+                  "dg_dev_component_instance.png") as driver:
+        zoom_out_until_visible(driver, names)
         assert "iris_component" in driver.title, driver.title
-    finally:
-        driver.quit()

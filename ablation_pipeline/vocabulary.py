@@ -122,8 +122,15 @@ class Multiplicity(_Described):
     """Which claims share one error rate."""
 
     PER_CLAIM = ("per_claim", "essential/harmful claims form one family and removable claims another, each with its own "
-                 "error rate: the default")
+                 "family-wise error rate")
     ALL_CLAIMS = "all_claims", "every claim of every variant in one family-wise family (Shaffer's restricted Holm)"
+    DISCOVERIES = ("discoveries", "essential/harmful claims keep their family-wise error rate across variants; each "
+                   "removable claim is tested at alpha on its own (its error rate per variant): the default")
+
+    @property
+    def removable_family_wise(self) -> bool:
+        """Whether a removable claim shares its error rate with the other variants' (else: alpha per variant)."""
+        return self != Multiplicity.DISCOVERIES
 
 
 class Inference(_Described):

@@ -41,7 +41,7 @@ DESIGNS = {
     "5x10": DesignChoice(5, 10), "10x10": DesignChoice(10, 10),
     "auto5x10": DesignChoice(5, 10, auto=True), "auto10x10": DesignChoice(10, 10, auto=True),
 }
-METHODS = ("legacy", "per_claim", "per_entry", "all_claims", "bayesian", "rowlevel")
+METHODS = ("legacy", "per_claim", "per_entry", "all_claims", "discoveries", "bayesian", "rowlevel")
 CATEGORIES = {"noise": 0.0, "boundary": 1.0, "modest_a": 1.8, "modest_b": 4.5, "strong_a": 10.0, "strong_b": 20.0}
 
 
@@ -76,7 +76,8 @@ def margins(table: pd.DataFrame, metrics: list[str], legacy: bool) -> dict[str, 
     return {m: METRICS[m].margin.resolve(first[first.metric == m].value.mean()) for m in metrics}
 
 
-def replay_auto(study: Study, choice: DesignChoice, alpha: float, per_entry: bool = False) -> tuple[pd.DataFrame, tuple[int, ...]]:
+def replay_auto(study: Study, choice: DesignChoice, alpha: float, per_entry: bool = False,
+                multiplicity: str = "per_claim") -> tuple[pd.DataFrame, tuple[int, ...]]:
     """The scores a `repeats: auto` run would have: each variant's repeats up to the look it stopped at."""
     looks = looks_for(choice.repeats)
     full = study.table(choice.folds, choice.repeats)
@@ -95,7 +96,7 @@ def replay_auto(study: Study, choice: DesignChoice, alpha: float, per_entry: boo
                 deltas = (block[name] - block["baseline"]).to_numpy()
                 found.append(evidence(deltas, design, margin[metric], Direction.of(METRICS[metric].higher_is_better), alpha))
             family = sum(n.split("__")[0] == name.split("__")[0] for n in names) if per_entry else len(names)
-            if should_stop(found, family, alpha):
+            if should_stop(found, family, alpha, multiplicity):
                 break
         used[name] = look
         pieces.append(full[(full.variant == name) & (full.repeat < look)])
@@ -116,12 +117,14 @@ def verdicts(study: Study, design: str, method: str, alpha: float) -> tuple[pd.D
     choice = DESIGNS[design]
     if method == "rowlevel":
         return rowlevel(study, alpha), fits_used(study.table(5, 1), study.metrics[0])
+    per_claim = {"multiplicity": "per_claim"}
+    options = {"legacy": per_claim, "per_claim": per_claim, "per_entry": per_claim, "all_claims": {"multiplicity": "all_claims"},
+               "discoveries": {"multiplicity": "discoveries"}, "bayesian": {"inference": "bayesian"}}
     if choice.auto:
-        table, looks = replay_auto(study, choice, alpha, per_entry=method == "per_entry")
+        table, looks = replay_auto(study, choice, alpha, per_entry=method == "per_entry",
+                                   multiplicity=options[method].get("multiplicity", "per_claim"))
     else:
         table, looks = study.table(choice.folds, choice.repeats), None
-    options = {"legacy": {}, "per_claim": {}, "per_entry": {}, "all_claims": {"multiplicity": "all_claims"},
-               "bayesian": {"inference": "bayesian"}}
     variants = variants_of(table)
     if method == "per_entry":
         variants["family"] = variants["mode"]

@@ -80,7 +80,7 @@ def _settled(setup: Setup, plan: Design, margins: dict[str, float], base_scores:
     for metric in setup.metrics:
         pair = [t[t.metric == metric.name].set_index(["repeat", "fold"])["value"].sort_index() for t in (own_table, base_table)]
         found.append(evidence((pair[0] - pair[1]).to_numpy(), plan, margins[metric.name], metric.direction, alpha))
-    return should_stop(found, variants, alpha)
+    return should_stop(found, variants, alpha, setup.plan.spec.statistics.multiplicity)
 
 
 def joined_outcome(name: str, parts: list[Outcome], key: str = "") -> Outcome:

@@ -78,6 +78,7 @@ def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score
         higher_is_better={m.name: m.higher_is_better for m in setup.metrics},
         alpha=spec.statistics.alpha,
         correction=spec.statistics.correction,
+        multiplicity=spec.statistics.multiplicity,
         margins={k: float(v) for k, v in used_margins.items()},
         n_splits=len(splits),
         folds=spec.evaluation.folds,

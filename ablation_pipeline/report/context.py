@@ -28,6 +28,7 @@ class ReportContext:
     lineage: dict[str, str]
     design: str = ""  # the split plan in words (EvaluationSpec.design_text)
     test: str = "corrected_t"
+    multiplicity: str = "discoveries"
     omnibus: dict[str, dict] | None = None
     factors: dict[str, float] = field(default_factory=dict)   # variant -> swept factor (scale sweeps)
     costs: pd.DataFrame | None = None                          # evaluation.insights.COST_COLUMNS

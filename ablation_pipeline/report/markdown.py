@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..vocabulary import Correction, Inference, Mode, Verdict
+from ..vocabulary import Correction, Inference, Mode, Multiplicity, Verdict
 from .context import ReportContext, check_columns, direction_for, interval_columns, metrics_in_order, rows_for
 from .formatting import cell, code, confidence_label, fmt_ci, fmt_num, fmt_p, link_target
 from .sections import insight_markdown, stability_markdown
@@ -54,14 +54,24 @@ def _how_to_read(comparison: pd.DataFrame, ctx: ReportContext, metrics: Sequence
         f"({ctx.design}{SEQUENTIAL_NOTE if 'auto' in ctx.design else ''}). For every variant and metric, "
         "Δ = variant − baseline is tested with the corrected repeated cross-validation t-test "
         "(Nadeau & Bengio 2003; Bouckaert & Frank 2004), whose variance correction accounts for the "
-        "overlap between training sets; p-values are adjusted across variants with the "
-        f"{correction} correction and compared with α = {ctx.alpha:g}; {interval}. "
+        f"overlap between training sets; {_adjustment(ctx, correction)} and compared with α = {ctx.alpha:g}; {interval}. "
         f"{BAYESIAN_NOTE if ctx.test == Inference.BAYESIAN else ''}Δ is in the metric's own units, so for a "
         "lower-is-better metric a positive Δ is a loss. Non-inferiority margins: "
         f"{margins}. Verdicts: {verdicts}. "
         "dz is the paired effect size (mean Δ over the standard deviation of the per-split Δ); "
         "±∞ means Δ was the same on every split (zero variance)."
     )
+
+
+def _adjustment(ctx: ReportContext, correction: str) -> str:
+    """Which p-values share an error rate across variants, in words (statistics.multiplicity)."""
+    if ctx.multiplicity == Multiplicity.ALL_CLAIMS:
+        return f"both claims of every variant are adjusted as one family ({correction}, Shaffer-restricted)"
+    if ctx.multiplicity == Multiplicity.PER_CLAIM:
+        return (f"the essential/harmful and the removable p-values are each adjusted across variants with the "
+                f"{correction} correction")
+    return (f"the essential/harmful p-values are adjusted across variants with the {correction} correction, and "
+            "each removable claim (worse by less than the margin) is tested on its own")
 
 
 def _verdict_summary(comparison: pd.DataFrame, ctx: ReportContext) -> list[str]:

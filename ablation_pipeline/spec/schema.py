@@ -257,7 +257,7 @@ class StatisticsSpec(Frozen):
 
     alpha: float = Field(default=0.05, gt=0, lt=1)
     correction: Correction = Correction.HOLM
-    multiplicity: Multiplicity = Multiplicity.PER_CLAIM
+    multiplicity: Multiplicity = Multiplicity.DISCOVERIES
     test: Inference = Inference.CORRECTED_T
     margin: dict[str, MarginValue] = Field(
         default={}, description="margin per metric, in its units or as a percentage of the baseline ('2%'); "

@@ -33,7 +33,7 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
                      alpha: float = 0.05, correction: str = Correction.HOLM,
                      margins: Mapping[str, float | Margin | None] | None = None,
                      baseline: str = "baseline", extra_columns: bool = False,
-                     looks: tuple[int, ...] | None = None, multiplicity: str = Multiplicity.PER_CLAIM,
+                     looks: tuple[int, ...] | None = None, multiplicity: str = Multiplicity.DISCOVERIES,
                      inference: str = Inference.CORRECTED_T) -> pd.DataFrame:
     """One row per (metric, variant): paired corrected t-test against the baseline, p-values
     adjusted across variants within each metric, a non-inferiority test, and a verdict.
@@ -172,10 +172,14 @@ def _decided(block: list[tuple], metric: str, alpha: float, correction: str, mul
     if multiplicity == Multiplicity.ALL_CLAIMS:
         adj_s, adj_r, divisors = all_claims_adjusted(p_s, p_r, correction)
         level_s = level_r = all_claims_level(adj_s, adj_r, divisors, alpha)
-    else:
+    elif Multiplicity(multiplicity).removable_family_wise:
         adj_s, adj_r = adjust_pvalues(p_s, correction), adjust_pvalues(p_r, correction)
         level_s, level_r = decision_level(adj_s, alpha, correction), decision_level(adj_r, alpha, correction)
+    else:
+        adj_s, adj_r = adjust_pvalues(p_s, correction), p_r
+        level_s, level_r = decision_level(adj_s, alpha, correction), alpha
     strict = alpha / max(1, len(found))  # the level every variant's own test faces at worst
+    strict_r = strict if Multiplicity(multiplicity).removable_family_wise else alpha
     rows = []
     for (v, e, base_mean, var_mean), pr, ps_adj, pr_adj in zip(block, p_r, adj_s, adj_r, strict=True):
         worse, within, better = e.posterior()
@@ -193,7 +197,7 @@ def _decided(block: list[tuple], metric: str, alpha: float, correction: str, mul
             "margin": e.margin, "p_noninferiority": float(pr), "p_noninferiority_adjusted": float(pr_adj),
             "ci_low_adjusted": low, "ci_high_adjusted": high, "degradation_bound_adjusted": e.degradation_bound(level_r),
             "mde": e.minimum_detectable(strict),
-            "splits_to_decide": float(res.n_splits) if call != Verdict.INCONCLUSIVE else e.splits_to_decide(strict),
+            "splits_to_decide": float(res.n_splits) if call != Verdict.INCONCLUSIVE else e.splits_to_decide(strict, strict_r),
             "p_worse": worse, "p_within": within, "p_better": better,
         })
     return rows

@@ -83,13 +83,15 @@ class Evidence:
         df = self.design.max_splits - 1
         return (critical + float(sps.t.ppf(POWER, df))) * self.sd * math.sqrt(1.0 / self.design.max_splits + self.design.ratio)
 
-    def splits_to_decide(self, level: float) -> float:
+    def splits_to_decide(self, level: float, noninferiority_level: float | None = None) -> float:
         """Splits (whole repeats) a fixed design would need to decide this variant with POWER if the
-        estimated effect is the truth: the easier of telling it from 0 and from the margin. NaN when
-        no number of repeats would: the effect is below what K-fold CV of this data can resolve."""
+        estimated effect is the truth: the easier of telling it from 0 (at two-sided `level`) and from
+        the margin (at `noninferiority_level`, default `level`). NaN when no number of repeats would:
+        the effect is below what K-fold CV of this data can resolve."""
         last = self.means[-1]
+        level_r = level if noninferiority_level is None else noninferiority_level
         candidates = [_splits_needed(abs(last), self.sd, self.design, level / 2.0),
-                      _splits_needed(self.margin - float(self.direction.degradation(last)), self.sd, self.design, level)]
+                      _splits_needed(self.margin - float(self.direction.degradation(last)), self.sd, self.design, level_r)]
         reachable = [c for c in candidates if math.isfinite(c)]
         return float(min(reachable)) if reachable else math.nan
 

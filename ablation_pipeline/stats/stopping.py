@@ -1,7 +1,8 @@
 """When a variant of a `repeats: auto` study may stop: after a look at which every metric's verdict is
 settled. A claim is settled when its test already crosses the boundary at the strictest level it can
-face (alpha over the number of variants: no adjustment across variants can then undo it), or when it
-has less than FUTILITY conditional power at the most lenient level (alpha itself). Stopping for
+face (alpha over the number of variants: no adjustment across variants can then undo it; alpha itself
+for a removable claim tested per variant), or when it has less than FUTILITY conditional power at the
+most lenient level (alpha itself). Stopping for
 futility is non-binding (the boundaries assume the variant would go on), so it costs power, never
 error control; variants decide independently of each other, so they can run in parallel."""
 
@@ -11,15 +12,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..vocabulary import Multiplicity
 from .evidence import Evidence
 from .sequential import FUTILITY, conditional_power
 
 
-def settled(found: Evidence, variants: int, alpha: float) -> bool:
+def settled(found: Evidence, variants: int, alpha: float, multiplicity: str = Multiplicity.DISCOVERIES) -> bool:
     """Whether further repeats could still change this variant's verdict on this metric."""
     if found.looks_taken >= len(found.design.looks):
         return True
     strict = alpha / max(1, variants)
+    strict_r = strict if Multiplicity(multiplicity).removable_family_wise else alpha
     look = found.looks_taken - 1
     t_s, t_r = found.superiority_statistics(), found.noninferiority_statistics()
     bounds = found.bounds
@@ -30,10 +33,11 @@ def settled(found: Evidence, variants: int, alpha: float) -> bool:
                      conditional_power(-t_s[-1], found.design, look, final_s)) < FUTILITY
     if not hopeless_s:
         return False
-    removable = np.any(t_r >= bounds.upper(strict)[: found.looks_taken])
+    removable = np.any(t_r >= bounds.upper(strict_r)[: found.looks_taken])
     return bool(removable or conditional_power(t_r[-1], found.design, look, final_r) < FUTILITY)
 
 
-def should_stop(per_metric: Sequence[Evidence], variants: int, alpha: float) -> bool:
+def should_stop(per_metric: Sequence[Evidence], variants: int, alpha: float,
+                multiplicity: str = Multiplicity.DISCOVERIES) -> bool:
     """A variant stops when its verdict on every metric is settled."""
-    return all(settled(found, variants, alpha) for found in per_metric)
+    return all(settled(found, variants, alpha, multiplicity) for found in per_metric)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -89,3 +90,14 @@ def test_markdown_rejects_metric_without_direction(comparison, ctx):
 
     with pytest.raises(ValueError, match="r2"):
         render_markdown(comparison, replace(ctx, higher_is_better={"rmse": False}), {})
+
+
+@pytest.mark.parametrize(("multiplicity", "says"), [
+    ("discoveries", "each removable claim (worse by less than the margin) is tested on its own"),
+    ("per_claim", "the essential/harmful and the removable p-values are each adjusted across variants"),
+    ("all_claims", "both claims of every variant are adjusted as one family"),
+])
+def test_how_to_read_says_which_claims_share_an_error_rate(comparison, ctx, multiplicity, says):
+    md = render_markdown(comparison, dataclasses.replace(ctx, multiplicity=multiplicity), {})
+    how = md[md.index("**How to read this.**"):].split("\n\n", 1)[0]
+    assert says in how

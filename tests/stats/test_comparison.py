@@ -155,3 +155,35 @@ def test_compare_variants_other_corrections_and_empty(default_comparison):
     only_base = scores[scores["variant"] == "baseline"]
     empty = compare_variants(only_base, variants.iloc[:0], HIB, RATIO)
     assert list(empty.columns) == list(COMPARISON_COLUMNS) and empty.empty
+
+
+def test_discoveries_adjust_essential_and_harmful_but_test_each_removable_claim_at_alpha():
+    """Six variants: five clearly worse, one with no effect whose non-inferiority p-value lies between
+    alpha / 6 and alpha. Holm over the removable claims leaves it inconclusive; tested on its own, it
+    is removable. The essential/harmful family is the same either way."""
+    folds, repeats, margin = 5, 3, 0.01
+    n = folds * repeats
+    spread = np.random.default_rng(3).normal(size=n)
+    spread = (spread - spread.mean()) / spread.std(ddof=1)
+    no_effect = 0.0078 * spread  # (margin - 0) / se is about 2.3 on 14 degrees of freedom: p about 0.02
+    rows = []
+    for i in range(n):
+        r, f = divmod(i, folds)
+        rows.append(("baseline", r, f, "rmse", 1.0))
+        rows.append(("no_noise", r, f, "rmse", 1.0 + no_effect[i]))
+        rows.extend((f"no_{k}", r, f, "rmse", 1.2 + 0.001 * spread[i]) for k in range(5))
+    scores = pd.DataFrame(rows, columns=["variant", "repeat", "fold", "metric", "value"])
+    names = ["no_noise", *(f"no_{k}" for k in range(5))]
+    variants = pd.DataFrame({"variant": names, "kind": "feature", "mode": "drop", "components": names})
+    args = (scores, variants, {"rmse": False}, RATIO)
+    shared = compare_variants(*args, margins={"rmse": margin}, extra_columns=True,
+                              multiplicity="per_claim").set_index("variant")
+    each = compare_variants(*args, margins={"rmse": margin}, extra_columns=True,
+                            multiplicity="discoveries").set_index("variant")
+    assert 0.05 / 6 < each.loc["no_noise", "p_noninferiority"] < 0.05
+    assert shared.loc["no_noise", "verdict"] == "inconclusive"
+    assert each.loc["no_noise", "verdict"] == "removable"
+    assert each.loc["no_noise", "p_noninferiority_adjusted"] == each.loc["no_noise", "p_noninferiority"]
+    assert each.loc["no_noise", "degradation_bound_adjusted"] < margin < shared.loc["no_noise", "degradation_bound_adjusted"]
+    pd.testing.assert_series_equal(shared["p_adjusted"], each["p_adjusted"])
+    assert (each.loc[names[1:], "verdict"] == "essential").all()

@@ -1,0 +1,78 @@
+"""Ways of stopping a `repeats: auto` variant sooner, replayed on calibration.py's cached studies:
+the fits each saves against the power and agreement it costs (issue 10's fits target).
+
+    .venv/bin/python benchmarks/calibration_stopping.py --studies 85
+
+Each row changes one thing in the product's stopping rule (stats/stopping.py) for the replay only:
+the futility threshold, the level futility is judged at (alpha / V**k instead of alpha), or
+stopping on the primary metric alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import calibration  # noqa: E402
+import calibration_methods  # noqa: E402
+
+from ablation_pipeline.stats import stopping  # noqa: E402
+from ablation_pipeline.stats.sequential import conditional_power  # noqa: E402
+
+SHOWN = ("E_10x_drop", "R_noise_drop", "R_1.8x_drop", "R_ge2x", "FWER_EH", "fits", "agree_fixed")
+PRODUCT_SETTLED, PRODUCT_SHOULD_STOP = stopping.settled, stopping.should_stop
+
+
+def futility_judged_at(power: float, exponent: float):
+    """The product's rule, with superiority futility judged at alpha / V**exponent (0: the product's alpha)."""
+    def settled(found, variants, alpha, multiplicity="discoveries"):
+        if exponent == 0:
+            return PRODUCT_SETTLED(found, variants, alpha, multiplicity)
+        if found.looks_taken >= len(found.design.looks):
+            return True
+        strict, look = alpha / max(1, variants), found.looks_taken - 1
+        t_s, t_r, bounds = found.superiority_statistics(), found.noninferiority_statistics(), found.bounds
+        if np.any(np.abs(t_s) >= bounds.upper(strict / 2.0)[: found.looks_taken]):
+            return True
+        final_s = bounds.upper(alpha / max(1, variants) ** exponent / 2.0)[-1]
+        if max(conditional_power(t_s[-1], found.design, look, final_s),
+               conditional_power(-t_s[-1], found.design, look, final_s)) >= power:
+            return False
+        return bool(np.any(t_r >= bounds.upper(alpha)[: found.looks_taken])
+                    or conditional_power(t_r[-1], found.design, look, bounds.upper(alpha)[-1]) < power)
+    return settled
+
+
+def replay(studies, label: str, power: float, exponent: float = 0.0, primary_only: bool = False) -> None:
+    stopping.FUTILITY = power
+    stopping.settled = futility_judged_at(power, exponent)
+    calibration_methods.should_stop = (
+        (lambda found, family, alpha, m: PRODUCT_SHOULD_STOP(found[:1], family, alpha, m)) if primary_only
+        else PRODUCT_SHOULD_STOP)
+    calibration_methods._MEMO.clear()
+    rates = calibration_methods.evaluate(studies, "auto5x10", "discoveries", 0.05)
+    print(f"{label:<42}" + "  ".join(f"{k} {rates[k]:.3f}" for k in SHOWN), flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--studies", type=int, default=85)
+    args = parser.parse_args()
+    studies = calibration.load_or_simulate("regression", args.studies, 1)
+    for power in (0.05, 0.10, 0.20, 0.35, 0.50):
+        replay(studies, f"futility < {power}", power)
+    replay(studies, "futility < 0.10 judged at alpha / sqrt(V)", 0.10, exponent=0.5)
+    for power in (0.05, 0.10, 0.20):
+        replay(studies, f"futility < {power} judged at alpha / V", power, exponent=1.0)
+    for power in (0.05, 0.20):
+        replay(studies, f"primary metric alone, futility < {power}", power, primary_only=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -91,6 +91,12 @@ def run(
     if dask_address and executor != "dask":
         fail(SpecError("--dask-address: only meaningful with --executor dask"))
     study_paths = StudyPaths.resolved(results_dir)
+    unchanged = None if force else unchanged_study(study, study_paths)
+    if unchanged is not None:  # computed from exactly this spec and data: nothing to set up, no Dagster
+        spec, folder = unchanged
+        say_up_to_date(spec.name)
+        print_results(spec.name, spec.evaluation.folds, folder)  # comparison.csv lists the primary metric first
+        return
     try:
         setup = checked_study(study, study_paths)  # every input problem surfaces before anything runs
     except AblationError as exc:
@@ -98,30 +104,56 @@ def run(
     from ..pipeline.versions import results_are_current
 
     folder = study_paths.results_dir(setup.plan.spec)
-    if not force and results_are_current(setup, folder):
-        outcome = None  # the results on disk were computed from exactly this spec and data: no Dagster needed
-    else:
-        from ..orchestration.cli_run import materialize_study
+    if not force and results_are_current(setup, folder):  # e.g. only the description changed
+        say_up_to_date(setup.plan.spec.name)
+        print_results(setup.plan.spec.name, setup.plan.spec.evaluation.folds, folder, setup.metrics[0].name)
+        return
+    from ..orchestration.cli_run import materialize_study
 
-        try:
-            outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force,
-                                        paths=study_paths, verbose=verbose)
-        except Interrupted as exc:
-            print_error(str(exc))
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-    if outcome is None or outcome.assets == 0:
-        out.print(f"{setup.plan.spec.name} is up to date: nothing changed since the last run (use --force to refit)", highlight=False)
-    if outcome is not None and not outcome.success:
+    try:
+        outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force,
+                                    paths=study_paths, verbose=verbose)
+    except Interrupted as exc:
+        print_error(str(exc))
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    if outcome.assets == 0:
+        say_up_to_date(setup.plan.spec.name)
+    if not outcome.success:
         for line in outcome.errors:
             print_error(line)
         raise typer.Exit(EXIT_FAILED)
+    print_results(setup.plan.spec.name, setup.plan.spec.evaluation.folds, folder, setup.metrics[0].name, outcome.run_id)
+
+
+def say_up_to_date(name: str) -> None:
+    out.print(f"{name} is up to date: nothing changed since the last run (use --force to refit)", highlight=False)
+
+
+def unchanged_study(study: str, study_paths: StudyPaths):
+    """(spec, results folder) when that folder holds intact results of exactly this spec and the data's
+    current bytes; None otherwise, or on any problem (the full check then reports it)."""
+    from ..pipeline.state import unchanged_since_last_run
+    from ..spec.loading import load_spec
+
+    try:
+        spec = load_spec(resolve_study(study))
+        folder = study_paths.results_dir(spec)
+        return (spec, folder) if unchanged_since_last_run(spec, folder) else None
+    except AblationError:
+        return None
+
+
+def print_results(name: str, folds: int, folder: Path, metric: str | None = None, run_id: str | None = None) -> None:
+    """The table of `metric` (default: the first in comparison.csv, the primary), its interactions and
+    where the results are; exit 1 if a variant failed."""
     table = pd.read_csv(folder / "comparison.csv", keep_default_na=False, na_values=[""])
-    print_comparison(out, table, setup.metrics[0].name, setup.plan.spec.evaluation.folds)
-    print_interactions(out, folder, setup.metrics[0].name)
-    out.print(f"results: {folder}" + (f"  (run {outcome.run_id})" if outcome and outcome.run_id else ""), highlight=False)
+    primary = metric or str(table["metric"].iloc[0])
+    print_comparison(out, table, primary, folds)
+    print_interactions(out, folder, primary)
+    out.print(f"results: {folder}" + (f"  (run {run_id})" if run_id else ""), highlight=False)
     failed = table[table["verdict"] == Verdict.FAILED].drop_duplicates("variant")
     for row in failed.itertuples():
-        print_error(f"{setup.plan.spec.name}/{row.variant}: {row.reason}")
+        print_error(f"{name}/{row.variant}: {row.reason}")
     if len(failed):
         raise typer.Exit(EXIT_FAILED)
 

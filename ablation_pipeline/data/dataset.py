@@ -11,7 +11,8 @@ import pandas as pd
 from ..errors import DataError, SpecError, did_you_mean, listed
 from ..spec.schema import StudySpec
 from ..vocabulary import Task
-from .sources import is_bundled, read_source
+from .files import is_bundled
+from .sources import read_source
 
 MAX_CLASSES_FOR_INT_TARGET = 10
 MIN_TEST_ROWS = 2  # per test fold: r2 and most scores need two rows to be defined

@@ -21,7 +21,7 @@ from dagster import AssetExecutionContext
 from ..ablations import batched
 from ..ablations.plan import Variant
 from ..data.dataset import dataset_problems, load_dataset
-from ..data.sources import source_version
+from ..data.files import source_version
 from ..data.splits import holdout_ratio
 from ..pipeline import cached, results, simplify, steps
 from ..pipeline import interactions as pairs

@@ -9,8 +9,9 @@ import dagster as dg
 
 from ..pipeline.fingerprints import fit_fingerprint, variant_fingerprint
 from ..pipeline.setup import Setup
+from ..pipeline.state import result_files_intact
 from ..pipeline.steps import study_splits
-from ..pipeline.versions import code_versions, result_files_intact
+from ..pipeline.versions import code_versions
 
 
 def stale_assets(setup: Setup, instance: dg.DagsterInstance, results_folder: Path) -> list[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from ..data.sources import source_version
+from ..data.files import source_version
 from ..errors import AblationError
 from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import StudyPlan, plan_study, set_up

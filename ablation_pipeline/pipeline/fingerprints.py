@@ -10,9 +10,7 @@ from ..ablations.plan import Variant
 from ..data.splits import Split
 from ..store.cache import fingerprint
 from .setup import Setup
-
-# Bump when fitting or perturbation logic changes results: every cached fit becomes stale.
-FIT_LOGIC_VERSION = "2"  # 2: permute draws as scikit-learn does; outcomes record costs
+from .state import FIT_LOGIC_VERSION
 
 
 def splits_digest(splits: list[Split]) -> str:

@@ -17,7 +17,8 @@ from ..ablations.estimators import build_pipeline, estimator_with_setting, make_
 from ..ablations.pairs import Pair, check_top, named_pairs
 from ..ablations.plan import Variant, plan_variants
 from ..data.dataset import Dataset, data_spec_fingerprint, feature_names, load_dataset, require_fit_for_study
-from ..data.sources import read_header, source_identity
+from ..data.files import source_identity
+from ..data.sources import read_header
 from ..errors import AblationError, ChangedDuringRunError, SpecError, did_you_mean
 from ..evaluation.metrics import Metric, resolve_metrics
 from ..spec.loading import load_spec

@@ -4,7 +4,6 @@ compares them with the last run's to decide what to run (or that nothing needs t
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -12,12 +11,8 @@ from ..data.splits import Split
 from ..store.owned import remove_owned, write_owned
 from .fingerprints import fit_fingerprint, variant_fingerprint
 from .setup import Setup, StudyPlan
+from .state import CODE_VERSION, STATE_FILE, file_digest, recorded_state, result_files_intact, snapshot_key
 from .steps import study_splits
-
-# Bump when the logic that produces a step's result changes, so old results count as stale.
-CODE_VERSION = "3"  # 3: the dataset step holds the split plan; 2: backward elimination, interactions, clusters
-STATE_FILE = "state.json"
-RESULT_FILES = ("scores.csv", "comparison.csv", "report.md")  # what complete results hold at least
 
 
 def code_versions(plan: StudyPlan) -> dict[str, str]:
@@ -60,39 +55,15 @@ def write_state(setup: Setup, splits: list[Split], folder: Path, complete: bool 
     if not complete:
         remove_owned(folder / STATE_FILE)
         return None
-    files = {path.name: _digest(path) for path in sorted(folder.iterdir())
+    files = {path.name: file_digest(path) for path in sorted(folder.iterdir())
              if path.is_file() and not path.name.startswith(".") and path.name != STATE_FILE}
-    state = {"assets": study_state(setup, splits), "files": files}
+    state = {"assets": study_state(setup, splits), "files": files,
+             "snapshot": snapshot_key(setup.plan.spec, setup.dataset.version)}
     return write_owned(folder / STATE_FILE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def results_are_current(setup: Setup, folder: Path) -> bool:
     """True when the results folder holds complete, unchanged results for exactly this spec and data."""
-    recorded = _recorded_state(folder)
+    recorded = recorded_state(folder)
     return (recorded is not None and result_files_intact(folder)
             and recorded.get("assets") == study_state(setup, study_splits(setup)))
-
-
-def result_files_intact(folder: Path) -> bool:
-    """Every result file the last complete run wrote is there, unchanged (none missing, cut short or edited)."""
-    recorded = _recorded_state(folder)
-    if recorded is None:
-        return False
-    try:
-        files = dict(recorded["files"])
-    except (KeyError, TypeError, ValueError):
-        return False
-    return set(RESULT_FILES) <= set(files) and all(
-        (folder / name).is_file() and _digest(folder / name) == digest for name, digest in files.items())
-
-
-def _recorded_state(folder: Path) -> dict | None:
-    try:
-        recorded = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return recorded if isinstance(recorded, dict) else None
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -84,6 +84,13 @@ def processes_with(token: str) -> list[int]:
     return found
 
 
+def printed_table(stdout: str) -> str:
+    """The comparison table a run prints, from its title to the line saying where the results are."""
+    table = stdout[stdout.index("rmse: variant - baseline"):stdout.index("results:")]
+    assert "drop__a" in table
+    return table
+
+
 def test_run_as_a_process_leaves_nothing_behind(small_study):
     """`ablation run` exits without tearing the interpreter down, yet its fold workers are stopped
     and joblib's temporary folders removed (no leak warning); the second run finds nothing to do."""
@@ -98,6 +105,21 @@ def test_run_as_a_process_leaves_nothing_behind(small_study):
     second = subprocess.run([str(exe), "run", str(small_study)], capture_output=True, text=True, env=env, timeout=300)
     assert second.returncode == 0 and "up to date" in second.stdout, second.stdout + second.stderr
     assert processes_with(token) == []
+    assert printed_table(second.stdout) == printed_table(first.stdout)
+
+
+def test_an_unchanged_study_is_answered_without_scikit_learn_or_dagster(small_study):
+    """The no-op run hashes the spec and the data's bytes against state.json and prints the table:
+    none of the heavy libraries a run needs is even imported."""
+    env = {**os.environ, "COLUMNS": "200"}
+    command = [sys.executable, "-X", "importtime", "-m", "ablation_pipeline.cli", "run", str(small_study)]
+    first = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0 and "sklearn" in first.stderr, first.stdout + first.stderr[-2000:]
+    again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0 and "small is up to date" in again.stdout, again.stdout + again.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in again.stderr.splitlines() if line.startswith("import time:")}
+    assert not {"sklearn", "dagster", "matplotlib", "torch", "scipy"} & imported
+    assert printed_table(again.stdout) == printed_table(first.stdout)
 
 
 def test_unknown_executor_is_a_clear_error(small_study):

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from ablation_pipeline.data.dataset import load_dataset
-from ablation_pipeline.data.sources import read_header, read_source, snake_case, source_version
+from ablation_pipeline.data.files import source_version
+from ablation_pipeline.data.sources import read_header, read_source, snake_case
 from ablation_pipeline.errors import DataError
 from ablation_pipeline.spec.loading import load_spec
 from builders import linear_frame, small_spec, write_study
@@ -111,5 +112,7 @@ def test_bundled_data_gets_names_a_spec_can_use(tmp_path):
     spec = load_spec(write_study(tmp_path, small_spec(data={"source": "sklearn:breast_cancer", "target": "target"})))
     columns = read_header(spec)
     assert "mean_radius" in columns and "worst_concave_points" in columns
-    assert source_version(spec).startswith("sklearn:breast_cancer@sklearn-")
+    import sklearn
+
+    assert source_version(spec) == f"sklearn:breast_cancer@sklearn-{sklearn.__version__}"  # as the metadata says
     assert snake_case("Mean Radius (mm)") == "mean_radius_mm"

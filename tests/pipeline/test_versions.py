@@ -51,3 +51,26 @@ def test_results_are_current_only_for_the_state_they_were_written_from(tmp_path)
     assert not results_are_current(check_study(write_study(tmp_path / "study", small_spec(), linear_frame(seed=4))), out)
     (out / "comparison.csv").unlink()
     assert not results_are_current(setup, out)
+
+
+def test_an_unchanged_snapshot_is_told_from_the_spec_and_the_data_bytes_alone(tmp_path, monkeypatch):
+    from ablation_pipeline.pipeline import state
+
+    path = write_study(tmp_path / "study", small_spec(), linear_frame())
+    out = tmp_path / "out"
+    assert not state.unchanged_since_last_run(load_spec(path), out)
+    run_study(load_spec(path), out)
+    setup = check_study(path)
+    write_state(setup, study_splits(setup), out)
+    assert state.unchanged_since_last_run(load_spec(path), out)
+    monkeypatch.setattr(state, "CODE_VERSION", "a newer logic")
+    assert not state.unchanged_since_last_run(load_spec(path), out)
+    monkeypatch.undo()
+    write_study(tmp_path / "study", small_spec(statistics={"alpha": 0.01}), linear_frame())
+    assert not state.unchanged_since_last_run(load_spec(path), out)
+    write_study(tmp_path / "study", small_spec(), linear_frame(seed=4))  # the same spec, other rows
+    assert not state.unchanged_since_last_run(load_spec(path), out)
+    write_study(tmp_path / "study", small_spec(), linear_frame())
+    assert state.unchanged_since_last_run(load_spec(path), out)
+    (out / "report.md").write_text("edited", encoding="utf-8")
+    assert not state.unchanged_since_last_run(load_spec(path), out)

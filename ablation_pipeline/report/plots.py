@@ -36,9 +36,13 @@ def dose_figure(curve: pd.DataFrame, components: str, metric: str, baseline: flo
     return fig
 
 
+NAMED_POINTS = 12  # the cost plot names the variants with the largest |Δ|; more names only overlap
+
+
 def cost_figure(comparison: pd.DataFrame, costs: pd.DataFrame, metric: str) -> Figure:
     """Δ of the primary metric against parameter count and fit time, for the retrained variants (an
-    inference-time knock-out costs what the baseline costs), with the baseline as a star at Δ = 0."""
+    inference-time knock-out costs what the baseline costs), with the baseline as a star at Δ = 0;
+    the NAMED_POINTS variants with the largest |Δ| are named."""
     rows = retrained_costs(comparison, costs, metric)
     base = costs[costs.variant == "baseline"]
     fig = Figure(figsize=(9, 3.6), layout="constrained")
@@ -46,7 +50,7 @@ def cost_figure(comparison: pd.DataFrame, costs: pd.DataFrame, metric: str) -> F
         ax = fig.add_subplot(1, 2, i + 1)
         shown = rows[rows[column].notna() & (rows[column] > 0)]
         ax.scatter(shown[column], shown["delta"], color="#D55E00")
-        for row in shown.itertuples():
+        for row in shown.loc[shown["delta"].abs().nlargest(NAMED_POINTS).index].itertuples():
             ax.annotate(row.variant, (getattr(row, column), row.delta), fontsize=7, xytext=(3, 3), textcoords="offset points")
         if not base.empty and pd.notna(base[column].iloc[0]):
             ax.scatter(base[column], [0.0], marker="*", s=120, color="black", label="baseline")

@@ -7,6 +7,8 @@ import math
 import sys
 
 import matplotlib.image as mpimg
+import matplotlib.text
+import pandas as pd
 import pytest
 
 from ablation_pipeline.report.forest import forest_plot_png
@@ -51,3 +53,28 @@ def test_forest_plot_handles_infinite_ci_and_rejects_unknown_metric(comparison):
         forest_plot_png(comparison, "accuracy", True)
     with pytest.raises(ValueError, match="verdict"):
         forest_plot_png(comparison.drop(columns=["verdict"]), "rmse", False)
+
+
+@pytest.mark.parametrize("rows", [1, 60])
+def test_every_label_lies_inside_the_figure_and_clear_of_the_axes(comparison, rows):
+    """The margins are measured from the text itself: long variant names, the p-values, the title and
+    the legend all fit, and no tick label overlaps the plotting area."""
+    from ablation_pipeline.report.forest import forest_figure
+
+    template = comparison[comparison["metric"] == "rmse"].iloc[[0]]
+    many = pd.concat([template.assign(variant=f"drop__a_rather_long_feature_group_name_{i}") for i in range(rows)],
+                     ignore_index=True)
+    fig = forest_figure(many, "rmse", higher_is_better=False, margin=0.15)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    inside = fig.bbox.padded(1)
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+    assert len(texts) >= 2 * rows + 4
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, text.get_text()
+    plot_area = fig.axes[0].get_window_extent(renderer)
+    for label in fig.axes[0].get_yticklabels():
+        assert label.get_window_extent(renderer).x1 < plot_area.x0
+    for label in fig.axes[1].get_yticklabels():
+        assert label.get_window_extent(renderer).x0 > plot_area.x1

@@ -9,7 +9,6 @@ import os
 import sys
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -19,8 +18,8 @@ from ..errors import AblationError, Interrupted, SpecError, did_you_mean
 from ..pipeline import paths
 from ..pipeline.paths import StudyPaths, project_root, resolve_study, study_files
 from ..vocabulary import Verdict
-from .process import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, exit_now
-from .tables import print_comparison, print_interactions
+from .process import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, exit_now, quiet_resource_tracker
+from .tables import print_comparison, print_interactions, read_comparison
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation studies as Dagster asset graphs.")
 # piped output: wide enough for the tables, unless COLUMNS says how wide
@@ -146,15 +145,18 @@ def unchanged_study(study: str, study_paths: StudyPaths):
 def print_results(name: str, folds: int, folder: Path, metric: str | None = None, run_id: str | None = None) -> None:
     """The table of `metric` (default: the first in comparison.csv, the primary), its interactions and
     where the results are; exit 1 if a variant failed."""
-    table = pd.read_csv(folder / "comparison.csv", keep_default_na=False, na_values=[""])
-    primary = metric or str(table["metric"].iloc[0])
+    table = read_comparison(folder / "comparison.csv")
+    if table is None:
+        print_error(f"{folder / 'comparison.csv'}: cannot be read as results; run `ablation run {name} --force`")
+        raise typer.Exit(EXIT_FAILED)
+    primary = metric or str(table[0]["metric"])
     print_comparison(out, table, primary, folds)
     print_interactions(out, folder, primary)
     out.print(f"results: {folder}" + (f"  (run {run_id})" if run_id else ""), highlight=False)
-    failed = table[table["verdict"] == Verdict.FAILED].drop_duplicates("variant")
-    for row in failed.itertuples():
-        print_error(f"{name}/{row.variant}: {row.reason}")
-    if len(failed):
+    failed = {str(row["variant"]): row["reason"] for row in table if row["verdict"] == Verdict.FAILED}
+    for variant, reason in failed.items():
+        print_error(f"{name}/{variant}: {reason}")
+    if failed:
         raise typer.Exit(EXIT_FAILED)
 
 
@@ -179,22 +181,12 @@ def show(
     if table is None:
         print_error(f"{path}: cannot be read as results (damaged or cut short); run `ablation run {spec.name}` again")
         raise typer.Exit(EXIT_FAILED)
-    metrics = list(dict.fromkeys(table["metric"]))
+    metrics = list(dict.fromkeys(str(row["metric"]) for row in table))
     chosen = metric or metrics[0]
     if chosen not in metrics:
         fail(SpecError(f"--metric: '{chosen}' is not in {path.name} (has {', '.join(metrics)}){did_you_mean(chosen, metrics)}"))
     print_comparison(out, table, chosen, spec.evaluation.folds)
     print_interactions(out, path.parent, chosen)
-
-
-def read_comparison(path: Path) -> pd.DataFrame | None:
-    """comparison.csv, or None when it is not a complete one (a file cut short, or not ours)."""
-    try:
-        table = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, OSError):
-        return None
-    needed = {"variant", "metric", "baseline_mean", "variant_mean", "delta", "ci_low", "ci_high", "p_adjusted", "verdict"}
-    return table if needed <= set(table.columns) and len(table) else None
 
 
 @app.command("list")
@@ -242,6 +234,7 @@ def ui(
 
 def main() -> None:
     """Entry point: an unexpected AblationError anywhere still ends as one line, not a traceback."""
+    quiet_resource_tracker()
     try:
         app()
     except SystemExit as done:

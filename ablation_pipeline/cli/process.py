@@ -13,6 +13,14 @@ from typing import NoReturn
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130  # the shell's convention for a command stopped by Ctrl-C
+# joblib's resource tracker (a process of its own) removes the temporary folder of a fit abandoned at
+# Ctrl-C, and says so in a warning about "leaked" folders: the removal is right, the line is noise.
+QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
+
+
+def quiet_resource_tracker() -> None:
+    """Processes started from here (joblib's tracker reads it at its start) skip that warning."""
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), QUIET_TRACKER]))
 
 
 def exit_now(code: int | str | None, print_error: Callable[[str], None]) -> NoReturn:

@@ -162,7 +162,7 @@ def run(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: O
             break
         row = table.iloc[0]
         kept = row.verdict in KEPT
-        low, high, _ = interval_columns(table)  # the interval the verdict was decided at, as the report shows it
+        low, high, _ = interval_columns(table.columns)  # the interval the verdict was decided at, as the report shows it
         path.append(SimplifiedStep(variant.components_text, trial.components_text, str(row.verdict), kept,
                                    float(row.delta), float(row[low]), float(row[high])))
         if not kept:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..vocabulary import COMPARISON_COLUMNS, Direction
+
+if TYPE_CHECKING:  # tables arrive as frames; nothing here needs pandas itself (the CLI reads without it)
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,10 @@ def check_columns(comparison: pd.DataFrame) -> None:
         raise ValueError(f"comparison table lacks column(s): {', '.join(missing)}")
 
 
-def interval_columns(comparison: pd.DataFrame) -> tuple[str, str, bool]:
-    """The interval to show: adjusted like the verdicts when the table has it, else the unadjusted CI."""
-    if {"ci_low_adjusted", "ci_high_adjusted"} <= set(comparison.columns):
+def interval_columns(columns: Iterable[str]) -> tuple[str, str, bool]:
+    """The interval to show, given a table's columns: adjusted like the verdicts when the table has it,
+    else the unadjusted CI."""
+    if {"ci_low_adjusted", "ci_high_adjusted"} <= set(columns):
         return "ci_low_adjusted", "ci_high_adjusted", True
     return "ci_low", "ci_high", False
 

@@ -65,7 +65,7 @@ def forest_figure(
     n = len(rows)
     labels = [str(v) for v in rows["variant"]]
     delta = rows["delta"].to_numpy(dtype=float)
-    low, high, _ = interval_columns(rows)
+    low, high, _ = interval_columns(rows.columns)
     lo = rows[low].to_numpy(dtype=float)
     hi = rows[high].to_numpy(dtype=float)
     verdicts = [str(v) for v in rows["verdict"]]

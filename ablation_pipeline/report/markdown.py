@@ -44,7 +44,7 @@ def _how_to_read(comparison: pd.DataFrame, ctx: ReportContext, metrics: Sequence
             margin_parts.append(f"{m}: {fmt_num(abs(float(margin)))} ({direction})")
     margins = "; ".join(margin_parts) if margin_parts else "none"
     verdicts = "; ".join(f"**{v}** – {v.meaning}" for v in Verdict)
-    adjusted = interval_columns(comparison)[2]
+    adjusted = interval_columns(comparison.columns)[2]
     interval = (f"the interval is the {confidence_label(ctx.alpha)} adjusted like the verdicts (it excludes 0 exactly "
                 "when the adjusted p is below α; comparison.csv also has the unadjusted ci_low and ci_high)"
                 if adjusted else f"the CI is the (unadjusted) {confidence_label(ctx.alpha)} of Δ")
@@ -118,7 +118,7 @@ def _metric_section(
         f"Δ = variant − baseline; {direction.worse_side} means the variant is worse; {margin_txt}.",
         "",
     ]
-    low, high, adjusted = interval_columns(comparison)
+    low, high, adjusted = interval_columns(comparison.columns)
     header = ["variant", "mode", "components", "baseline", "variant mean", "Δ",
               f"{confidence_label(ctx.alpha)}{' (adj.)' if adjusted else ''}", "p (adj.)", "dz", "verdict"]
     lines.append("| " + " | ".join(header) + " |")

@@ -123,7 +123,7 @@ def simplified_markdown(table: pd.DataFrame | None, removed: tuple[str, ...] | N
     if table is None:
         return lines + ["Not even the first removal held up when retrained and tested on its own: keep the full model.", ""]
     primary = table.iloc[0]
-    low, high, _ = interval_columns(table)
+    low, high, _ = interval_columns(table.columns)
     stopped = next((s for s in path if not s.kept), None)
     lines += [f"The simplified model takes out {', '.join(f'`{c}`' for c in removed)}: it is "
               f"{SIMPLIFIED_READING[Verdict(primary.verdict)]} on {primary.metric} (Δ {fmt_num(primary.delta, True)}, "

@@ -4,11 +4,15 @@ design used and the splits a design would need, as a report section and as one l
 from __future__ import annotations
 
 import math
-
-import pandas as pd
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from ..vocabulary import Verdict
 from .formatting import fmt_num
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MOSTLY = 0.5  # the CLI speaks up when more than this share of the primary metric's verdicts is inconclusive
 
@@ -40,22 +44,31 @@ def undecided_markdown(comparison: pd.DataFrame, metric: str, design: str) -> li
     return [*lines, ""]
 
 
-def undecided_hint(comparison: pd.DataFrame, metric: str, folds: int) -> str | None:
-    """One line when most verdicts on `metric` are inconclusive, saying what would decide them."""
-    if "splits_to_decide" not in comparison:
+def undecided_hint(rows: Sequence[Mapping], metric: str, folds: int) -> str | None:
+    """One line when most verdicts on `metric` are inconclusive, saying what would decide them (`rows`:
+    comparison.csv's records, as the CLI reads them)."""
+    if not rows or "splits_to_decide" not in rows[0]:
         return None
-    open_rows, decided_or_not = _inconclusive(comparison, metric)
-    if not decided_or_not or len(open_rows) <= MOSTLY * decided_or_not:
+    judged = [r for r in rows if str(r["metric"]) == metric and str(r["verdict"]) != Verdict.FAILED]
+    open_rows = [r for r in judged if str(r["verdict"]) == Verdict.INCONCLUSIVE]
+    if not judged or len(open_rows) <= MOSTLY * len(judged):
         return None
-    needed = pd.to_numeric(open_rows["splits_to_decide"], errors="coerce")
-    reachable = needed[needed.notna() & (needed > open_rows["n_splits"])]
-    line = f"{len(open_rows)} of {decided_or_not} variants are inconclusive on {metric}"
-    if len(reachable):
-        repeats = math.ceil(float(reachable.median()) / folds)
+    needed = [(_number(r["splits_to_decide"]), _number(r["n_splits"])) for r in open_rows]
+    reachable = [n for n, used in needed if math.isfinite(n) and n > used]
+    line = f"{len(open_rows)} of {len(judged)} variants are inconclusive on {metric}"
+    if reachable:
+        repeats = math.ceil(statistics.median(reachable) / folds)
         line += (f"; {len(reachable)} would likely be decided with about {repeats} repeats of {folds} folds "
                  f"(evaluation.repeats: auto with max_repeats: {max(2, repeats)})")
-    out_of_reach = int(needed.isna().sum())
+    out_of_reach = sum(not math.isfinite(n) for n, _ in needed)
     if out_of_reach:
         line += (f"; {out_of_reach} have effects too close to both 0 and the margin for this data to resolve "
                  "(a wider statistics.margin or more rows would decide them)")
     return line + "; see report.md"
+
+
+def _number(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan

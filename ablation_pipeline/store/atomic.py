@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the frame is written by its own method: pandas is not imported here (light start-up)
+    import pandas as pd
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> Path:

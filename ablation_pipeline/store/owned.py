@@ -9,12 +9,14 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..errors import AblationError
 from .atomic import atomic_write_bytes, atomic_write_text
 from .locks import exclusive
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MANIFEST = ".ablation-results.json"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
@@ -76,6 +78,8 @@ def remove_owned(path: Path) -> None:
 
 
 def neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)]
     if not text:
         return frame

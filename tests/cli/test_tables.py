@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from rich.cells import cell_len
 from rich.console import Console
@@ -15,9 +14,9 @@ ROWS = [("drop__rooms", -33.31, -189.5, 122.9, 1.0, "removable"),
         ("permute__size", -1234567.0, -2345678.0, -123456.0, 0.00045, "inconclusive")]
 
 
-def table() -> pd.DataFrame:
-    return pd.DataFrame([{"variant": v, "metric": "rmse", "baseline_mean": 14710.0, "variant_mean": 14680.0, "delta": d,
-                          "ci_low": lo, "ci_high": hi, "p_adjusted": p, "verdict": verdict} for v, d, lo, hi, p, verdict in ROWS])
+def table() -> list[dict]:
+    return [{"variant": v, "metric": "rmse", "baseline_mean": 14710.0, "variant_mean": 14680.0, "delta": d,
+                          "ci_low": lo, "ci_high": hi, "p_adjusted": p, "verdict": verdict} for v, d, lo, hi, p, verdict in ROWS]
 
 
 @pytest.mark.parametrize("width", [80, 160])
@@ -32,3 +31,18 @@ def test_the_table_is_complete_at_its_width(width):
         assert variant in first_column and verdict in text
         assert fmt_num(delta, signed=True) in text and f"[{fmt_num(low, signed=True)}, {fmt_num(high, signed=True)}]" in text
     assert ("variant mean" in text) == (width > 110)  # the means go first when space is short
+
+
+def test_results_are_read_back_with_their_numbers_and_a_damaged_file_is_refused(tmp_path):
+    from ablation_pipeline.cli.tables import read_comparison
+
+    path = tmp_path / "comparison.csv"
+    header = "variant,metric,baseline_mean,variant_mean,delta,ci_low,ci_high,p_adjusted,verdict,splits_to_decide\n"
+    path.write_text(header + "drop__1,rmse,10,11,1,0.5,1.5,0.01,essential,\ndrop__2,rmse,10,10,0,-inf,inf,1,inconclusive,40\n")
+    rows = read_comparison(path)
+    assert rows[0]["variant"] == "drop__1" and rows[0]["delta"] == 1.0 and rows[0]["splits_to_decide"] != rows[0]["splits_to_decide"]
+    assert rows[1]["ci_high"] == float("inf") and rows[1]["splits_to_decide"] == 40.0
+    path.write_text(header + "drop__1,rmse,10,11,1,0.5,1.5,0.01,essential,\ndrop__2,rmse,10")  # cut short
+    assert read_comparison(path) is None
+    path.write_text(header[:40])
+    assert read_comparison(path) is None

@@ -3,6 +3,7 @@ every variant so that each comparison is paired split by split."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,33 @@ def make_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
         Split(index=i, repeat=i // evaluation.folds, fold=i % evaluation.folds, train=train, test=test)
         for i, (train, test) in enumerate(splitter.split(rows, dataset.target))
     ]
+
+
+def fold_labels(splits: Sequence[Split], rows: int) -> np.ndarray | None:
+    """The plan as each row's test fold per repeat (repeats x rows, the smallest unsigned type): one
+    byte where the index arrays take 8 per fold. None when the plan is not a partition of the rows in
+    every repeat (repeated K-fold always is), or not numbered repeat by repeat, fold by fold."""
+    if not splits:
+        return None
+    folds, repeats = max(s.fold for s in splits) + 1, max(s.repeat for s in splits) + 1
+    if [(s.index, s.repeat, s.fold) for s in splits] != [(i, i // folds, i % folds) for i in range(folds * repeats)]:
+        return None
+    labels = np.full((repeats, rows), -1, dtype=np.int64)
+    for split in splits:
+        if (labels[split.repeat, split.test] != -1).any():
+            return None
+        labels[split.repeat, split.test] = split.fold
+    if (labels == -1).any():
+        return None
+    labelled = labels.astype(np.min_scalar_type(folds - 1))
+    return labelled if all(np.array_equal(s.train, np.flatnonzero(labelled[s.repeat] != s.fold)) for s in splits) else None
+
+
+def from_fold_labels(labels: np.ndarray) -> tuple[Split, ...]:
+    """The plan `fold_labels` describes: the same splits, index arrays sorted as scikit-learn gives them."""
+    folds = int(labels.max()) + 1
+    return tuple(Split(index=r * folds + f, repeat=r, fold=f, train=np.flatnonzero(labels[r] != f),
+                       test=np.flatnonzero(labels[r] == f)) for r in range(labels.shape[0]) for f in range(folds))
 
 
 def holdout_ratio(splits: list[Split]) -> float:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ..data.dataset import Dataset
-from ..data.splits import Split
+from ..data.splits import Split, fold_labels, from_fold_labels
 from ..store.cache import fingerprint
 from .fingerprints import splits_digest
 
@@ -27,6 +27,16 @@ class StudyData:
     def digest(self) -> str:
         """Identifies the content: data, the spec's data section it was read for, and the split plan."""
         return fingerprint("study data", self.dataset.version, self.dataset.data_spec, splits_digest(list(self.splits)))
+
+    def __reduce__(self):
+        """Stored with the plan as fold labels (100,000 rows, 5 folds x 10 repeats: 1 MB instead of 40 MB
+        of index arrays), when the plan is a K-fold partition; as it is otherwise."""
+        labels = fold_labels(self.splits, self.dataset.n_rows)
+        return (StudyData, (self.dataset, self.splits)) if labels is None else (_with_labelled_plan, (self.dataset, labels))
+
+
+def _with_labelled_plan(dataset: Dataset, labels) -> StudyData:
+    return StudyData(dataset, from_fold_labels(labels))
 
 
 @dataclass(frozen=True)

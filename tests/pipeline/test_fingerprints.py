@@ -57,3 +57,26 @@ def test_data_model_or_split_plan_change_every_fit(study_dir, before):
     seed = cache_spec()
     seed["evaluation"]["seed"] = 2
     assert changed(before, fingerprints(study_dir, seed)) == set(before)
+
+
+def test_a_remembered_plan_digest_is_the_digest_of_exactly_those_splits():
+    """The digest is remembered by the identity of the splits: the same objects give it back, other
+    splits (even equal ones, or a plan that differs in one row) are hashed again."""
+    import numpy as np
+
+    from ablation_pipeline.data.splits import Split
+    from ablation_pipeline.pipeline import fingerprints as module
+
+    def plan(shift: int) -> list[Split]:
+        rows = np.arange(20)
+        return [Split(0, 0, 0, rows[10:], rows[:10]), Split(1, 0, 1, rows[:10], np.roll(rows[10:], shift))]
+
+    first = plan(0)
+    digest = module.splits_digest(first)
+    assert module.splits_digest(first) == digest == module.splits_digest(list(first))  # remembered
+    assert module.splits_digest(plan(0)) == digest  # equal content, other objects: the same hash, computed
+    other = module.splits_digest(plan(1))
+    assert other != digest
+    for _ in range(module.RECENT_PLANS + 1):  # pushed out of memory by newer plans, still right
+        module.splits_digest(plan(2))
+    assert module.splits_digest(first) == digest

@@ -54,7 +54,9 @@ def fold_labels(splits: Sequence[Split], rows: int) -> np.ndarray | None:
     if (labels == -1).any():
         return None
     labelled = labels.astype(np.min_scalar_type(folds - 1))
-    return labelled if all(np.array_equal(s.train, np.flatnonzero(labelled[s.repeat] != s.fold)) for s in splits) else None
+    same = all(np.array_equal(s.train, np.flatnonzero(labelled[s.repeat] != s.fold))
+               and np.array_equal(s.test, np.flatnonzero(labelled[s.repeat] == s.fold)) for s in splits)
+    return labelled if same else None  # index arrays in another order would not come back as they were
 
 
 def from_fold_labels(labels: np.ndarray) -> tuple[Split, ...]:

@@ -17,9 +17,10 @@ if TYPE_CHECKING:
 MOSTLY = 0.5  # the CLI speaks up when more than this share of the primary metric's verdicts is inconclusive
 
 
-def _inconclusive(comparison: pd.DataFrame, metric: str) -> tuple[pd.DataFrame, int]:
-    rows = comparison[(comparison["metric"].astype(str) == metric) & (comparison["verdict"].astype(str) != Verdict.FAILED)]
-    return rows[rows["verdict"].astype(str) == Verdict.INCONCLUSIVE], len(rows)
+def _inconclusive(rows: Sequence[Mapping], metric: str) -> tuple[list[Mapping], int]:
+    """The inconclusive rows of `metric`, and how many of its rows were judged (failed ones were not)."""
+    judged = [r for r in rows if str(r["metric"]) == metric and str(r["verdict"]) != Verdict.FAILED]
+    return [r for r in judged if str(r["verdict"]) == Verdict.INCONCLUSIVE], len(judged)
 
 
 def undecided_markdown(comparison: pd.DataFrame, metric: str, design: str) -> list[str]:
@@ -27,8 +28,8 @@ def undecided_markdown(comparison: pd.DataFrame, metric: str, design: str) -> li
     how many splits would decide it (empty when every variant is decided or the table has no detail)."""
     if "mde" not in comparison:
         return []
-    open_rows, _ = _inconclusive(comparison, metric)
-    if open_rows.empty:
+    open_rows, _ = _inconclusive(comparison.to_dict("records"), metric)
+    if not open_rows:
         return []
     lines = [f"## What would decide the inconclusive variants ({metric})", "",
              f"At this design ({design}) a true Δ smaller than the minimum detectable effect (MDE: found with 80% power "
@@ -37,10 +38,10 @@ def undecided_markdown(comparison: pd.DataFrame, metric: str, design: str) -> li
              "number of repeats would: the effect is closer to 0 and to the margin than cross-validation of this data "
              "can resolve (more rows, a wider `statistics.margin`, or accepting it as inconclusive).", "",
              "| variant | Δ | margin | MDE | splits used | splits needed |", "|---|---:|---:|---:|---:|---:|"]
-    for r in open_rows.itertuples(index=False):
-        needed = float(r.splits_to_decide)
-        lines.append(f"| `{r.variant}` | {fmt_num(r.delta, True)} | {fmt_num(r.margin)} | {fmt_num(r.mde)} | {int(r.n_splits)} | "
-                     f"{int(needed) if math.isfinite(needed) else 'out of reach'} |")
+    for r in open_rows:
+        needed = _number(r["splits_to_decide"])
+        lines.append(f"| `{r['variant']}` | {fmt_num(r['delta'], True)} | {fmt_num(r['margin'])} | {fmt_num(r['mde'])} | "
+                     f"{int(r['n_splits'])} | {int(needed) if math.isfinite(needed) else 'out of reach'} |")
     return [*lines, ""]
 
 
@@ -49,13 +50,12 @@ def undecided_hint(rows: Sequence[Mapping], metric: str, folds: int) -> str | No
     comparison.csv's records, as the CLI reads them)."""
     if not rows or "splits_to_decide" not in rows[0]:
         return None
-    judged = [r for r in rows if str(r["metric"]) == metric and str(r["verdict"]) != Verdict.FAILED]
-    open_rows = [r for r in judged if str(r["verdict"]) == Verdict.INCONCLUSIVE]
-    if not judged or len(open_rows) <= MOSTLY * len(judged):
+    open_rows, judged = _inconclusive(rows, metric)
+    if not judged or len(open_rows) <= MOSTLY * judged:
         return None
     needed = [(_number(r["splits_to_decide"]), _number(r["n_splits"])) for r in open_rows]
     reachable = [n for n, used in needed if math.isfinite(n) and n > used]
-    line = f"{len(open_rows)} of {len(judged)} variants are inconclusive on {metric}"
+    line = f"{len(open_rows)} of {judged} variants are inconclusive on {metric}"
     if reachable:
         repeats = math.ceil(statistics.median(reachable) / folds)
         line += (f"; {len(reachable)} would likely be decided with about {repeats} repeats of {folds} folds "

@@ -14,7 +14,7 @@ from ..errors import StatsInputError
 from ..evaluation.metrics import Margin
 from ..vocabulary import COMPARISON_COLUMNS, DETAIL_COLUMNS, Correction, Direction, Inference, Multiplicity, Verdict
 from .evidence import Evidence, evidence
-from .multiplicity import adjust_pvalues, all_claims_adjusted, all_claims_level, decision_level
+from .multiplicity import adjust_pvalues, all_claims_adjusted, all_claims_level, decision_level, removable_level
 from .paired import checked_ratio
 from .sequential import Design
 from .verdicts import bayesian_verdict, default_margin, verdict
@@ -179,7 +179,7 @@ def _decided(block: list[tuple], metric: str, alpha: float, correction: str, mul
         adj_s, adj_r = adjust_pvalues(p_s, correction), p_r
         level_s, level_r = decision_level(adj_s, alpha, correction), alpha
     strict = alpha / max(1, len(found))  # the level every variant's own test faces at worst
-    strict_r = strict if Multiplicity(multiplicity).removable_family_wise else alpha
+    strict_r = removable_level(multiplicity, alpha, len(found))
     rows = []
     for (v, e, base_mean, var_mean), pr, ps_adj, pr_adj in zip(block, p_r, adj_s, adj_r, strict=True):
         worse, within, better = e.posterior()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import StatsInputError
-from ..vocabulary import Correction
+from ..vocabulary import Correction, Multiplicity
 
 
 def adjust_pvalues(p_values, method: str = Correction.HOLM) -> np.ndarray:
@@ -40,6 +40,12 @@ def decision_level(adjusted, alpha: float, method: str = Correction.HOLM) -> flo
     if method == Correction.FDR_BH:
         return max(1, k) * alpha / m
     return alpha / m
+
+
+def removable_level(multiplicity: str, alpha: float, variants: int) -> float:
+    """The strictest level a removable claim can face: alpha over the variants when removable claims
+    share a family-wise error rate, alpha itself when each is tested on its own (`discoveries`)."""
+    return alpha / max(1, variants) if Multiplicity(multiplicity).removable_family_wise else alpha
 
 
 def all_claims_adjusted(p_superiority, p_noninferiority, method: str = Correction.HOLM) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..vocabulary import Multiplicity
 from .evidence import Evidence
+from .multiplicity import removable_level
 from .sequential import FUTILITY, conditional_power
 
 
@@ -22,7 +23,7 @@ def settled(found: Evidence, variants: int, alpha: float, multiplicity: str = Mu
     if found.looks_taken >= len(found.design.looks):
         return True
     strict = alpha / max(1, variants)
-    strict_r = strict if Multiplicity(multiplicity).removable_family_wise else alpha
+    strict_r = removable_level(multiplicity, alpha, variants)
     look = found.looks_taken - 1
     t_s, t_r = found.superiority_statistics(), found.noninferiority_statistics()
     bounds = found.bounds

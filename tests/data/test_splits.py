@@ -51,3 +51,5 @@ def test_a_plan_that_is_not_a_partition_keeps_its_index_arrays():
     unsorted_train = [Split(0, 0, 0, rows[5:][::-1], rows[:5]), Split(1, 0, 1, rows[:5], rows[5:])]
     assert fold_labels(unsorted_train, 10) is None
     assert fold_labels([Split(0, 0, 0, rows[5:], rows[:5])], 12) is None  # rows 10 and 11 never tested
+    unsorted_test = [Split(0, 0, 0, rows[5:], rows[:5][::-1]), Split(1, 0, 1, rows[:5], rows[5:])]
+    assert fold_labels(unsorted_test, 10) is None  # would come back sorted: another order of predictions

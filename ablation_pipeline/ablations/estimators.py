@@ -17,6 +17,8 @@ import inspect
 from functools import cache
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sklearn.base import (
     BaseEstimator,
     BiclusterMixin,
@@ -33,7 +35,7 @@ from sklearn.base import (
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from ..errors import SpecError, did_you_mean
 from ..spec.messages import shown
@@ -148,10 +150,21 @@ def prepared_width(features: Any, numeric: list[str], categorical: list[str]) ->
     return prepare.fit(features).transform(features.head(2)).shape[1]
 
 
+def float_matrix(columns: Any) -> np.ndarray:
+    """The numeric columns as one float array, missing values (NaN, None, pd.NA) as NaN."""
+    if isinstance(columns, pd.DataFrame):
+        return columns.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(columns, dtype=float)
+
+
 def _preprocessing(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
     transformers: list[tuple[str, Any, list[str]]] = []
     if numeric:
-        transformers.append(("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric))
+        # The frame becomes one float array first: the imputer and scaler then validate an array, not
+        # every column's dtype of a frame (a third of a Ridge fit's time on 150 columns, twice per fold).
+        as_array = FunctionTransformer(float_matrix, feature_names_out="one-to-one")
+        steps = [("array", as_array), ("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+        transformers.append(("numeric", Pipeline(steps), numeric))
     if categorical:
         encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         impute = SimpleImputer(strategy="most_frequent")

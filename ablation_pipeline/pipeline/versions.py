@@ -25,7 +25,8 @@ def code_versions(plan: StudyPlan) -> dict[str, str]:
         "dataset": spec.fingerprint(spec.data.model_dump(mode="json"), split_plan, CODE_VERSION),
         "baseline": evaluation,
         **{v.name: spec.fingerprint(evaluation, v.identity()) for v in plan.variants},
-        "scores": spec.fingerprint(spec.evaluation.metrics, CODE_VERSION),
+        # the variants it reads, too: without them a removed variant would stay in the tables, nothing stale
+        "scores": spec.fingerprint(spec.evaluation.metrics, [v.name for v in plan.variants], CODE_VERSION),
         "comparison": spec.fingerprint(spec.statistics.model_dump(mode="json"), CODE_VERSION),
         **({"simplified": spec.fingerprint(evaluation, spec.statistics.model_dump(mode="json"), CODE_VERSION)}
            if spec.statistics.simplify else {}),

@@ -85,3 +85,13 @@ def test_every_run_is_named_by_its_study_job_and_tagged(study_dir, tmp_path, ins
 
     schedule = defs.resolve_schedule_def("small_schedule")
     assert schedule.job_name == "small_job" and defs.resolve_job_def("small_job").tags[SPEC_TAG] == expected[SPEC_TAG]
+
+
+def test_removing_a_variant_from_the_spec_removes_it_from_the_results(study_dir, tmp_path):
+    path = write_study(study_dir, cache_spec(), linear_frame())
+    cli_run(path, tmp_path)
+    fewer = cache_spec(ablations=[{"features": ["a", "c"], "mode": "drop"}])
+    ran, output = cli_run(write_study(study_dir, fewer), tmp_path)
+    assert ran == {"scores", "comparison", "simplified", "report"}  # nothing refitted
+    assert set(pd.read_csv(tmp_path / "res" / "small" / "comparison.csv").variant) == {"drop__a", "drop__c"}
+    assert "permute__b" not in output and "permute__b" not in (tmp_path / "res" / "small" / "report.md").read_text()

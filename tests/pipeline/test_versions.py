@@ -35,6 +35,15 @@ def test_metrics_change_only_the_scores(tmp_path):
     assert changed_by(tmp_path, lambda spec: spec["evaluation"].update(metrics=["rmse"])) == {"scores"}
 
 
+def test_removing_an_ablation_changes_the_scores_which_read_every_variant(tmp_path):
+    spec = small_spec()
+    before = versions(tmp_path / "before", spec)
+    removed = spec["ablations"].pop()
+    after = versions(tmp_path / "after", spec)
+    assert set(before) - set(after) == {f"{removed['mode']}__{name}" for name in removed["features"]}
+    assert {name for name in after if before[name] != after[name]} == {"scores"}
+
+
 def test_the_model_changes_every_fit(tmp_path):
     fits = {"baseline", "simplified", "drop__a", "drop__c", "drop__city", "drop__ab", "permute__a", "permute__const", "mean__b"}
     assert changed_by(tmp_path, lambda spec: spec.update(model={"estimator": "Ridge"})) == fits

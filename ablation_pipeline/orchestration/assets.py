@@ -31,7 +31,7 @@ from ..pipeline.handoff import OnData, StudyData
 from ..pipeline.looks import looked_variants, with_baseline_extended
 from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import StudyPlan, setup_from
-from ..pipeline.versions import write_state
+from ..pipeline.versions import report_sections, write_state
 from ..report.files import markdown_with_inline_images
 from ..store.owned import remove_owned
 from ..vocabulary import Interaction, Verdict
@@ -238,7 +238,7 @@ def interactions_asset(graph: StudyGraph) -> dg.AssetsDefinition:
 
 def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     spec = graph.plan.spec
-    extras = (*(("simplified",) if spec.statistics.simplify else ()), *(("interactions",) if spec.interactions is not None else ()))
+    extras = tuple(report_sections(spec))
 
     @dg.asset(**graph.asset("report"), ins=graph.ins("scores", "comparison", *extras),
               description="Markdown report with the comparison tables and forest plots. Writes report.md and PNGs.")
@@ -255,6 +255,9 @@ def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
         if "interactions" in sections_from:
             pairs.require_result(setup, splits, sections_from["interactions"])
             sections += sections_from["interactions"].markdown
+        else:
+            for name in (pairs.CSV, pairs.PNG):
+                remove_owned(folder / name)
         files = results.write_report_files(setup, splits, scores.value, comparison.value, folder, sections)
         write_state(setup, splits, folder, complete=not (comparison.value["verdict"] == Verdict.FAILED).any())
         markdown = files["report"].read_text(encoding="utf-8")

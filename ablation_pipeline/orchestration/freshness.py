@@ -11,7 +11,7 @@ from ..pipeline.fingerprints import fit_fingerprint, variant_fingerprint
 from ..pipeline.setup import Setup
 from ..pipeline.state import result_files_intact
 from ..pipeline.steps import study_splits
-from ..pipeline.versions import code_versions
+from ..pipeline.versions import code_versions, report_sections
 
 
 def stale_assets(setup: Setup, instance: dg.DagsterInstance, results_folder: Path) -> list[str]:
@@ -21,7 +21,7 @@ def stale_assets(setup: Setup, instance: dg.DagsterInstance, results_folder: Pat
     fit_versions = {"baseline": fit_fingerprint(setup, splits)[:16]}
     fit_versions.update({v.name: variant_fingerprint(setup, splits, v.name)[:16] for v in plan.variants})
     expected_data = {"dataset": setup.dataset.version, **fit_versions}
-    extras = [*(["simplified"] if plan.spec.statistics.simplify else []), *(["interactions"] if plan.spec.interactions is not None else [])]
+    extras = report_sections(plan.spec)
     parents = {"scores": ["dataset", *fit_versions], "comparison": ["scores"],
                "simplified": ["comparison"], "interactions": ["comparison"], "report": ["comparison", *extras]}
     results = ["scores", "comparison", *extras, "report"]  # the steps that write the result files

@@ -33,8 +33,14 @@ def code_versions(plan: StudyPlan) -> dict[str, str]:
         **({"interactions": spec.fingerprint(evaluation, spec.statistics.model_dump(mode="json"),
                                              spec.interactions.model_dump(mode="json"), CODE_VERSION)}
            if spec.interactions is not None else {}),
-        "report": CODE_VERSION,
+        # the sections it assembles: switching one off must re-run it (and remove that section's files)
+        "report": spec.fingerprint(report_sections(spec), CODE_VERSION),
     }
+
+
+def report_sections(spec) -> list[str]:
+    """The optional steps whose results the report includes."""
+    return [*(["simplified"] if spec.statistics.simplify else []), *(["interactions"] if spec.interactions is not None else [])]
 
 
 def content_versions(setup: Setup, splits: list[Split]) -> dict[str, str]:

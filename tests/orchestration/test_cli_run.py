@@ -95,3 +95,15 @@ def test_removing_a_variant_from_the_spec_removes_it_from_the_results(study_dir,
     assert ran == {"scores", "comparison", "simplified", "report"}  # nothing refitted
     assert set(pd.read_csv(tmp_path / "res" / "small" / "comparison.csv").variant) == {"drop__a", "drop__c"}
     assert "permute__b" not in output and "permute__b" not in (tmp_path / "res" / "small" / "report.md").read_text()
+
+
+def test_switching_interactions_off_removes_their_results(study_dir, tmp_path):
+    with_pairs = cache_spec(ablations=[{"features": ["a", "c"], "mode": "drop"}], interactions={"pairs": [["a", "c"]]})
+    first, first_output = cli_run(write_study(study_dir, with_pairs, linear_frame()), tmp_path)
+    folder = tmp_path / "res" / "small"
+    assert "interactions" in first and (folder / "interactions.csv").is_file() and "interaction a" in first_output
+    assert "## Interactions" in (folder / "report.md").read_text()
+    ran, output = cli_run(write_study(study_dir, cache_spec(ablations=[{"features": ["a", "c"], "mode": "drop"}])), tmp_path)
+    assert ran == {"report"}  # nothing refitted, nothing recomputed but the report
+    assert not (folder / "interactions.csv").exists() and not (folder / "interactions.png").exists()
+    assert "## Interactions" not in (folder / "report.md").read_text() and "interaction a" not in output

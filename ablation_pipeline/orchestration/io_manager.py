@@ -33,6 +33,7 @@ class StudyIOManager(dg.ConfigurableIOManager):
     base_dir: str | None = None
     _root: Path | None = PrivateAttr(default=None)
     _study_data_read: dict[str, StudyData] = PrivateAttr(default_factory=dict)  # by digest, read once per step
+    _data_files_read: dict[Path, tuple[tuple[int, int, int], StudyData]] = PrivateAttr(default_factory=dict)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._root = Path(self.base_dir or context.instance.storage_directory())
@@ -53,7 +54,9 @@ class StudyIOManager(dg.ConfigurableIOManager):
                 return STUDY_DATA, part.digest
             return None
 
-        atomic_write_bytes(self._path(context.asset_key), dumps_signed(obj, _label(context.asset_key), Path(self.key), reference))
+        path = self._path(context.asset_key)
+        self._data_files_read.pop(path, None)
+        atomic_write_bytes(path, dumps_signed(obj, _label(context.asset_key), Path(self.key), reference))
 
     def load_input(self, context: dg.InputContext) -> object:
         key = context.asset_key
@@ -67,7 +70,26 @@ class StudyIOManager(dg.ConfigurableIOManager):
                 return self._study_data(key, data, digest)
             raise ValueError(f"an unknown reference {reference!r}")
 
+        if key.path[-1] == DATASET:
+            return self._data_file(key)
         return self._load(key, resolve)
+
+    def _data_file(self, key: dg.AssetKey) -> object:
+        """The dataset asset's value (the study's rows and plan, read by every retrained variant's step),
+        verified and unpickled once while its file stays the same one (a rewrite replaces the file)."""
+        path = self._path(key)
+        try:
+            stat = path.stat()
+        except OSError:
+            return self._load(key, _no_reference)
+        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        known = self._data_files_read.get(path)
+        if known is not None and known[0] == seen:
+            return known[1]
+        value = self._load(key, _no_reference)
+        if isinstance(value, StudyData):
+            self._data_files_read[path] = (seen, value)
+        return value
 
     def _load(self, key: dg.AssetKey, resolve) -> object:
         path = self._path(key)

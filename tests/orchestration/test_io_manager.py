@@ -82,3 +82,27 @@ def test_a_forged_stored_value_is_refused_clearly_and_never_unpickled(materializ
         failure = failure.cause
     assert any("the stored value of small/scores cannot be used (not signed by this installation); materialize it again" in m
                for m in messages), messages
+
+
+def test_the_dataset_value_is_unpickled_once_while_its_file_is_the_same(materialized, instance, tmp_path):
+    """Every retrained variant's step of a run reads the dataset asset: one verified copy serves them
+    all, and a file replaced since (forged here) is read and refused again, never served from memory."""
+    from ablation_pipeline.orchestration.io_manager import StudyIOManager
+
+    paths = StudyPaths.resolved()
+    manager = StudyIOManager(cache=str(paths.cache), key=str(paths.key), base_dir=instance.storage_directory())
+    context = dg.build_input_context(asset_key=dg.AssetKey(["small", "dataset"]))
+    first = manager.load_input(context)
+    assert isinstance(first, StudyData) and manager.load_input(context) is first
+    original = storage(instance, "dataset").read_bytes()
+    forged = storage(instance, "dataset").with_name("forged")
+    forged.write_bytes(pickle.dumps(Exploit(tmp_path / "pwned")))
+    forged.replace(storage(instance, "dataset"))
+    with pytest.raises(dg.Failure, match="not signed by this installation"):
+        manager.load_input(context)
+    assert not (tmp_path / "pwned").exists()
+    restored = storage(instance, "dataset").with_name("restored")
+    restored.write_bytes(original)
+    restored.replace(storage(instance, "dataset"))
+    again = manager.load_input(context)
+    assert again is not first and again.digest == first.digest

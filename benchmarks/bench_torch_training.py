@@ -17,7 +17,7 @@ import torch
 from sklearn.datasets import load_digits, make_classification
 from torch import nn
 
-from ablation_pipeline.torch_nets import TorchClassifier
+from ablation_pipeline.torch_nets.estimator import TorchClassifier
 
 SEED, LR, BATCH = 0, 1e-3, 64
 

@@ -117,7 +117,7 @@ def simulate(scenario: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     table (with a `folds` column) and, for 5-fold's first two repeats, every test row's loss."""
     from ablation_pipeline.pipeline.consistency import checked_scores, expected_fingerprint
     from ablation_pipeline.pipeline.setup import plan_study, set_up
-    from ablation_pipeline.pipeline.steps import baseline, study_splits, variant
+    from ablation_pipeline.pipeline.steps import ablated, baseline, study_splits
     from ablation_pipeline.spec.loading import parse_spec
 
     chosen = SCENARIOS[scenario]
@@ -130,7 +130,7 @@ def simulate(scenario: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             setup = set_up(plan_study(parse_spec(raw, Path(folder) / "sim.yaml")))
             splits = study_splits(setup)
             base = baseline(setup, splits)
-            outcomes = {"baseline": base, **{v.name: variant(setup, v.name, splits, base) for v in setup.plan.variants}}
+            outcomes = {"baseline": base, **{v.name: ablated(setup, v, splits, base) for v in setup.plan.variants}}
             for name, outcome in outcomes.items():  # filed as the pipeline would file them
                 outcome.fingerprint = expected_fingerprint(setup, splits, name)
             scores.append(checked_scores(setup, splits, outcomes).assign(folds=folds))

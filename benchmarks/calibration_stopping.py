@@ -1,11 +1,12 @@
 """Ways of stopping a `repeats: auto` variant sooner, replayed on calibration.py's cached studies:
 the fits each saves against the power and agreement it costs (issue 10's fits target).
 
-    .venv/bin/python benchmarks/calibration_stopping.py --studies 85
+    .venv/bin/python benchmarks/calibration_stopping.py --studies 85 [--first 0] [--only looks]
 
 Each row changes one thing in the product's stopping rule (stats/stopping.py) for the replay only:
-the futility threshold, the level futility is judged at (alpha / V**k instead of alpha), or
-stopping on the primary metric alone.
+the futility threshold, the looks (the repeats after which a variant may stop), the level futility
+is judged at (alpha / V**k instead of alpha), or stopping on the primary metric alone. `--first`
+replays studies from that index on: a choice made on studies 0-84 is checked on 85 and later.
 """
 
 from __future__ import annotations
@@ -48,7 +49,13 @@ def futility_judged_at(power: float, exponent: float):
     return settled
 
 
-def replay(studies, label: str, power: float, exponent: float = 0.0, primary_only: bool = False) -> None:
+PRODUCT_LOOKS = calibration_methods.looks_for
+SCHEDULES = {"1,2,3,5,10": (1, 2, 3, 5, 10), "1,2,3,5,7,10": (1, 2, 3, 5, 7, 10), "every repeat": tuple(range(1, 11))}
+
+
+def replay(studies, label: str, power: float, exponent: float = 0.0, primary_only: bool = False,
+           looks: tuple[int, ...] | None = None) -> None:
+    calibration_methods.looks_for = PRODUCT_LOOKS if looks is None else (lambda repeats: looks)
     stopping.FUTILITY = power
     stopping.settled = futility_judged_at(power, exponent)
     calibration_methods.should_stop = (
@@ -62,8 +69,17 @@ def replay(studies, label: str, power: float, exponent: float = 0.0, primary_onl
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=85)
+    parser.add_argument("--first", type=int, default=0, help="replay studies first .. first + studies - 1")
+    parser.add_argument("--only", choices=["looks"], help="only the rows comparing looks")
     args = parser.parse_args()
-    studies = calibration.load_or_simulate("regression", args.studies, 1)
+    studies = calibration.load_or_simulate("regression", args.first + args.studies, 2)[args.first:]
+    print(f"studies {args.first}-{args.first + args.studies - 1}; product: looks {PRODUCT_LOOKS(10)}, "
+          f"futility < {stopping.FUTILITY}", flush=True)
+    for name, looks in SCHEDULES.items():
+        for power in (0.05, 0.20, 0.30):
+            replay(studies, f"looks {name}, futility < {power}", power, looks=looks)
+    if args.only == "looks":
+        return 0
     for power in (0.05, 0.10, 0.20, 0.35, 0.50):
         replay(studies, f"futility < {power}", power)
     replay(studies, "futility < 0.10 judged at alpha / sqrt(V)", 0.10, exponent=0.5)

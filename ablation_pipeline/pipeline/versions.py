@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..data.splits import Split
 from ..store.owned import remove_owned, write_owned
@@ -13,6 +14,9 @@ from .fingerprints import fit_fingerprint, variant_fingerprint
 from .setup import Setup, StudyPlan
 from .state import CODE_VERSION, STATE_FILE, file_digest, recorded_state, result_files_intact, snapshot_key
 from .steps import study_splits
+
+if TYPE_CHECKING:
+    from ..spec.schema import StudySpec
 
 
 def code_versions(plan: StudyPlan) -> dict[str, str]:
@@ -38,7 +42,7 @@ def code_versions(plan: StudyPlan) -> dict[str, str]:
     }
 
 
-def report_sections(spec) -> list[str]:
+def report_sections(spec: StudySpec) -> list[str]:
     """The optional steps whose results the report includes."""
     return [*(["simplified"] if spec.statistics.simplify else []), *(["interactions"] if spec.interactions is not None else [])]
 

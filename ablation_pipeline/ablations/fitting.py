@@ -7,7 +7,7 @@ import atexit
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -132,31 +132,40 @@ def fit_all(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], fea
         return [_fit_and_predict(estimator, dataset, split, features, seed) for split in splits]
     from joblib import delayed
 
-    with _pool(n_jobs) as parallel:
-        return parallel(delayed(_fit_and_predict)(estimator, dataset, split, features, seed) for split in splits)
+    return _in_pool(n_jobs, lambda: (delayed(_fit_and_predict)(estimator, dataset, split, features, seed) for split in splits))
 
 
 _POOLS: dict[int, object] = {}
 _POOLS_IN_USE = threading.Lock()
 
 
-@contextlib.contextmanager
-def _pool(n_jobs: int) -> Iterator:
-    """One joblib pool per worker count, kept for the life of the process: its memory-mapped copy of
-    the data is written once per run instead of once per variant (50 ms a variant on 2,000 x 150).
-    A thread that finds it busy fits with a pool of its own."""
+def _in_pool(n_jobs: int, tasks: Callable[[], Iterator]) -> list:
+    """Run `tasks()` in the joblib pool kept for `n_jobs` for the life of the process: its memory-mapped
+    copy of the data is written once per run instead of once per variant (50 ms a variant on 2,000 x
+    150). A thread that finds it busy uses a pool of its own. The workers are shared by every joblib
+    loop of the process, so one that failed elsewhere may have stopped them: then a new pool is kept."""
     from joblib import Parallel
+    from joblib.externals.loky.process_executor import ShutdownExecutorError
 
     if not _POOLS_IN_USE.acquire(blocking=False):
-        yield Parallel(n_jobs=n_jobs)
-        return
+        return Parallel(n_jobs=n_jobs)(tasks())
     try:
-        if n_jobs not in _POOLS:
-            _POOLS[n_jobs] = Parallel(n_jobs=n_jobs).__enter__()
-            atexit.register(_close, _POOLS[n_jobs])
-        yield _POOLS[n_jobs]
+        try:
+            return _kept_pool(n_jobs)(tasks())
+        except ShutdownExecutorError:  # stopped by another loop; fits are pure, so running one again changes nothing
+            _close(_POOLS.pop(n_jobs))
+            return _kept_pool(n_jobs)(tasks())
     finally:
         _POOLS_IN_USE.release()
+
+
+def _kept_pool(n_jobs: int):
+    if n_jobs not in _POOLS:
+        from joblib import Parallel
+
+        _POOLS[n_jobs] = Parallel(n_jobs=n_jobs).__enter__()
+        atexit.register(_close, _POOLS[n_jobs])
+    return _POOLS[n_jobs]
 
 
 def _close(pool) -> None:

@@ -29,3 +29,18 @@ def test_the_kept_worker_pool_gives_the_sequential_predictions_and_survives_a_fa
     with pytest.raises(FitError, match=r"^split \d+ \(repeat \d+, fold \d+\): InvalidParameterError"):
         fit_all(Ridge(alpha=-1.0), dataset, splits, every, 0, n_jobs=2)
     np.testing.assert_array_equal(predictions(fit_all(setup.estimator, dataset, splits, every, 0, n_jobs=2)), one_by_one)
+
+
+def test_the_kept_pool_survives_another_loop_stopping_the_shared_workers(small_study):
+    """joblib's workers are shared by every loop of the process; one that fails elsewhere stops them."""
+    import operator
+
+    from joblib import Parallel, delayed
+
+    setup = set_up(plan_study(load_spec(small_study)))
+    dataset, splits = setup.dataset, study_splits(setup)[:4]
+    every = list(dataset.features.columns)
+    before = predictions(fit_all(setup.estimator, dataset, splits, every, 0, n_jobs=2))
+    with pytest.raises(ZeroDivisionError):
+        Parallel(n_jobs=2)(delayed(operator.truediv)(1, 0) for _ in range(4))
+    np.testing.assert_array_equal(predictions(fit_all(setup.estimator, dataset, splits, every, 0, n_jobs=2)), before)

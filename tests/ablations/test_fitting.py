@@ -1,5 +1,6 @@
 """Fitting every split over joblib workers: the same predictions as fitting them one by one, from a
-pool that stays up between calls and still serves after a fit failed in it."""
+pool that stays up between calls and still serves after a fit failed in it or another loop of the
+process stopped the workers it shares."""
 
 from __future__ import annotations
 

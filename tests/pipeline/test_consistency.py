@@ -19,9 +19,9 @@ def test_a_plan_from_another_design_or_other_data_is_refused(tmp_path):
     plan = study_splits(setup)
     require_splits(setup, plan)
     require_splits(setup, list(plan))  # remembered: the same answer for the same plan
-    more_folds = check_study(write_study(tmp_path / "b", {**spec, "evaluation": {**spec["evaluation"], "folds": 2}}, linear_frame()))
+    other_folds = check_study(write_study(tmp_path / "b", {**spec, "evaluation": {**spec["evaluation"], "folds": 2}}, linear_frame()))
     with pytest.raises(ChangedDuringRunError, match="the split plan was computed from another version"):
-        require_splits(more_folds, plan)
+        require_splits(other_folds, plan)
     other_rows = check_study(write_study(tmp_path / "c", spec, linear_frame(rows=130)))
     with pytest.raises(ChangedDuringRunError, match="the split plan"):
         require_splits(other_rows, plan)

@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import yaml
 from joblib import Parallel, delayed
@@ -67,7 +66,8 @@ def measure(rows: int, features: int, n_variants: int, jobs: int, rounds: int = 
             def project(kept: list[str]) -> None:
                 fit_all(setup.estimator, dataset, splits, kept, SEED, jobs)
 
-            plain(variants[0]), project(variants[0])  # workers started and warm for both
+            plain(variants[0])  # workers started and warm for both
+            project(variants[0])
             for round_ in range(rounds):
                 order = [(plain, plain_times), (project, project_times)]
                 for work, times in order if round_ % 2 == 0 else order[::-1]:
@@ -92,5 +92,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    np.seterr(all="ignore")
     main()

@@ -111,7 +111,7 @@ class StudyIOManager(dg.ConfigurableIOManager):
         """The data a value was computed on, from the dataset asset's file, if that still holds it."""
         if digest in self._study_data_read:
             return self._study_data_read[digest]
-        value = self._load(data, _no_reference)
+        value = self._data_file(data)  # the copy the variant steps read, not a second one
         if not isinstance(value, StudyData) or value.digest != digest:
             raise dg.Failure(f"{key.to_user_string()} was computed on data that {data.to_user_string()} no longer holds "
                              "(it was materialized again since); materialize it again")

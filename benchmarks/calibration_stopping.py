@@ -5,8 +5,10 @@ the fits each saves against the power and agreement it costs (issue 10's fits ta
 
 Each row changes one thing in the product's stopping rule (stats/stopping.py) for the replay only:
 the futility threshold, the looks (the repeats after which a variant may stop), the level futility
-is judged at (alpha / V**k instead of alpha), or stopping on the primary metric alone. `--first`
-replays studies from that index on: a choice made on studies 0-84 is checked on 85 and later.
+is judged at (alpha / V**k instead of alpha), stopping on the primary metric alone, or the error
+spending of each claim (`--only spending`: Hwang-Shih-DeCani gamma for essential/harmful and for
+removable; the verdicts are replayed with the same boundaries). `--first` replays studies from that
+index on: a choice made on studies 0-84 is checked on 85 and later.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import calibration  # noqa: E402
 import calibration_methods  # noqa: E402
 
-from ablation_pipeline.stats import stopping  # noqa: E402
+from ablation_pipeline.stats import sequential, stopping  # noqa: E402
 from ablation_pipeline.stats.sequential import conditional_power  # noqa: E402
 
 SHOWN = ("E_10x_drop", "R_noise_drop", "R_1.8x_drop", "R_ge2x", "FWER_EH", "fits", "agree_fixed")
 PRODUCT_SETTLED, PRODUCT_SHOULD_STOP = stopping.settled, stopping.should_stop
+PRODUCT_SPENDING = (sequential.SUPERIORITY_SPENDING, sequential.NONINFERIORITY_SPENDING)
 
 
 def futility_judged_at(power: float, exponent: float):
@@ -37,15 +40,16 @@ def futility_judged_at(power: float, exponent: float):
         if found.looks_taken >= len(found.design.looks):
             return True
         strict, look = alpha / max(1, variants), found.looks_taken - 1
-        t_s, t_r, bounds = found.superiority_statistics(), found.noninferiority_statistics(), found.bounds
+        t_s, t_r = found.superiority_statistics(), found.noninferiority_statistics()
+        bounds, bounds_r = found.bounds, found.removable_bounds
         if np.any(np.abs(t_s) >= bounds.upper(strict / 2.0)[: found.looks_taken]):
             return True
         final_s = bounds.upper(alpha / max(1, variants) ** exponent / 2.0)[-1]
         if max(conditional_power(t_s[-1], found.design, look, final_s),
                conditional_power(-t_s[-1], found.design, look, final_s)) >= power:
             return False
-        return bool(np.any(t_r >= bounds.upper(alpha)[: found.looks_taken])
-                    or conditional_power(t_r[-1], found.design, look, bounds.upper(alpha)[-1]) < power)
+        return bool(np.any(t_r >= bounds_r.upper(alpha)[: found.looks_taken])
+                    or conditional_power(t_r[-1], found.design, look, bounds_r.upper(alpha)[-1]) < power)
     return settled
 
 
@@ -54,8 +58,9 @@ SCHEDULES = {"1,2,3,5,10": (1, 2, 3, 5, 10), "1,2,3,5,7,10": (1, 2, 3, 5, 7, 10)
 
 
 def replay(studies, label: str, power: float, exponent: float = 0.0, primary_only: bool = False,
-           looks: tuple[int, ...] | None = None) -> None:
+           looks: tuple[int, ...] | None = None, spending: tuple[float, float] = PRODUCT_SPENDING) -> None:
     calibration_methods.looks_for = PRODUCT_LOOKS if looks is None else (lambda repeats: looks)
+    sequential.SUPERIORITY_SPENDING, sequential.NONINFERIORITY_SPENDING = spending
     stopping.FUTILITY = power
     stopping.settled = futility_judged_at(power, exponent)
     calibration_methods.should_stop = (
@@ -63,18 +68,31 @@ def replay(studies, label: str, power: float, exponent: float = 0.0, primary_onl
         else PRODUCT_SHOULD_STOP)
     calibration_methods._MEMO.clear()
     rates = calibration_methods.evaluate(studies, "auto5x10", "discoveries", 0.05)
-    print(f"{label:<42}" + "  ".join(f"{k} {rates[k]:.3f}" for k in SHOWN), flush=True)
+    print(f"{label:<58}" + "  ".join(f"{k} {rates[k]:.3f}" for k in SHOWN), flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=85)
     parser.add_argument("--first", type=int, default=0, help="replay studies first .. first + studies - 1")
-    parser.add_argument("--only", choices=["looks"], help="only the rows comparing looks")
+    parser.add_argument("--only", choices=["looks", "spending"], help="only the rows comparing looks, or error spending")
+    parser.add_argument("--futility", type=float, nargs="*", default=[0.05, 0.20, 0.30], help="thresholds of the spending rows")
+    parser.add_argument("--gammas", nargs="*", default=["-1,-1", "-4,-1", "-4,1", "-4,2", "-2,1", "-1,1"],
+                        help="spending rows: 'superiority,removable' Hwang-Shih-DeCani gammas")
+    parser.add_argument("--looks", nargs="*", default=[",".join(map(str, PRODUCT_LOOKS(10)))],
+                        help="spending rows: the looks, e.g. 1,2,3,5,10 (default: the product's)")
     args = parser.parse_args()
     studies = calibration.load_or_simulate("regression", args.first + args.studies, 2)[args.first:]
     print(f"studies {args.first}-{args.first + args.studies - 1}; product: looks {PRODUCT_LOOKS(10)}, "
-          f"futility < {stopping.FUTILITY}", flush=True)
+          f"futility < {stopping.FUTILITY}, spending gammas {PRODUCT_SPENDING}", flush=True)
+    if args.only == "spending":
+        for schedule in args.looks:
+            looks = tuple(int(r) for r in schedule.split(","))
+            for pair in args.gammas:
+                gammas = tuple(float(g) for g in pair.split(","))
+                for power in args.futility:
+                    replay(studies, f"looks {schedule}, gammas {pair}, futility < {power}", power, looks=looks, spending=gammas)
+        return 0
     for name, looks in SCHEDULES.items():
         for power in (0.05, 0.20, 0.30):
             replay(studies, f"looks {name}, futility < {power}", power, looks=looks)

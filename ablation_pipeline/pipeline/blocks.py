@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ..data.splits import Split, holdout_ratio
+from ..stats import rule
 from ..stats.sequential import Design, looks_for
 from ..store.cache import fingerprint
 from .fingerprints import variant_fingerprint
@@ -38,6 +39,6 @@ def first_block(setup: Setup, splits: list[Split]) -> list[Split]:
 
 def adaptive_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
     """A `repeats: auto` variant's outcome: its fits on the whole plan, cut where the stopping rule
-    (alpha, margins, test, the number of variants) says."""
-    return fingerprint("looks", variant_fingerprint(setup, splits, name), looks(setup),
+    (its constants, alpha, margins, test, the number of variants) says."""
+    return fingerprint("looks", variant_fingerprint(setup, splits, name), looks(setup), rule.identity(),
                        setup.plan.spec.statistics.model_dump(mode="json"), len(setup.plan.variants))

@@ -14,9 +14,13 @@ from pathlib import Path
 
 from ..data.files import source_version
 from ..spec.schema import StudySpec
+from ..stats import rule
 
-# Bump when the logic that produces a step's result changes, so old results count as stale.
-CODE_VERSION = "3"  # 3: the dataset step holds the split plan; 2: backward elimination, interactions, clusters
+# Bump when the logic that produces a step's result changes, so old results count as stale. The stopping
+# rule's constants are part of it: results a `repeats: auto` study was cut to by another rule are others.
+# 4: each claim its own error spending, a look at 7 repeats, futility at 30%; 3: the dataset step holds the
+# split plan; 2: backward elimination, interactions, clusters
+CODE_VERSION = f"4 ({rule.identity()})"
 # Bump when fitting or perturbation logic changes results: every cached fit becomes stale.
 FIT_LOGIC_VERSION = "2"  # 2: permute draws as scikit-learn does; outcomes record costs
 STATE_FILE = "state.json"

@@ -16,6 +16,7 @@ import numpy as np
 from scipy import stats as sps
 
 from ..vocabulary import Direction
+from . import sequential
 from .paired import PairedResult, corrected_paired_ttest
 from .sequential import POWER, Boundaries, Design, boundaries
 
@@ -38,7 +39,13 @@ class Evidence:
 
     @property
     def bounds(self) -> Boundaries:
-        return boundaries(self.design)
+        """The superiority (essential / harmful) test's boundaries."""
+        return boundaries(self.design, sequential.SUPERIORITY_SPENDING)
+
+    @property
+    def removable_bounds(self) -> Boundaries:
+        """The non-inferiority (removable) test's boundaries: its own spending of its own level."""
+        return boundaries(self.design, sequential.NONINFERIORITY_SPENDING)
 
     def degradations(self) -> np.ndarray:
         return self.direction.degradation(self.means)
@@ -56,7 +63,7 @@ class Evidence:
 
     def p_noninferiority(self) -> float:
         """One-sided: is the variant worse by less than the margin?"""
-        return self.bounds.pvalue(self.noninferiority_statistics())
+        return self.removable_bounds.pvalue(self.noninferiority_statistics())
 
     def interval(self, level: float) -> tuple[float, float]:
         """Two-sided interval for the mean delta at `level`, excluding 0 exactly when the superiority
@@ -70,10 +77,10 @@ class Evidence:
     def degradation_bound(self, level: float) -> float:
         """One-sided upper bound of the degradation at `level`: below the margin exactly when the
         non-inferiority p-value is below `level`."""
-        return float(np.min(self.degradations() + self._half_widths(level)))
+        return float(np.min(self.degradations() + self._half_widths(level, self.removable_bounds)))
 
-    def _half_widths(self, level: float) -> np.ndarray:
-        critical = self.bounds.upper(level)[: self.looks_taken]
+    def _half_widths(self, level: float, bounds: Boundaries | None = None) -> np.ndarray:
+        critical = (bounds or self.bounds).upper(level)[: self.looks_taken]
         return np.where(self.ses > 0, critical * self.ses, 0.0)
 
     def minimum_detectable(self, level: float) -> float:

@@ -1,9 +1,11 @@
 """Group-sequential tests over whole repeats, for `evaluation.repeats: auto`.
 
-A variant may stop after 1, 2, 3, 5, 10, ... repeats (the looks). Looking and stopping would inflate
+A variant may stop after 1, 2, 3, 5, 7, 10, ... repeats (the looks). Looking and stopping would inflate
 the error rate of a fixed-sample test, so each test is judged against boundaries that spend its
-level over the looks (Lan & DeMets; Hwang-Shih-DeCani spending with gamma = -1 on the fraction of
-the maximum repeats). Under the Nadeau-Bengio model the joint law of the corrected t statistics of
+level over the looks (Lan & DeMets; Hwang-Shih-DeCani spending on the fraction of the maximum repeats,
+with its own gamma per claim: an essential/harmful claim keeps nearly all of its level for the last
+look, where an effect near the detection limit needs it, while a removable claim spends early, where
+a component that costs nothing can stop). Under the Nadeau-Bengio model the joint law of the corrected t statistics of
 nested repeats does not depend on the unknown variance, so the boundaries are computed once per
 design, exactly on the t scale, by a seeded Monte Carlo (the same numbers on every machine). A
 fixed design is the one-look special case: its boundary is the t quantile and its p-value the
@@ -23,10 +25,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats as sps
 
-SPENDING_GAMMA = -1.0  # Hwang-Shih-DeCani: chosen by benchmarks/calibration.py (agreement with the fixed design per fit)
-FUTILITY = 0.05  # stop a variant whose every claim has < 5% conditional power (non-binding: no effect on error rates)
-PATHS = 2**18  # Monte Carlo paths per design
-SEED = 20261124
+from .rule import FUTILITY, NONINFERIORITY_SPENDING, PATHS, SEED, SUPERIORITY_SPENDING  # noqa: F401  (the rule's constants)
+
 MIN_TAIL_PATHS = 50  # below this many crossing paths, a look's boundary is the (conservative) t quantile of its share
 TAIL_MARGIN = 1.5  # binomial standard errors by which a look's crossing count is kept under its share
 LEVELS = np.logspace(-8, 0, 161)  # one-sided levels at which boundaries are tabulated (20 per decade)
@@ -34,17 +34,21 @@ POWER = 0.8  # power at which the minimum detectable effect is quoted
 
 
 def looks_for(max_repeats: int) -> tuple[int, ...]:
-    """Cumulative repeats after which a variant may stop: 1, 2, 3, 5, then doubling, and the maximum."""
-    marks, mark = {1, 2, 3, 5}, 10
+    """Cumulative repeats after which a variant may stop: 1, 2, 3, 5, 7, then about 1.4x each (10, 14, 20,
+    28, ...), and the maximum."""
+    marks, mark = {1, 2, 3, 5, 7}, 10
     while mark < max_repeats:
-        marks.add(mark)
+        marks |= {mark, mark * 7 // 5}
         mark *= 2
     return tuple(sorted({m for m in marks if m < max_repeats} | {max_repeats}))
 
 
-def spent(fraction: float) -> float:
-    """Share of a test's level spent by `fraction` of the maximum repeats (Hwang-Shih-DeCani)."""
-    return (1.0 - math.exp(-SPENDING_GAMMA * fraction)) / (1.0 - math.exp(-SPENDING_GAMMA))
+def spent(fraction: float, gamma: float) -> float:
+    """Share of a test's level spent by `fraction` of the maximum repeats (Hwang-Shih-DeCani): a more
+    negative gamma keeps more of it for the last look (nearer the fixed design's power there)."""
+    if gamma == 0.0:
+        return fraction
+    return (1.0 - math.exp(-gamma * fraction)) / (1.0 - math.exp(-gamma))
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,9 @@ class Design:
     def splits_at(self) -> tuple[int, ...]:
         return tuple(self.folds * r for r in self.looks)
 
-    def shares(self) -> np.ndarray:
+    def shares(self, gamma: float) -> np.ndarray:
         """The share of the level each look spends."""
-        cumulative = [spent(r / self.looks[-1]) for r in self.looks]
+        cumulative = [spent(r / self.looks[-1], gamma) for r in self.looks]
         return np.diff([0.0, *cumulative])
 
     def look_of(self, splits: int) -> int:
@@ -81,13 +85,14 @@ class Design:
 
 
 class Boundaries:
-    """Upper one-sided boundaries c_k(level) on the corrected-t scale, for every look of a design:
-    P(some look k has T_k >= c_k(level)) <= level under the null, for every level."""
+    """Upper one-sided boundaries c_k(level) on the corrected-t scale, for every look of a design and a
+    spending gamma: P(some look k has T_k >= c_k(level)) <= level under the null, for every level."""
 
-    def __init__(self, design: Design):
+    def __init__(self, design: Design, gamma: float):
         self.design = design
+        self.shares = design.shares(gamma)
         self.df = np.array(design.splits_at()) - 1
-        self.table = _table(design) if design.sequential else None
+        self.table = _table(design, self.shares) if design.sequential else None
 
     def upper(self, level: float) -> np.ndarray:
         """c_k(level) for every look k."""
@@ -96,7 +101,7 @@ class Boundaries:
         logs = np.log(LEVELS)
         return np.array([np.interp(math.log(level), logs, self.table[:, k]) if level >= LEVELS[0]
                          else sps.t.isf(level * share, df)
-                         for k, (share, df) in enumerate(zip(self.design.shares(), self.df, strict=True))])
+                         for k, (share, df) in enumerate(zip(self.shares, self.df, strict=True))])
 
     def pvalue(self, statistics: np.ndarray) -> float:
         """The repeated one-sided p-value of the statistics seen at the looks taken so far: the smallest
@@ -110,15 +115,15 @@ class Boundaries:
     def _level(self, look: int, statistic: float) -> float:
         column = self.table[:, look]  # decreasing in the level
         if statistic >= column[0]:  # beyond the table: the t quantile bound of this look alone
-            return min(LEVELS[0], float(sps.t.sf(statistic, self.df[look])) / self.design.shares()[look])
+            return min(LEVELS[0], float(sps.t.sf(statistic, self.df[look])) / self.shares[look])
         if statistic < column[-1]:
             return 1.0
         return float(math.exp(np.interp(statistic, column[::-1], np.log(LEVELS)[::-1])))
 
 
 @lru_cache(maxsize=16)
-def boundaries(design: Design) -> Boundaries:
-    return Boundaries(design)
+def boundaries(design: Design, gamma: float) -> Boundaries:
+    return Boundaries(design, gamma)
 
 
 def _null_statistics(design: Design) -> np.ndarray:
@@ -140,7 +145,7 @@ def _null_statistics(design: Design) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def _table(design: Design) -> np.ndarray:
+def _table(design: Design, shares: np.ndarray) -> np.ndarray:
     """Boundaries (levels x looks). Each look crosses its share of the level among the paths that have
     not crossed before, less TAIL_MARGIN binomial standard errors: boundaries fitted to one sample
     are otherwise a few percent too lenient on fresh paths (measured: 1.04x the level at 0.025,
@@ -148,7 +153,7 @@ def _table(design: Design) -> np.ndarray:
     look's boundary is its share's t quantile (a union bound: valid, slightly conservative)."""
     null = _null_statistics(design)
     order = np.argsort(-null, axis=0)
-    shares, df = design.shares(), np.array(design.splits_at()) - 1
+    df = np.array(design.splits_at()) - 1
     table = np.empty((len(LEVELS), len(design.looks)))
     for g, level in enumerate(LEVELS):
         crossed = np.zeros(PATHS, dtype=bool)

@@ -26,15 +26,15 @@ def settled(found: Evidence, variants: int, alpha: float, multiplicity: str = Mu
     strict_r = removable_level(multiplicity, alpha, variants)
     look = found.looks_taken - 1
     t_s, t_r = found.superiority_statistics(), found.noninferiority_statistics()
-    bounds = found.bounds
+    bounds, bounds_r = found.bounds, found.removable_bounds
     if np.any(np.abs(t_s) >= bounds.upper(strict / 2.0)[: found.looks_taken]):
         return True  # essential or harmful whatever the others do (and that precedes removable)
-    final_s, final_r = bounds.upper(alpha / 2.0)[-1], bounds.upper(alpha)[-1]
+    final_s, final_r = bounds.upper(alpha / 2.0)[-1], bounds_r.upper(alpha)[-1]
     hopeless_s = max(conditional_power(t_s[-1], found.design, look, final_s),
                      conditional_power(-t_s[-1], found.design, look, final_s)) < FUTILITY
     if not hopeless_s:
         return False
-    removable = np.any(t_r >= bounds.upper(strict_r)[: found.looks_taken])
+    removable = np.any(t_r >= bounds_r.upper(strict_r)[: found.looks_taken])
     return bool(removable or conditional_power(t_r[-1], found.design, look, final_r) < FUTILITY)
 
 

@@ -8,24 +8,32 @@ import pytest
 
 from ablation_pipeline.stats.evidence import evidence
 from ablation_pipeline.stats.paired import corrected_paired_ttest
-from ablation_pipeline.stats.sequential import Design, boundaries, looks_for, spent
+from ablation_pipeline.stats.sequential import SUPERIORITY_SPENDING, Design, boundaries, looks_for, spent
 from ablation_pipeline.vocabulary import Direction
 
 RATIO = 0.25  # 5-fold: n_test / n_train
 
 
 def test_looks_are_few_and_end_at_the_maximum():
-    assert looks_for(10) == (1, 2, 3, 5, 10)
+    assert looks_for(10) == (1, 2, 3, 5, 7, 10)
     assert looks_for(2) == (1, 2)
-    assert looks_for(30) == (1, 2, 3, 5, 10, 20, 30)
+    assert looks_for(30) == (1, 2, 3, 5, 7, 10, 14, 20, 28, 30)
+    assert looks_for(50) == (1, 2, 3, 5, 7, 10, 14, 20, 28, 40, 50)
 
 
-def test_spending_starts_at_zero_ends_at_one_and_grows():
+@pytest.mark.parametrize("gamma", [-4.0, -1.0, 0.0, 1.0])
+def test_spending_starts_at_zero_ends_at_one_and_grows(gamma):
     fractions = np.linspace(0, 1, 11)
-    spending = [spent(f) for f in fractions]
+    spending = [spent(f, gamma) for f in fractions]
     assert spending[0] == pytest.approx(0.0) and spending[-1] == pytest.approx(1.0)
     assert np.all(np.diff(spending) > 0)
-    assert Design(5, (1, 2, 3, 5, 10), RATIO).shares().sum() == pytest.approx(1.0)
+    assert Design(5, (1, 2, 3, 5, 10), RATIO).shares(gamma).sum() == pytest.approx(1.0)
+
+
+def test_a_more_negative_gamma_keeps_more_of_the_level_for_the_last_look():
+    design = Design(5, looks_for(10), RATIO)
+    late, early = boundaries(design, -4.0).upper(0.025), boundaries(design, 1.0).upper(0.025)
+    assert late[0] > early[0] and late[-1] < early[-1]
 
 
 def test_a_fixed_design_is_the_corrected_t_test():
@@ -38,9 +46,10 @@ def test_a_fixed_design_is_the_corrected_t_test():
 
 def test_boundaries_are_deterministic_and_stricter_than_a_fixed_look():
     design = Design(5, looks_for(10), RATIO)
-    first, again = boundaries(design).upper(0.025), boundaries(Design(5, looks_for(10), RATIO)).upper(0.025)
+    first = boundaries(design, SUPERIORITY_SPENDING).upper(0.025)
+    again = boundaries(Design(5, looks_for(10), RATIO), SUPERIORITY_SPENDING).upper(0.025)
     np.testing.assert_array_equal(first, again)
-    fixed_last = boundaries(Design(5, (10,), RATIO)).upper(0.025)[0]
+    fixed_last = boundaries(Design(5, (10,), RATIO), SUPERIORITY_SPENDING).upper(0.025)[0]
     assert np.all(first > 0) and first[-1] > fixed_last  # spending over looks costs a little at the end
 
 
@@ -52,12 +61,18 @@ def _null_paths(paths: int, design: Design, rng: np.random.Generator) -> np.ndar
 
 
 @pytest.mark.parametrize("alpha", [0.05, 0.20])
-def test_looking_after_every_block_keeps_the_error_rate(alpha):
-    """Under a true null, rejecting at any look (the repeated p-value below alpha) happens at rate
-    alpha, not more; and not far less (power is not left unused)."""
-    design = Design(5, looks_for(10), RATIO)
+@pytest.mark.parametrize("claim", ["superiority", "noninferiority"])
+def test_looking_after_every_block_keeps_the_error_rate(alpha, claim):
+    """Under a true null (no difference for superiority, a loss of exactly the margin for
+    non-inferiority, each claim with its own spending), rejecting at any look (the repeated p-value
+    below alpha) happens at rate alpha, not more; and not far less (power is not left unused)."""
+    design, margin = Design(5, looks_for(10), RATIO), 1.0
     paths = _null_paths(1500, design, np.random.default_rng(20261124))
-    rejected = np.mean([evidence(path, design, 1.0, Direction.LOWER, alpha).p_superiority() < alpha for path in paths])
+    if claim == "superiority":
+        rejected = np.mean([evidence(path, design, margin, Direction.LOWER, alpha).p_superiority() < alpha for path in paths])
+    else:
+        rejected = np.mean([evidence(path + margin, design, margin, Direction.LOWER, alpha).p_noninferiority() < alpha
+                            for path in paths])
     tolerance = 3 * np.sqrt(alpha * (1 - alpha) / len(paths))
     assert alpha - 2.5 * tolerance <= rejected <= alpha + tolerance
 

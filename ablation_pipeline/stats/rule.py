@@ -1,0 +1,20 @@
+"""The constants of the `repeats: auto` stopping rule, apart from the code that uses them and with no
+imports, so that the light keys of stored results (pipeline/state.py) can name the rule that cut them:
+a changed rule then never passes for an unchanged study.
+
+Chosen by benchmarks/calibration_stopping.py on simulated studies with known truth and checked on
+others (benchmarks/RESULTS.md, "Each claim its own spending")."""
+
+from __future__ import annotations
+
+# Hwang-Shih-DeCani gamma per claim, on the fraction of the maximum repeats:
+SUPERIORITY_SPENDING = -4.0  # essential / harmful: O'Brien-Fleming-like, the last look nearly the fixed test's
+NONINFERIORITY_SPENDING = 2.0  # removable: Pocock-like, a fifth of its level at the first look
+FUTILITY = 0.3  # stop a variant whose every open claim has < 30% conditional power (non-binding: no effect on error rates)
+PATHS = 2**18  # Monte Carlo paths per design for the boundaries
+SEED = 20261124
+
+
+def identity() -> str:
+    """The rule as text, for keys."""
+    return f"spending {SUPERIORITY_SPENDING}/{NONINFERIORITY_SPENDING}, futility {FUTILITY}, paths {PATHS}, seed {SEED}"

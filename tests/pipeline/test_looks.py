@@ -67,3 +67,18 @@ def test_comparison_csv_has_the_contracted_columns_then_the_details(tmp_path):
     assert list(written.columns) == [*COMPARISON_COLUMNS, *DETAIL_COLUMNS]
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "3 folds x auto repeats (at most 5)" in report and "group-sequential" in report
+
+
+def test_the_stopping_rule_is_part_of_the_keys_of_what_it_cut(tmp_path, monkeypatch):
+    """A `repeats: auto` variant's stored cut and the study's up-to-date check name the rule's constants:
+    results cut by another rule are never taken for this one's."""
+    from ablation_pipeline.pipeline import state
+    from ablation_pipeline.pipeline.blocks import adaptive_fingerprint
+    from ablation_pipeline.stats import rule
+
+    setup = set_up(plan_study(load_spec(_study(tmp_path))))
+    splits = study_splits(setup)
+    before, identity = adaptive_fingerprint(setup, splits, "drop__a"), rule.identity()
+    assert identity in state.CODE_VERSION
+    monkeypatch.setattr(rule, "FUTILITY", 0.05)
+    assert rule.identity() != identity and adaptive_fingerprint(setup, splits, "drop__a") != before

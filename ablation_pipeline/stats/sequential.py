@@ -2,12 +2,13 @@
 
 A variant may stop after 1, 2, 3, 5, 7, 10, ... repeats (the looks). Looking and stopping would inflate
 the error rate of a fixed-sample test, so each test is judged against boundaries that spend its
-level over the looks (Lan & DeMets; Hwang-Shih-DeCani spending on the fraction of the maximum repeats,
-with its own gamma per claim: an essential/harmful claim keeps nearly all of its level for the last
-look, where an effect near the detection limit needs it, while a removable claim spends early, where
-a component that costs nothing can stop). Under the Nadeau-Bengio model the joint law of the corrected t statistics of
-nested repeats does not depend on the unknown variance, so the boundaries are computed once per
-design, exactly on the t scale, by a seeded Monte Carlo (the same numbers on every machine). A
+level over the looks (Lan & DeMets; Hwang-Shih-DeCani spending on the fraction of the maximum
+repeats, with its own gamma per claim: an essential/harmful claim keeps nearly all of its level for
+the last look, where an effect near the detection limit needs it, while a removable claim spends
+early, where a component that costs nothing can stop). Under the Nadeau-Bengio model the joint law
+of the corrected t statistics of nested repeats does not depend on the unknown variance, so the
+boundaries are computed once per design and claim, exactly on the t scale, by a seeded Monte Carlo
+(the same numbers on every machine). A
 fixed design is the one-look special case: its boundary is the t quantile and its p-value the
 corrected t-test's.
 
@@ -145,14 +146,23 @@ def _null_statistics(design: Design) -> np.ndarray:
     return np.column_stack(columns)
 
 
+@lru_cache(maxsize=1)
+def _null_sample(design: Design) -> tuple[np.ndarray, np.ndarray]:
+    """The null paths and their order per look, read-only: both claims' tables of a design come from the
+    same paths (only the spending differs), so the second costs half the first."""
+    null = _null_statistics(design)
+    order = np.argsort(-null, axis=0)
+    null.flags.writeable = order.flags.writeable = False
+    return null, order
+
+
 def _table(design: Design, shares: np.ndarray) -> np.ndarray:
     """Boundaries (levels x looks). Each look crosses its share of the level among the paths that have
     not crossed before, less TAIL_MARGIN binomial standard errors: boundaries fitted to one sample
     are otherwise a few percent too lenient on fresh paths (measured: 1.04x the level at 0.025,
     1.1x at 0.0025; with the margin 1.00x and 0.99x). Where the share is too few paths to place, the
     look's boundary is its share's t quantile (a union bound: valid, slightly conservative)."""
-    null = _null_statistics(design)
-    order = np.argsort(-null, axis=0)
+    null, order = _null_sample(design)
     df = np.array(design.splits_at()) - 1
     table = np.empty((len(LEVELS), len(design.looks)))
     for g, level in enumerate(LEVELS):

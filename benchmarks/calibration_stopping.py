@@ -1,7 +1,7 @@
 """Ways of stopping a `repeats: auto` variant sooner, replayed on calibration.py's cached studies:
 the fits each saves against the power and agreement it costs (issue 10's fits target).
 
-    .venv/bin/python benchmarks/calibration_stopping.py --studies 85 [--first 0] [--only looks]
+    .venv/bin/python benchmarks/calibration_stopping.py --studies 85 [--first 0] [--only looks|spending]
 
 Each row changes one thing in the product's stopping rule (stats/stopping.py) for the replay only:
 the futility threshold, the looks (the repeats after which a variant may stop), the level futility
@@ -14,6 +14,7 @@ index on: a choice made on studies 0-84 is checked on 85 and later.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 
@@ -77,8 +78,10 @@ def main() -> int:
     parser.add_argument("--first", type=int, default=0, help="replay studies first .. first + studies - 1")
     parser.add_argument("--only", choices=["looks", "spending"], help="only the rows comparing looks, or error spending")
     parser.add_argument("--futility", type=float, nargs="*", default=[0.05, 0.20, 0.30], help="thresholds of the spending rows")
-    parser.add_argument("--gammas", nargs="*", default=["-1,-1", "-4,-1", "-4,1", "-4,2", "-2,1", "-1,1"],
-                        help="spending rows: 'superiority,removable' Hwang-Shih-DeCani gammas")
+    parser.add_argument("--superiority", type=float, nargs="*", default=[-1.0, -2.0, -4.0],
+                        help="spending rows: Hwang-Shih-DeCani gammas of the essential/harmful claim")
+    parser.add_argument("--removable", type=float, nargs="*", default=[-1.0, 1.0, 2.0],
+                        help="spending rows: gammas of the removable claim (every pair with --superiority)")
     parser.add_argument("--looks", nargs="*", default=[",".join(map(str, PRODUCT_LOOKS(10)))],
                         help="spending rows: the looks, e.g. 1,2,3,5,10 (default: the product's)")
     args = parser.parse_args()
@@ -88,10 +91,10 @@ def main() -> int:
     if args.only == "spending":
         for schedule in args.looks:
             looks = tuple(int(r) for r in schedule.split(","))
-            for pair in args.gammas:
-                gammas = tuple(float(g) for g in pair.split(","))
+            for gammas in itertools.product(args.superiority, args.removable):
                 for power in args.futility:
-                    replay(studies, f"looks {schedule}, gammas {pair}, futility < {power}", power, looks=looks, spending=gammas)
+                    replay(studies, f"looks {schedule}, gammas {gammas[0]:g} / {gammas[1]:g}, futility < {power}", power,
+                           looks=looks, spending=gammas)
         return 0
     for name, looks in SCHEDULES.items():
         for power in (0.05, 0.20, 0.30):

@@ -8,9 +8,8 @@ the last look, where an effect near the detection limit needs it, while a remova
 early, where a component that costs nothing can stop). Under the Nadeau-Bengio model the joint law
 of the corrected t statistics of nested repeats does not depend on the unknown variance, so the
 boundaries are computed once per design and claim, exactly on the t scale, by a seeded Monte Carlo
-(the same numbers on every machine). A
-fixed design is the one-look special case: its boundary is the t quantile and its p-value the
-corrected t-test's.
+(the same numbers on every machine). A fixed design is the one-look special case: its boundary is
+the t quantile and its p-value the corrected t-test's.
 
 Jennison & Turnbull (2000), Group Sequential Methods, ch. 7 and 9 (error spending, repeated
 p-values and confidence intervals); the derivation of the canonical joint law for repeated CV is in

@@ -3,13 +3,16 @@ method and design, measured on the product's own fitting, scoring and statistics
 
     .venv/bin/python benchmarks/calibration.py            # generate (cached) and report
     .venv/bin/python benchmarks/calibration.py --studies 60 --only regression
+    .venv/bin/python benchmarks/calibration.py --long --designs 5x20 auto5x20 ...   # 5-fold x 20 repeats
 
 Each simulated study is real data written to a CSV, planned, fitted and scored by ablation_pipeline
 (drop and permute every feature, K-fold x 10 repeats for K = 5 and 10). Per-split scores are cached
 in benchmarks/.calibration/ (delete it to regenerate); every design below is a prefix of those splits
 (5x2 = the first two repeats of 5-fold), so all designs see the same data. Truth is set in units of
 the default margin: a feature of effect C raises the primary metric's loss by about C margins when
-dropped (permuting it costs about twice that).
+dropped (permuting it costs about twice that). `--long` simulates the same data sets at 5-fold x 20
+repeats instead (cached apart; its first 10 repeats are the 5-fold splits above), for designs with a
+maximum of 20 repeats.
 """
 
 from __future__ import annotations
@@ -94,9 +97,9 @@ def _accuracy_coefficients() -> dict[float, float]:
     return out
 
 
-def spec(target: str, estimator: dict, metrics: list[str], folds: int, seed: int) -> dict:
+def spec(target: str, estimator: dict, metrics: list[str], folds: int, seed: int, repeats: int = 10) -> dict:
     return {"name": "sim", "data": {"source": "data.csv", "target": target}, "model": estimator,
-            "evaluation": {"folds": folds, "repeats": 10, "seed": seed, "metrics": metrics},
+            "evaluation": {"folds": folds, "repeats": repeats, "seed": seed, "metrics": metrics},
             "ablations": [{"features": "each", "mode": "drop"}, {"features": "each", "mode": "permute", "permutations": 5}],
             "statistics": {"simplify": False}}
 
@@ -112,9 +115,10 @@ SCENARIOS = {
 }
 
 
-def simulate(scenario: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One study fitted and scored by ablation_pipeline at 5- and 10-fold x 10 repeats: the long scores
-    table (with a `folds` column) and, for 5-fold's first two repeats, every test row's loss."""
+def simulate(scenario: str, seed: int, long: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One study fitted and scored by ablation_pipeline at 5- and 10-fold x 10 repeats (`long`: 5-fold x
+    20 repeats): the long scores table (with a `folds` column) and, for 5-fold's first two repeats,
+    every test row's loss."""
     from ablation_pipeline.pipeline.consistency import checked_scores, expected_fingerprint
     from ablation_pipeline.pipeline.setup import plan_study, set_up
     from ablation_pipeline.pipeline.steps import ablated, baseline, study_splits
@@ -125,8 +129,8 @@ def simulate(scenario: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     scores, rows = [], []
     with tempfile.TemporaryDirectory() as folder:
         frame.to_csv(Path(folder) / "data.csv", index=False)
-        for folds in (5, 10):
-            raw = spec(chosen.spec["target"], chosen.spec["estimator"], chosen.spec["metrics"], folds, seed)
+        for folds, repeats in ((5, 20),) if long else ((5, 10), (10, 10)):
+            raw = spec(chosen.spec["target"], chosen.spec["estimator"], chosen.spec["metrics"], folds, seed, repeats)
             setup = set_up(plan_study(parse_spec(raw, Path(folder) / "sim.yaml")))
             splits = study_splits(setup)
             base = baseline(setup, splits)
@@ -154,28 +158,29 @@ def row_losses(dataset, splits, outcomes) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _files(scenario: str, seed: int) -> tuple[Path, Path]:
-    return CACHE / f"{scenario}_{seed}_scores.csv.gz", CACHE / f"{scenario}_{seed}_rows.csv.gz"
+def _files(scenario: str, seed: int, long: bool = False) -> tuple[Path, Path]:
+    name = f"{scenario}_long" if long else scenario
+    return CACHE / f"{name}_{seed}_scores.csv.gz", CACHE / f"{name}_{seed}_rows.csv.gz"
 
 
-def _simulate_to_files(scenario: str, seed: int) -> None:
-    scores, rows = simulate(scenario, seed)
-    score_file, row_file = _files(scenario, seed)
+def _simulate_to_files(scenario: str, seed: int, long: bool) -> None:
+    scores, rows = simulate(scenario, seed, long)
+    score_file, row_file = _files(scenario, seed, long)
     rows.to_csv(row_file, index=False, float_format="%.8g")
     scores.to_csv(score_file, index=False, float_format="%.12g")  # written last: its presence means complete
 
 
-def load_or_simulate(scenario: str, studies: int, workers: int) -> list[Study]:
+def load_or_simulate(scenario: str, studies: int, workers: int, long: bool = False) -> list[Study]:
     from joblib import Parallel, delayed
 
     CACHE.mkdir(exist_ok=True)
-    missing = [s for s in range(studies) if not _files(scenario, s)[0].exists()]
+    missing = [s for s in range(studies) if not _files(scenario, s, long)[0].exists()]
     if missing:
         print(f"  simulating {len(missing)} {scenario} studies on {workers} workers ...", flush=True)
-        Parallel(n_jobs=workers, verbose=5)(delayed(_simulate_to_files)(scenario, s) for s in missing)
+        Parallel(n_jobs=workers, verbose=5)(delayed(_simulate_to_files)(scenario, s, long) for s in missing)
     chosen = SCENARIOS[scenario]
     truth = dict(zip(NAMES, chosen.effects, strict=True)) | {"anchor": float("inf")} | ({"twin": 0.0} if scenario == "correlated" else {})
-    return [Study.read(*_files(scenario, s), truth, chosen.spec["metrics"]) for s in range(studies)]
+    return [Study.read(*_files(scenario, s, long), truth, chosen.spec["metrics"]) for s in range(studies)]
 
 
 def report(scenario: str, studies: list[Study], alpha: float, designs: list[str], methods: list[str]) -> pd.DataFrame:
@@ -192,14 +197,17 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", nargs="*", default=list(SCENARIOS))
     parser.add_argument("--alpha", type=float, nargs="*", default=[0.05])
-    parser.add_argument("--designs", nargs="*", default=list(DESIGNS))
+    parser.add_argument("--designs", nargs="*", help="default: every design of at most 10 repeats (with --long: 5-fold ones)")
     parser.add_argument("--methods", nargs="*", default=list(METHODS))
     parser.add_argument("--simulate-only", action="store_true", help="fill the cache, report nothing")
+    parser.add_argument("--long", action="store_true", help="the studies at 5-fold x 20 repeats (designs 5x20, auto5x20)")
     args = parser.parse_args()
+    if args.designs is None:
+        args.designs = [name for name, d in DESIGNS.items() if (d.folds == 5 if args.long else d.repeats <= 10)]
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 40)
     for scenario in args.only:
-        studies = load_or_simulate(scenario, args.studies, args.workers)
+        studies = load_or_simulate(scenario, args.studies, args.workers, args.long)
         if args.simulate_only:
             continue
         for alpha in args.alpha:

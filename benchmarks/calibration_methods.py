@@ -40,6 +40,7 @@ DESIGNS = {
     "5x2": DesignChoice(5, 2), "10x1": DesignChoice(10, 1), "5x4": DesignChoice(5, 4), "10x3": DesignChoice(10, 3),
     "5x10": DesignChoice(5, 10), "10x10": DesignChoice(10, 10),
     "auto5x10": DesignChoice(5, 10, auto=True), "auto10x10": DesignChoice(10, 10, auto=True),
+    "5x20": DesignChoice(5, 20), "auto5x20": DesignChoice(5, 20, auto=True),  # on calibration.py --long studies
 }
 METHODS = ("legacy", "per_claim", "per_entry", "all_claims", "discoveries", "bayesian", "rowlevel")
 CATEGORIES = {"noise": 0.0, "boundary": 1.0, "modest_a": 1.8, "modest_b": 4.5, "strong_a": 10.0, "strong_b": 20.0}

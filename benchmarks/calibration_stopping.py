@@ -2,13 +2,15 @@
 the fits each saves against the power and agreement it costs (issue 10's fits target).
 
     .venv/bin/python benchmarks/calibration_stopping.py --studies 85 [--first 0] [--only looks|spending]
+    .venv/bin/python benchmarks/calibration_stopping.py --long --only spending ...   # at most 20 repeats
 
 Each row changes one thing in the product's stopping rule (stats/stopping.py) for the replay only:
 the futility threshold, the looks (the repeats after which a variant may stop), the level futility
 is judged at (alpha / V**k instead of alpha), stopping on the primary metric alone, or the error
 spending of each claim (`--only spending`: Hwang-Shih-DeCani gamma for essential/harmful and for
 removable; the verdicts are replayed with the same boundaries). `--first` replays studies from that
-index on: a choice made on studies 0-84 is checked on 85 and later.
+index on: a choice made on studies 0-84 is checked on 85 and later. `--long` replays `repeats: auto` with
+at most 20 repeats on calibration.py's `--long` studies.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ SCHEDULES = {"1,2,3,5,10": (1, 2, 3, 5, 10), "1,2,3,5,7,10": (1, 2, 3, 5, 7, 10)
 
 
 def replay(studies, label: str, power: float, exponent: float = 0.0, primary_only: bool = False,
-           looks: tuple[int, ...] | None = None, spending: tuple[float, float] = PRODUCT_SPENDING) -> None:
+           looks: tuple[int, ...] | None = None, spending: tuple[float, float] = PRODUCT_SPENDING,
+           design: str = "auto5x10") -> None:
     calibration_methods.looks_for = PRODUCT_LOOKS if looks is None else (lambda repeats: looks)
     sequential.SUPERIORITY_SPENDING, sequential.NONINFERIORITY_SPENDING = spending
     stopping.FUTILITY = power
@@ -68,7 +71,7 @@ def replay(studies, label: str, power: float, exponent: float = 0.0, primary_onl
         (lambda found, family, alpha, m: PRODUCT_SHOULD_STOP(found[:1], family, alpha, m)) if primary_only
         else PRODUCT_SHOULD_STOP)
     calibration_methods._MEMO.clear()
-    rates = calibration_methods.evaluate(studies, "auto5x10", "discoveries", 0.05)
+    rates = calibration_methods.evaluate(studies, design, "discoveries", 0.05)
     print(f"{label:<58}" + "  ".join(f"{k} {rates[k]:.3f}" for k in SHOWN), flush=True)
 
 
@@ -82,19 +85,22 @@ def main() -> int:
                         help="spending rows: Hwang-Shih-DeCani gammas of the essential/harmful claim")
     parser.add_argument("--removable", type=float, nargs="*", default=[-1.0, 1.0, 2.0],
                         help="spending rows: gammas of the removable claim (every pair with --superiority)")
-    parser.add_argument("--looks", nargs="*", default=[",".join(map(str, PRODUCT_LOOKS(10)))],
-                        help="spending rows: the looks, e.g. 1,2,3,5,10 (default: the product's)")
+    parser.add_argument("--looks", nargs="*", help="spending rows: the looks, e.g. 1,2,3,5,10 (default: the product's)")
+    parser.add_argument("--long", action="store_true", help="at most 20 repeats, on calibration.py --long's studies")
     args = parser.parse_args()
-    studies = calibration.load_or_simulate("regression", args.first + args.studies, 2)[args.first:]
-    print(f"studies {args.first}-{args.first + args.studies - 1}; product: looks {PRODUCT_LOOKS(10)}, "
+    if args.long and args.only != "spending":
+        parser.error("--long replays the spending rows only (add --only spending)")
+    most, design = (20, "auto5x20") if args.long else (10, "auto5x10")
+    studies = calibration.load_or_simulate("regression", args.first + args.studies, 2, args.long)[args.first:]
+    print(f"studies {args.first}-{args.first + args.studies - 1}; product: looks {PRODUCT_LOOKS(most)}, "
           f"futility < {stopping.FUTILITY}, spending gammas {PRODUCT_SPENDING}", flush=True)
     if args.only == "spending":
-        for schedule in args.looks:
+        for schedule in args.looks or [",".join(map(str, PRODUCT_LOOKS(most)))]:
             looks = tuple(int(r) for r in schedule.split(","))
             for gammas in itertools.product(args.superiority, args.removable):
                 for power in args.futility:
                     replay(studies, f"looks {schedule}, gammas {gammas[0]:g} / {gammas[1]:g}, futility < {power}", power,
-                           looks=looks, spending=gammas)
+                           looks=looks, spending=gammas, design=design)
         return 0
     for name, looks in SCHEDULES.items():
         for power in (0.05, 0.20, 0.30):

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..report.context import interval_columns
-from ..report.formatting import fmt_num, fmt_p
+from ..report.formatting import fmt_num, fmt_p, varies
 from ..report.undecided import undecided_hint
 from ..vocabulary import Verdict
 
@@ -47,22 +47,25 @@ def read_comparison(path: Path) -> list[Row] | None:
 def print_comparison(out: Console, table: list[Row], metric: str, folds: int) -> None:
     """The metric's table, and one line on what would decide it when most of it is inconclusive. In a
     narrow terminal (80 columns) it stays complete: the means go (delta is their difference) and long
-    variant names wrap; numbers and verdicts are never cut."""
+    variant names wrap; numbers and verdicts are never cut. When variants took different numbers of
+    splits (`repeats: auto`) a wide table shows them: each baseline mean is over its variant's splits."""
     rows = [r for r in table if r["metric"] == metric]
     low, high, adjusted = interval_columns(table[0])
     what = "CI and p corrected for repeated CV" + (", both adjusted like the verdicts" if adjusted else "")
     compact = out.width < WIDE
+    splits = not compact and varies(r.get("n_splits") for r in rows)
     view = Table(title=f"{metric}: variant - baseline ({what})", title_justify="left",
                  box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD, pad_edge=not compact)
     columns = ("variant", "delta", "CI", "p adj.", "verdict") if compact else \
-        ("variant", "baseline", "variant mean", "delta", "CI", "p adj.", "verdict")
+        ("variant", *(("splits",) if splits else ()), "baseline", "variant mean", "delta", "CI", "p adj.", "verdict")
     for column in columns:
         view.add_column(column, justify="left" if column in ("variant", "verdict") else "right",
                         no_wrap=column != "variant", overflow="fold", min_width=8 if column == "variant" else None)
     for row in rows:
         means = () if compact else (fmt_num(row["baseline_mean"]), fmt_num(row["variant_mean"]))
+        used = (fmt_num(row["n_splits"]),) if splits else ()
         view.add_row(
-            row["variant"], *means, fmt_num(row["delta"], signed=True),
+            row["variant"], *used, *means, fmt_num(row["delta"], signed=True),
             f"[{fmt_num(row[low], signed=True)}, {fmt_num(row[high], signed=True)}]", fmt_p(row["p_adjusted"]),
             f"[{VERDICT_STYLE.get(row['verdict'], '')}]{row['verdict']}[/]",
         )

@@ -29,6 +29,20 @@ def fmt_num(x: float, signed: bool = False) -> str:
     return text
 
 
+def varies(values) -> bool:
+    """Whether the numbers among `values` (NaN and text left out) are not all equal: under `repeats: auto`
+    the variants' split counts, shown only when they differ."""
+    numbers = set()
+    for value in values:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(number):
+            numbers.add(number)
+    return len(numbers) > 1
+
+
 def fmt_p(p: float, alpha: float | None = None) -> str:
     """'<1e-4' for tiny p-values, else 2 significant digits (more if rounding would cross α)."""
     p = float(p)

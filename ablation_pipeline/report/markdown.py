@@ -9,12 +9,14 @@ import pandas as pd
 
 from ..vocabulary import Correction, Inference, Mode, Multiplicity, Verdict
 from .context import ReportContext, check_columns, direction_for, interval_columns, metrics_in_order, rows_for
-from .formatting import cell, code, confidence_label, fmt_ci, fmt_num, fmt_p, link_target
+from .formatting import cell, code, confidence_label, fmt_ci, fmt_num, fmt_p, link_target, varies
 from .sections import insight_markdown, stability_markdown
 from .undecided import undecided_markdown
 
 SEQUENTIAL_NOTE = ("; a variant stops taking repeats once its verdict on every metric is settled, and its tests use "
-                   "group-sequential boundaries so that stopping early keeps the error rates")
+                   "group-sequential boundaries so that stopping early keeps the error rates; where variants took different "
+                   "numbers of splits, a table's splits column says how many (the baseline mean beside it is over the same "
+                   "splits)")
 BAYESIAN_NOTE = ("Verdicts read the Bayesian correlated t-test (Corani & Benavoli 2015) with the margin as the region "
                  "of practical equivalence: essential (harmful) when P(worse (better) by more than the margin) ≥ 1 − α, "
                  "removable when P(worse by more than the margin) ≤ α. ")
@@ -119,15 +121,17 @@ def _metric_section(
         "",
     ]
     low, high, adjusted = interval_columns(comparison.columns)
-    header = ["variant", "mode", "components", "baseline", "variant mean", "Δ",
+    splits = "n_splits" in rows and varies(rows["n_splits"])  # repeats: auto; each baseline mean is over its variant's splits
+    header = ["variant", "mode", "components", *(["splits"] if splits else []), "baseline", "variant mean", "Δ",
               f"{confidence_label(ctx.alpha)}{' (adj.)' if adjusted else ''}", "p (adj.)", "dz", "verdict"]
     lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "|".join(["---", "---", "---", "---:", "---:", "---:", "---:", "---:", "---:", "---"]) + "|")
+    lines.append("|" + "|".join(["---"] * 3 + ["---:"] * (len(header) - 4) + ["---"]) + "|")
     for r in rows.itertuples(index=False):
         cells = [
             code(r.variant),
             str(r.mode),
             code(r.components),
+            *([fmt_num(r.n_splits)] if splits else []),
             fmt_num(r.baseline_mean),
             fmt_num(r.variant_mean),
             fmt_num(r.delta, signed=True),

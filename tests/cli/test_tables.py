@@ -46,3 +46,20 @@ def test_results_are_read_back_with_their_numbers_and_a_damaged_file_is_refused(
     assert read_comparison(path) is None
     path.write_text(header[:40])
     assert read_comparison(path) is None
+
+
+@pytest.mark.parametrize("width", [80, 160])
+def test_a_wide_table_shows_each_variants_splits_when_they_differ(width):
+    rows = table()
+    for row, splits in zip(rows, (15, 50, 50), strict=True):
+        row["n_splits"] = float(splits)
+    console = Console(width=width, record=True, color_system=None)
+    print_comparison(console, rows, "rmse", folds=5)
+    header = next(line for line in console.export_text().splitlines() if "variant" in line and "delta" in line)
+    assert ("splits" in header) == (width > 110)
+    same = table()
+    for row in same:
+        row["n_splits"] = 50.0
+    console = Console(width=160, record=True, color_system=None)
+    print_comparison(console, same, "rmse", folds=5)
+    assert "splits" not in console.export_text().split("\n", 2)[1]

@@ -101,3 +101,17 @@ def test_how_to_read_says_which_claims_share_an_error_rate(comparison, ctx, mult
     md = render_markdown(comparison, dataclasses.replace(ctx, multiplicity=multiplicity), {})
     how = md[md.index("**How to read this.**"):].split("\n\n", 1)[0]
     assert says in how
+
+
+def test_a_table_shows_each_variants_splits_when_they_differ(comparison, ctx):
+    """Under `repeats: auto` each variant's baseline mean is over its own splits: the table says how many."""
+    def header(section: str) -> str:
+        return next(line for line in section.splitlines() if line.startswith("| variant |"))
+
+    assert "| components | baseline |" in header(_section(render_markdown(comparison, ctx, {}), "rmse ("))  # all on 10
+    comparison.loc[comparison["variant"] == "drop_noise", "n_splits"] = 35
+    rmse = _section(render_markdown(comparison, ctx, {}), "rmse (")
+    assert "| components | splits | baseline |" in header(rmse)
+    assert _table_row(rmse, "drop_noise")[3:5] == ["35", "2.5"] and _table_row(rmse, "drop_rooms")[3] == "10"
+    alignment = rmse.splitlines()[rmse.splitlines().index(header(rmse)) + 1]
+    assert alignment.count("|") == header(rmse).count("|")  # one alignment cell per column

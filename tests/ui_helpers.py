@@ -53,6 +53,7 @@ class Server:
     results: Path
     cache: Path
     home: Path
+    survivors: tuple[str, ...] | list[str] = ()
 
     @property
     def url(self) -> str:
@@ -112,36 +113,43 @@ def wait_until_ready(server: Server, timeout: float = 120.0) -> float:
     pytest.fail(f"`ablation ui` not ready after {timeout:.0f} s ({phase}); output tail:\n{server.output()}")
 
 
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def group_members(pgid: int) -> list[str]:
+    """'pid state command' of each process of the group that has not exited. A zombie has (it waits
+    for a reaper, here possibly a PID 1 that never reaps), so it does not count."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            _, _, rest = stat.read_text().rpartition(")")  # after 'pid (command)'
+            state, _, group = rest.split()[:3]
+            if int(group) == pgid and state not in ("Z", "X"):
+                command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                members.append(f"{stat.parent.name} {state} {command[:200]}")
+    return members
 
 
-def stop_server(server: Server, grace: float = 45.0) -> tuple[int | None, bool]:
-    """SIGINT the whole process group (Ctrl-C), wait, SIGKILL the group as a last resort.
-    Returns (exit code of `ablation ui`, whether SIGKILL was needed)."""
+def stop_server(server: Server, grace: float = 150.0) -> tuple[int | None, bool]:
+    """SIGINT the whole process group (Ctrl-C), wait, SIGKILL the group as a last resort. The grace is
+    longer than `dagster dev`'s own: it waits up to 60 s for its webserver, then 60 s for its daemon.
+    Returns (exit code of `ablation ui`, whether SIGKILL was needed); `server.survivors` lists what
+    was still running when SIGKILL was sent."""
     process = server.process
     pgid = process.pid  # start_new_session: the leader's pid is the group id
-    killed = False
-    if group_alive(pgid):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pgid, signal.SIGINT)
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline and (process.poll() is None or group_alive(pgid)):
+    killed, started = False, time.monotonic()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, signal.SIGINT)
+    deadline = started + grace
+    while time.monotonic() < deadline and (process.poll() is None or group_members(pgid)):
         time.sleep(0.25)
-    if process.poll() is None or group_alive(pgid):
-        killed = True
+    running = process.poll() is None or bool(group_members(pgid))
+    print(f"server {'still running' if running else 'stopped'} {time.monotonic() - started:.1f} s after SIGINT")
+    if running:
+        killed, server.survivors = True, group_members(pgid)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=15)
     deadline = time.monotonic() + 15  # children orphaned by SIGKILL are reaped by init
-    while time.monotonic() < deadline and group_alive(pgid):
+    while time.monotonic() < deadline and group_members(pgid):
         time.sleep(0.25)
     return process.returncode, killed
 

@@ -41,7 +41,7 @@ def dg_dev(tmp_path_factory):
         yield running
     finally:
         code, killed = stop_server(running)
-    assert code is not None and not killed, f"`dg dev` did not stop on SIGINT:\n{running.output()}"
+    assert code is not None and not killed, f"`dg dev` did not stop on SIGINT (still running: {running.survivors}):\n{running.output()}"
 
 
 @contextmanager

@@ -98,7 +98,8 @@ def server(tmp_path_factory):
         code, killed = stop_server(running)
         print(f"ablation ui stopped after {time.monotonic() - started:.1f} s (exit code {code}, SIGKILL needed: {killed})")
     assert code is not None, f"`ablation ui` still running after SIGINT and SIGKILL:\n{running.output()}"
-    assert not killed, f"`ablation ui` ignored SIGINT to its process group; it had to be killed:\n{running.output()}"
+    assert not killed, (f"`ablation ui` ignored SIGINT to its process group; it had to be killed (still running: "
+                        f"{running.survivors}):\n{running.output()}")
 
 
 def metadata_of(entries: list[dict]) -> dict[str, object]:

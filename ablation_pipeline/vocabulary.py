@@ -133,6 +133,19 @@ class Multiplicity(_Described):
         return self != Multiplicity.DISCOVERIES
 
 
+class Families(_Described):
+    """Which variants' essential/harmful claims share one family-wise error rate."""
+
+    STUDY = ("study", "every variant of the study in one family: a false essential or harmful verdict anywhere in the "
+             "study stays below alpha: the default")
+    MODE = ("mode", "one family per ablation mode (drop, permute, mean, ...): each kind of question keeps its own "
+            "family-wise error rate, so a study of k modes may have up to k times alpha as a whole")
+
+    def of(self, mode: str) -> str:
+        """The family a variant of `mode` belongs to ('' when the whole study is one)."""
+        return str(mode) if self == Families.MODE else ""
+
+
 class Inference(_Described):
     """How a verdict is read from the split deltas."""
 

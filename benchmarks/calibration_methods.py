@@ -42,7 +42,8 @@ DESIGNS = {
     "auto5x10": DesignChoice(5, 10, auto=True), "auto10x10": DesignChoice(10, 10, auto=True),
     "5x20": DesignChoice(5, 20), "auto5x20": DesignChoice(5, 20, auto=True),  # on calibration.py --long studies
 }
-METHODS = ("legacy", "per_claim", "per_entry", "all_claims", "discoveries", "bayesian", "rowlevel")
+METHODS = ("legacy", "per_claim", "per_entry", "families_mode", "all_claims", "discoveries", "bayesian", "rowlevel")
+PER_ENTRY = ("per_entry", "families_mode")  # essential/harmful families per mode (drop / permute): `families: mode`
 CATEGORIES = {"noise": 0.0, "boundary": 1.0, "modest_a": 1.8, "modest_b": 4.5, "strong_a": 10.0, "strong_b": 20.0}
 
 
@@ -119,15 +120,16 @@ def verdicts(study: Study, design: str, method: str, alpha: float) -> tuple[pd.D
     if method == "rowlevel":
         return rowlevel(study, alpha), fits_used(study.table(5, 1), study.metrics[0])
     per_claim = {"multiplicity": "per_claim"}
+    discoveries = {"multiplicity": "discoveries"}
     options = {"legacy": per_claim, "per_claim": per_claim, "per_entry": per_claim, "all_claims": {"multiplicity": "all_claims"},
-               "discoveries": {"multiplicity": "discoveries"}, "bayesian": {"inference": "bayesian"}}
+               "discoveries": discoveries, "families_mode": discoveries, "bayesian": {"inference": "bayesian"}}
     if choice.auto:
-        table, looks = replay_auto(study, choice, alpha, per_entry=method == "per_entry",
+        table, looks = replay_auto(study, choice, alpha, per_entry=method in PER_ENTRY,
                                    multiplicity=options[method].get("multiplicity", "per_claim"))
     else:
         table, looks = study.table(choice.folds, choice.repeats), None
     variants = variants_of(table)
-    if method == "per_entry":
+    if method in PER_ENTRY:
         variants["family"] = variants["mode"]
     out = compare_variants(table, variants, {m: METRICS[m].higher_is_better for m in study.metrics},
                            1.0 / (choice.folds - 1), alpha=alpha, margins=margins(table, study.metrics, method == "legacy"),

@@ -39,6 +39,6 @@ def first_block(setup: Setup, splits: list[Split]) -> list[Split]:
 
 def adaptive_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
     """A `repeats: auto` variant's outcome: its fits on the whole plan, cut where the stopping rule
-    (its constants, alpha, margins, test, the number of variants) says."""
+    (its constants, alpha, margins, test, how many variants share its level) says."""
     return fingerprint("looks", variant_fingerprint(setup, splits, name), looks(setup), rule.identity(),
-                       setup.plan.spec.statistics.model_dump(mode="json"), len(setup.plan.variants))
+                       setup.plan.spec.statistics.model_dump(mode="json"), setup.plan.family_size(name))

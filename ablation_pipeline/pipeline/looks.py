@@ -40,10 +40,10 @@ class Looked:
 
 
 def take_looks(setup: Setup, splits: list[Split], names: Sequence[str], base: Outcome, step: BlockStep,
-               keys: dict[str, str], cache: ResultCache | None, variants: int, force: bool = False, n_jobs: int = 1,
-               forced_since: float | None = None) -> Looked:
+               keys: dict[str, str], cache: ResultCache | None, family_size: Callable[[str], int], force: bool = False,
+               n_jobs: int = 1, forced_since: float | None = None) -> Looked:
     """Run `step` on the first block for every name, then on each further block for the names whose
-    verdicts are not yet settled (judged with `variants` variants sharing the level). `base` is the
+    verdicts are not yet settled (judged with `family_size(name)` variants sharing the level). `base` is the
     baseline on the first block; `keys` are the fingerprints the joined outcomes are filed under. In a
     forced run started at `forced_since`, a baseline block another step already refitted is reused."""
     parts = blocks(setup, splits)
@@ -67,7 +67,7 @@ def take_looks(setup: Setup, splits: list[Split], names: Sequence[str], base: Ou
             if not computed[name].outcome.failed:
                 own_scores[name].append(scores(setup, part, [computed[name].outcome]))
         active = [name for name in active if not computed[name].outcome.failed
-                  and not _settled(setup, plan, margins, base_scores, own_scores[name], variants, alpha)]
+                  and not _settled(setup, plan, margins, base_scores, own_scores[name], family_size(name), alpha)]
         if not active:
             break
     return Looked({name: _joined(name, taken[name], keys[name]) for name in names}, bases)
@@ -117,5 +117,5 @@ def looked_variants(setup: Setup, names: Sequence[str], splits: list[Split], bas
     def step(active: list[str], part: list[Split], part_base: Outcome) -> dict[str, Computed]:
         return cached_variants(setup, active, part, part_base, cache, force, n_jobs)
 
-    return take_looks(setup, splits, names, base, step, keys, cache, len(setup.plan.variants), force, n_jobs,
+    return take_looks(setup, splits, names, base, step, keys, cache, setup.plan.family_size, force, n_jobs,
                       forced_since).computed

@@ -79,6 +79,7 @@ def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score
         alpha=spec.statistics.alpha,
         correction=spec.statistics.correction,
         multiplicity=spec.statistics.multiplicity,
+        families=spec.statistics.families,
         margins={k: float(v) for k, v in used_margins.items()},
         n_splits=len(splits),
         folds=spec.evaluation.folds,

@@ -47,6 +47,13 @@ class StudyPlan:
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
 
+    def family_size(self, name: str) -> int:
+        """How many variants share `name`'s family-wise level for essential/harmful claims
+        (statistics.families): the level a `repeats: auto` variant must reach to stop early."""
+        families = self.spec.statistics.families
+        mine = families.of(self.variant(name).mode)
+        return sum(families.of(v.mode) == mine for v in self.variants)
+
 
 @dataclass(frozen=True)
 class Setup:

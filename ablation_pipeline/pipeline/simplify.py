@@ -181,7 +181,7 @@ def _tested(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baselin
         return {NAME: fit_simplified(setup, part, trial, cache, force, n_jobs, forced_since, part_base)}
 
     key = fingerprint(NAME, comparison_version(setup, splits), [list(trial.features), list(trial.layers)])
-    looked = take_looks(setup, splits, [NAME], baseline, step, {NAME: key}, cache, variants=1, force=force, n_jobs=n_jobs,
+    looked = take_looks(setup, splits, [NAME], baseline, step, {NAME: key}, cache, lambda _: 1, force=force, n_jobs=n_jobs,
                         forced_since=forced_since)
     computed = looked.computed[NAME]
     if computed.outcome.failed:

@@ -40,9 +40,11 @@ def scores(setup: Setup, splits: list[Split], outcomes: list[Outcome]) -> pd.Dat
 
 
 def variants_table(plan: StudyPlan) -> pd.DataFrame:
+    """The plan's variants, each with the family its essential/harmful claim is adjusted in."""
+    families = plan.spec.statistics.families
     return pd.DataFrame(
-        [(v.name, v.kind, v.mode, v.components_text) for v in plan.variants],
-        columns=["variant", "kind", "mode", "components"],
+        [(v.name, v.kind, v.mode, v.components_text, families.of(v.mode)) for v in plan.variants],
+        columns=["variant", "kind", "mode", "components", "family"],
     )
 
 

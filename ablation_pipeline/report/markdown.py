@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from ..vocabulary import Correction, Inference, Mode, Multiplicity, Verdict
+from ..vocabulary import Correction, Families, Inference, Mode, Multiplicity, Verdict
 from .context import ReportContext, check_columns, direction_for, interval_columns, metrics_in_order, rows_for
 from .formatting import cell, code, confidence_label, fmt_ci, fmt_num, fmt_p, link_target, varies
 from .sections import insight_markdown, stability_markdown
@@ -66,13 +66,15 @@ def _how_to_read(comparison: pd.DataFrame, ctx: ReportContext, metrics: Sequence
 
 
 def _adjustment(ctx: ReportContext, correction: str) -> str:
-    """Which p-values share an error rate across variants, in words (statistics.multiplicity)."""
+    """Which p-values share an error rate across variants, in words (statistics.multiplicity, .families)."""
+    across = "the variants of each ablation mode" if ctx.families == Families.MODE else "variants"
     if ctx.multiplicity == Multiplicity.ALL_CLAIMS:
-        return f"both claims of every variant are adjusted as one family ({correction}, Shaffer-restricted)"
+        every = "each ablation mode's variants" if ctx.families == Families.MODE else "every variant"
+        return f"both claims of {every} are adjusted as one family ({correction}, Shaffer-restricted)"
     if ctx.multiplicity == Multiplicity.PER_CLAIM:
-        return (f"the essential/harmful and the removable p-values are each adjusted across variants with the "
+        return (f"the essential/harmful and the removable p-values are each adjusted across {across} with the "
                 f"{correction} correction")
-    return (f"the essential/harmful p-values are adjusted across variants with the {correction} correction, and "
+    return (f"the essential/harmful p-values are adjusted across {across} with the {correction} correction, and "
             "each removable claim (worse by less than the margin) is tested on its own")
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import did_you_mean, require_one_of
-from ..vocabulary import Correction, Inference, Kind, Mode, Multiplicity, Task
+from ..vocabulary import Correction, Families, Inference, Kind, Mode, Multiplicity, Task
 from .base import Frozen, OptionalMode
 from .cron import check_cron
 from .interactions import InteractionsSpec
@@ -258,6 +258,8 @@ class StatisticsSpec(Frozen):
     alpha: float = Field(default=0.05, gt=0, lt=1)
     correction: Correction = Correction.HOLM
     multiplicity: Multiplicity = Multiplicity.DISCOVERIES
+    families: Families = Field(default=Families.STUDY, description="which variants share the essential/harmful "
+                               "family-wise error rate: the whole study, or each ablation mode on its own")
     test: Inference = Inference.CORRECTED_T
     margin: dict[str, MarginValue] = Field(
         default={}, description="margin per metric, in its units or as a percentage of the baseline ('2%'); "
@@ -276,6 +278,11 @@ class StatisticsSpec(Frozen):
     @classmethod
     def _known_multiplicity(cls, multiplicity: Any) -> Any:
         return require_one_of(multiplicity, Multiplicity.names(), "multiplicity") if isinstance(multiplicity, str) else multiplicity
+
+    @field_validator("families", mode="before")
+    @classmethod
+    def _known_families(cls, families: Any) -> Any:
+        return require_one_of(families, Families.names(), "families") if isinstance(families, str) else families
 
     @field_validator("test", mode="before")
     @classmethod

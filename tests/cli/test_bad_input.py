@@ -212,6 +212,11 @@ def test_unknown_mode_suggests_close_mode(tmp_path: Path) -> None:
     assert_bad_input(validate(path), path, ("ablations[0].mode", "unknown mode 'dorp'", "did you mean 'drop'?"))
 
 
+def test_unknown_families_suggests_the_close_one(tmp_path: Path) -> None:
+    path = study(tmp_path, reg(statistics={"families": "modes"}))
+    assert_bad_input(validate(path), path, ("statistics.families", "'modes'", "did you mean 'mode'?"))
+
+
 # ---------------------------------------------------------------- metrics and model
 
 

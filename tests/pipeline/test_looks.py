@@ -4,6 +4,7 @@ and reused, and the comparison pairs each variant with the baseline on the split
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from ablation_pipeline.pipeline.blocks import blocks
 from ablation_pipeline.pipeline.run import run_study
@@ -17,9 +18,9 @@ from builders import linear_frame, small_spec, write_study
 AUTO = {"folds": 3, "repeats": "auto", "max_repeats": 5, "seed": 1, "metrics": ["rmse", "r2"]}
 
 
-def _study(tmp_path, evaluation=AUTO):
-    spec = small_spec(evaluation=evaluation, ablations=[{"features": ["a", "c"], "mode": "drop"},
-                                                        {"features": ["b", "c"], "mode": "permute", "permutations": 2}])
+def _study(tmp_path, evaluation=AUTO, families="study"):
+    spec = small_spec(evaluation=evaluation, statistics={"families": families},
+                      ablations=[{"features": ["a", "c"], "mode": "drop"}, {"features": ["b", "c"], "mode": "permute", "permutations": 2}])
     return write_study(tmp_path / "study", spec, linear_frame(rows=150))
 
 
@@ -82,3 +83,33 @@ def test_the_stopping_rule_is_part_of_the_keys_of_what_it_cut(tmp_path, monkeypa
     assert identity in state.CODE_VERSION
     monkeypatch.setattr(rule, "FUTILITY", 0.05)
     assert rule.identity() != identity and adaptive_fingerprint(setup, splits, "drop__a") != before
+
+
+def test_families_mode_adjusts_and_stops_each_mode_on_its_own(tmp_path):
+    """`statistics.families: mode`: a drop variant's essential/harmful p-value is Holm-adjusted among the
+    drop variants only, and a `repeats: auto` variant stops at the level its mode's family sets."""
+    from statsmodels.stats.multitest import multipletests
+
+    from ablation_pipeline.pipeline.blocks import adaptive_fingerprint
+
+    cache = ResultCache(tmp_path / "cache")
+    fixed = dict(AUTO, repeats=2)
+    fixed.pop("max_repeats")
+    tables = {}
+    for families in ("study", "mode"):
+        spec = small_spec(evaluation=fixed, statistics={"families": families},
+                          ablations=[{"features": ["a", "c"], "mode": "drop"}, {"features": ["b", "c", "const"], "mode": "permute"}])
+        tables[families] = run_study(load_spec(write_study(tmp_path / families, spec, linear_frame(rows=150))),
+                                     tmp_path / f"{families}_out", cache).comparison
+    for families, table in tables.items():
+        for family, rows in table.groupby(["metric", "mode"] if families == "mode" else ["metric"]):
+            expected = multipletests(rows["p_value"], method="holm")[1]
+            assert rows["p_adjusted"].to_numpy() == pytest.approx(expected), (families, family)
+    study, by_mode = (tables[f].set_index(["metric", "variant"])["p_adjusted"] for f in ("study", "mode"))
+    assert (by_mode <= study + 1e-12).all() and (by_mode < study).any()  # smaller families, smaller adjustments
+    pd.testing.assert_series_equal(tables["study"]["p_value"], tables["mode"]["p_value"])  # the same fits and tests
+
+    setups = {f: set_up(plan_study(load_spec(_study(tmp_path / f"auto_{f}", families=f)))) for f in ("study", "mode")}
+    assert [setups[f].plan.family_size("drop__a") for f in ("study", "mode")] == [4, 2]
+    splits = study_splits(setups["mode"])
+    assert adaptive_fingerprint(setups["mode"], splits, "drop__a") != adaptive_fingerprint(setups["study"], splits, "drop__a")

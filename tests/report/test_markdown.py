@@ -103,6 +103,17 @@ def test_how_to_read_says_which_claims_share_an_error_rate(comparison, ctx, mult
     assert says in how
 
 
+@pytest.mark.parametrize(("multiplicity", "says"), [
+    ("discoveries", "the essential/harmful p-values are adjusted across the variants of each ablation mode"),
+    ("per_claim", "each adjusted across the variants of each ablation mode"),
+    ("all_claims", "both claims of each ablation mode's variants are adjusted as one family"),
+])
+def test_how_to_read_says_when_each_mode_is_its_own_family(comparison, ctx, multiplicity, says):
+    md = render_markdown(comparison, dataclasses.replace(ctx, multiplicity=multiplicity, families="mode"), {})
+    how = md[md.index("**How to read this.**"):].split("\n\n", 1)[0]
+    assert says in how and "across variants" not in how
+
+
 def test_a_table_shows_each_variants_splits_when_they_differ(comparison, ctx):
     """Under `repeats: auto` each variant's baseline mean is over its own splits: the table says how many."""
     def header(section: str) -> str:

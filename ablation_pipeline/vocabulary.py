@@ -136,10 +136,10 @@ class Multiplicity(_Described):
 class Families(_Described):
     """Which variants' essential/harmful claims share one family-wise error rate."""
 
-    STUDY = ("study", "every variant of the study in one family: a false essential or harmful verdict anywhere in the "
-             "study stays below alpha: the default")
     MODE = ("mode", "one family per ablation mode (drop, permute, mean, ...): each kind of question keeps its own "
-            "family-wise error rate, so a study of k modes may have up to k times alpha as a whole")
+            "family-wise error rate, so a study of k modes may have up to k times alpha as a whole: the default")
+    STUDY = ("study", "every variant of the study in one family: a false essential or harmful verdict anywhere in the "
+             "study stays below alpha")
 
     def of(self, mode: str) -> str:
         """The family a variant of `mode` belongs to ('' when the whole study is one)."""

@@ -32,7 +32,7 @@ class ReportContext:
     design: str = ""  # the split plan in words (EvaluationSpec.design_text)
     test: str = "corrected_t"
     multiplicity: str = "discoveries"
-    families: str = "study"  # statistics.families: which variants share the essential/harmful error rate
+    families: str = "mode"  # statistics.families: which variants share the essential/harmful error rate
     omnibus: dict[str, dict] | None = None
     factors: dict[str, float] = field(default_factory=dict)   # variant -> swept factor (scale sweeps)
     costs: pd.DataFrame | None = None                          # evaluation.insights.COST_COLUMNS

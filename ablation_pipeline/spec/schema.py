@@ -258,8 +258,8 @@ class StatisticsSpec(Frozen):
     alpha: float = Field(default=0.05, gt=0, lt=1)
     correction: Correction = Correction.HOLM
     multiplicity: Multiplicity = Multiplicity.DISCOVERIES
-    families: Families = Field(default=Families.STUDY, description="which variants share the essential/harmful "
-                               "family-wise error rate: the whole study, or each ablation mode on its own")
+    families: Families = Field(default=Families.MODE, description="which variants share the essential/harmful "
+                               "family-wise error rate: each ablation mode on its own, or the whole study")
     test: Inference = Inference.CORRECTED_T
     margin: dict[str, MarginValue] = Field(
         default={}, description="margin per metric, in its units or as a percentage of the baseline ('2%'); "

@@ -39,9 +39,10 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
     adjusted across variants within each metric, a non-inferiority test, and a verdict.
 
     `scores`: long table (variant, repeat, fold, metric, value); `variants`: (variant, kind,
-    mode, components), one row per variant in output order (a row for the baseline itself is
-    skipped). Pairs by (repeat, fold). With `looks` None the design is fixed: every variant has
-    exactly the baseline's splits. With `looks` (cumulative repeats at which a variant may stop),
+    mode, components[, family]), one row per variant in output order (a row for the baseline itself
+    is skipped); variants of different `family` values are adjusted apart (statistics.families).
+    Pairs by (repeat, fold). With `looks` None the design is fixed: every variant has exactly the
+    baseline's splits. With `looks` (cumulative repeats at which a variant may stop),
     each variant has the first R repeats for some look R and the tests are group-sequential.
     `margins[metric]` is an absolute non-inferiority margin or a `Margin` (resolved against the
     baseline's mean over its first repeat); missing/None -> 1% of |that mean| (or a tiny positive

@@ -18,8 +18,8 @@ from builders import linear_frame, small_spec, write_study
 AUTO = {"folds": 3, "repeats": "auto", "max_repeats": 5, "seed": 1, "metrics": ["rmse", "r2"]}
 
 
-def _study(tmp_path, evaluation=AUTO, families="study"):
-    spec = small_spec(evaluation=evaluation, statistics={"families": families},
+def _study(tmp_path, evaluation=AUTO, families=None):
+    spec = small_spec(evaluation=evaluation, statistics={"families": families} if families else {},
                       ablations=[{"features": ["a", "c"], "mode": "drop"}, {"features": ["b", "c"], "mode": "permute", "permutations": 2}])
     return write_study(tmp_path / "study", spec, linear_frame(rows=150))
 

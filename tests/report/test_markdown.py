@@ -98,7 +98,7 @@ def test_markdown_rejects_metric_without_direction(comparison, ctx):
     ("all_claims", "both claims of every variant are adjusted as one family"),
 ])
 def test_how_to_read_says_which_claims_share_an_error_rate(comparison, ctx, multiplicity, says):
-    md = render_markdown(comparison, dataclasses.replace(ctx, multiplicity=multiplicity), {})
+    md = render_markdown(comparison, dataclasses.replace(ctx, multiplicity=multiplicity, families="study"), {})
     how = md[md.index("**How to read this.**"):].split("\n\n", 1)[0]
     assert says in how
 

@@ -71,13 +71,21 @@ class Server:
         return body["data"]
 
 
+def as_from_a_terminal() -> None:
+    """In a child before it runs its command: Ctrl-C and SIGTERM delivered and handled by default, as a
+    shell gives them. A signal mask or an ignored SIGINT is inherited across exec, and a test worker's
+    thread may hold either (the libraries it ran in-process), which would make the child deaf to Ctrl-C."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_server(command: list[str], env: dict[str, str], log: Path, cwd: Path | None = None, **paths: Path) -> Server:
     """Start the command (in `cwd`) in its own session, so one signal to its group reaches every child
     (dagster dev, its code server, webserver and daemon)."""
     handle = log.open("wb")
     try:
         process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
-                                   start_new_session=True, cwd=cwd)
+                                   start_new_session=True, cwd=cwd, preexec_fn=as_from_a_terminal)
     finally:
         handle.close()  # the child keeps its own descriptor
     port = int(command[command.index("--port") + 1])
@@ -113,9 +121,10 @@ def wait_until_ready(server: Server, timeout: float = 120.0) -> float:
     pytest.fail(f"`ablation ui` not ready after {timeout:.0f} s ({phase}); output tail:\n{server.output()}")
 
 
-def group_members(pgid: int) -> list[str]:
-    """'pid state command' of each process of the group that has not exited. A zombie has (it waits
-    for a reaper, here possibly a PID 1 that never reaps), so it does not count."""
+def group_members(pgid: int, signals: bool = False) -> list[str]:
+    """'pid state command' of each process of the group that has not exited (with `signals`, also its
+    blocked, ignored and caught signal masks, to tell why it did not stop). A zombie has exited (it
+    waits for a reaper, here possibly a PID 1 that never reaps), so it does not count."""
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         with contextlib.suppress(OSError, ValueError, IndexError):
@@ -123,7 +132,11 @@ def group_members(pgid: int) -> list[str]:
             state, _, group = rest.split()[:3]
             if int(group) == pgid and state not in ("Z", "X"):
                 command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-                members.append(f"{stat.parent.name} {state} {command[:200]}")
+                masks = ""
+                if signals:
+                    status = (stat.parent / "status").read_text().splitlines()
+                    masks = " " + " ".join(line.replace("\t", "") for line in status if line.startswith(("SigBlk", "SigIgn", "SigCgt")))
+                members.append(f"{stat.parent.name} {state}{masks} {command[:200]}")
     return members
 
 
@@ -143,7 +156,7 @@ def stop_server(server: Server, grace: float = 150.0) -> tuple[int | None, bool]
     running = process.poll() is None or bool(group_members(pgid))
     print(f"server {'still running' if running else 'stopped'} {time.monotonic() - started:.1f} s after SIGINT")
     if running:
-        killed, server.survivors = True, group_members(pgid)
+        killed, server.survivors = True, group_members(pgid, signals=True)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):

@@ -20,6 +20,7 @@ from ablation_pipeline.cli import app
 from ablation_pipeline.store.cache import ResultCache
 
 from builders import linear_frame, slow_spec, small_spec, write_study
+from ui_helpers import as_from_a_terminal, group_members
 
 pytestmark = pytest.mark.slow
 ABLATION = str(Path(sys.executable).with_name("ablation"))
@@ -33,7 +34,8 @@ def stored(cache: Path) -> list[Path]:
 def start_and_wait_for_a_fit(spec_path: Path, tmp_path: Path) -> subprocess.Popen:
     """`ablation run` in its own process group, returned once its first fit is in the cache."""
     process = subprocess.Popen([ABLATION, "run", str(spec_path), "--results-dir", str(tmp_path / "results")],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               preexec_fn=as_from_a_terminal)
     deadline = time.monotonic() + 240
     while not stored(tmp_path / "cache"):
         assert process.poll() is None, process.communicate()
@@ -49,9 +51,10 @@ def runs(tmp_path: Path) -> list[dg.DagsterRun]:
 
 def test_ctrl_c_stops_the_run_keeps_finished_fits_and_cancels_it(study_dir, tmp_path):
     process = start_and_wait_for_a_fit(write_study(study_dir, slow_spec(), linear_frame(rows=600)), tmp_path)
+    signals = group_members(process.pid, signals=True)  # what each process of the run blocks, ignores, catches
     os.killpg(process.pid, signal.SIGINT)
     out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
+    assert process.returncode == 130, f"{err}\n{signals}"
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: small: interrupted; the run was canceled"), err
     assert not (tmp_path / "results" / "small" / "comparison.csv").exists()  # stopped, not finished

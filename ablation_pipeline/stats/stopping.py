@@ -2,9 +2,9 @@
 settled. A claim is settled when its test already crosses the boundary at the strictest level it can
 face (alpha over the number of variants in its family: no adjustment across them can then undo it;
 alpha itself for a removable claim tested per variant), or when it has less than FUTILITY conditional
-power at the most lenient level (alpha itself). Stopping for futility is non-binding (the boundaries assume the
-variant would go on), so it costs power, never error control; variants decide independently of each
-other, so they can run in parallel."""
+power at the most lenient level (alpha itself). Stopping for futility is non-binding (the boundaries
+assume the variant would go on), so it costs power, never error control; variants decide
+independently of each other, so they can run in parallel."""
 
 from __future__ import annotations
 

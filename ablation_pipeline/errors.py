@@ -31,6 +31,11 @@ class ChangedDuringRunError(AblationError):
     """The spec or the data changed while a run was using them; nothing inconsistent was written."""
 
 
+class NeedsMoreRepeatsError(AblationError):
+    """A `repeats: auto` variant holds fewer repeats than the current statistics need (they changed
+    since it was materialized); materializing it again takes them."""
+
+
 class StatsInputError(DataError, ValueError):
     """Input unfit for the statistics; a ValueError for callers, a DataError for the CLI."""
 

@@ -1,5 +1,5 @@
 """The fitting inside one variant step against the plain loop's fitting of the same variant, side by
-side in one process: `ablations.fitting.fit_all` (a frame, the project's preprocessing, fold
+side in one process: `ablations.fitting.fit_jobs` (a frame, the project's preprocessing, fold
 predictions and fitted models sent back) against plain_scaling.py's numpy loop (one score sent
 back), each over the same joblib worker count and RepeatedKFold splits, on Ridge drop variants.
 No Dagster, no cache: this is the part of a step's time that is fitting.
@@ -23,7 +23,7 @@ from joblib import Parallel, delayed
 from plain_scaling import FOLDS, REPEATS, SEED, fit_and_score, splits_of
 from sklearn.datasets import make_regression
 
-from ablation_pipeline.ablations.fitting import fit_all
+from ablation_pipeline.ablations.fitting import FitJob, fit_jobs
 from ablation_pipeline.data.splits import make_splits
 from ablation_pipeline.pipeline.setup import check_study
 
@@ -64,7 +64,7 @@ def measure(rows: int, features: int, n_variants: int, jobs: int, rounds: int = 
                 parallel(delayed(fit_and_score)("ridge", X, y, train, test) for train, test in plain_splits)
 
             def project(kept: list[str]) -> None:
-                fit_all(setup.estimator, dataset, splits, kept, SEED, jobs)
+                fit_jobs([FitJob("variant", setup.estimator, tuple(kept), s) for s in splits], dataset, SEED, jobs)
 
             plain(variants[0])  # workers started and warm for both
             project(variants[0])
@@ -84,7 +84,7 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.rows} rows, {FOLDS}x{REPEATS} "
           f"splits, {args.variants} drop variants, {args.jobs} joblib workers; ms per variant, best of 3")
-    print(f"{'features':>8} {'plain':>9} {'fit_all':>9} {'ratio':>7}")
+    print(f"{'features':>8} {'plain':>9} {'fit_jobs':>9} {'ratio':>7}")
     for features in (int(f) for f in args.features.split(",")):
         plain, project = measure(args.rows, features, min(args.variants, features), args.jobs)
         print(f"{features:>8} {plain:>9.1f} {project:>9.1f} {project / plain:>7.2f}")

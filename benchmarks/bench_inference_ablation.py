@@ -21,7 +21,8 @@ import torch
 import yaml
 from captum.attr import FeatureAblation, LayerFeatureAblation
 
-from ablation_pipeline.ablations.batched import chunks, predict_together
+from ablation_pipeline.ablations.batched import predict_together
+from ablation_pipeline.ablations.chunks import chunks
 from ablation_pipeline.ablations.perturbations import perturb
 from ablation_pipeline.ablations.variants import feature_predictions
 from ablation_pipeline.pipeline.setup import plan_study, set_up

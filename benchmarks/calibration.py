@@ -119,9 +119,9 @@ def simulate(scenario: str, seed: int, long: bool = False) -> tuple[pd.DataFrame
     """One study fitted and scored by ablation_pipeline at 5- and 10-fold x 10 repeats (`long`: 5-fold x
     20 repeats): the long scores table (with a `folds` column) and, for 5-fold's first two repeats,
     every test row's loss."""
-    from ablation_pipeline.pipeline.consistency import checked_scores, expected_fingerprint
     from ablation_pipeline.pipeline.setup import plan_study, set_up
     from ablation_pipeline.pipeline.steps import ablated, baseline, study_splits
+    from ablation_pipeline.pipeline.steps import scores as score_table
     from ablation_pipeline.spec.loading import parse_spec
 
     chosen = SCENARIOS[scenario]
@@ -135,9 +135,7 @@ def simulate(scenario: str, seed: int, long: bool = False) -> tuple[pd.DataFrame
             splits = study_splits(setup)
             base = baseline(setup, splits)
             outcomes = {"baseline": base, **{v.name: ablated(setup, v, splits, base) for v in setup.plan.variants}}
-            for name, outcome in outcomes.items():  # filed as the pipeline would file them
-                outcome.fingerprint = expected_fingerprint(setup, splits, name)
-            scores.append(checked_scores(setup, splits, outcomes).assign(folds=folds))
+            scores.append(score_table(setup, splits, list(outcomes.values())).assign(folds=folds))
             if folds == 5:
                 rows.append(row_losses(setup.dataset, splits[:10], outcomes))
     return pd.concat(scores, ignore_index=True), pd.concat(rows, ignore_index=True)

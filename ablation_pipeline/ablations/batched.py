@@ -3,12 +3,10 @@ variants stacked into one predict call per fold model, as Captum's `perturbation
 Fewer, larger calls amortize the per-call cost of a network's forward pass and of scikit-learn's
 input checks (~20% faster on the digits CNN).
 
-A variant is always predicted with the same companions (fixed chunks of its ablation entry, sized
-from the spec and the data only), so its numbers never depend on which variants a run selected."""
+Which variants are predicted together is decided in `chunks`."""
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 
@@ -17,55 +15,27 @@ from sklearn.pipeline import Pipeline
 
 from ..data.dataset import Dataset
 from ..data.splits import Split
-from ..vocabulary import Kind
+from ..errors import FitError
 from .fitting import FoldPredictions, Outcome, errors_of, predict_with_scores
-from .perturbations import draws_of
 from .plan import Variant
 from .variants import feature_draws, feature_predictions
-
-MAX_PER_CALL = 8  # perturbations per predict call (Captum's fastest setting here)
-ROW_BUDGET = 100_000  # stacked rows per call at most, whatever the data size
-
-
-def batchable(variant: Variant) -> bool:
-    """Inference-time feature variants: they only need the baseline's fold models and a predict."""
-    return variant.kind == Kind.FEATURE and not variant.refits
-
-
-def entry_of(variant: Variant) -> str:
-    """The ablation entry a variant came from (`ablations[2]`): the unit the graph computes together."""
-    return variant.origin.split(".", 1)[0]
-
-
-def entries(variants: Sequence[Variant]) -> dict[str, tuple[Variant, ...]]:
-    """Batchable variants by ablation entry, in plan order."""
-    grouped: dict[str, list[Variant]] = {}
-    for variant in variants:
-        if batchable(variant):
-            grouped.setdefault(entry_of(variant), []).append(variant)
-    return {entry: tuple(members) for entry, members in grouped.items()}
-
-
-def chunks(members: Sequence[Variant], n_rows: int, folds: int) -> list[tuple[Variant, ...]]:
-    """An entry's variants cut into the fixed chunks that are predicted together."""
-    most_draws = max(draws_of(v) for v in members)
-    rows_per_variant = math.ceil(n_rows / max(folds, 1)) * most_draws  # a test fold's rows, once per draw
-    size = max(1, min(MAX_PER_CALL // most_draws, ROW_BUDGET // max(rows_per_variant, 1)))
-    return [tuple(members[i : i + size]) for i in range(0, len(members), size)]
 
 
 def predict_together(chunk: Sequence[Variant], dataset: Dataset, splits: list[Split], seed: int,
                      baseline: Outcome) -> list[Outcome]:
     """Each variant of the chunk on every split, one stacked predict per fold model (variants whose
-    ablation needs the raw rows are predicted on their own)."""
+    ablation needs the raw rows are predicted on their own). Computed together, they fail together."""
     if len(baseline.models) != len(splits):
         raise ValueError("inference-time variants reuse the baseline's fitted models, which were not given")
     folds: dict[str, list[FoldPredictions]] = {v.name: [] for v in chunk}
-    for split, model, base_fold in zip(splits, baseline.models, baseline.folds, strict=True):
-        with errors_of(split):
-            folds_of_split = _predict_split(chunk, model, base_fold, dataset, split, seed)
-        for name, fold in folds_of_split.items():
-            folds[name].append(fold)
+    try:
+        for split, model, base_fold in zip(splits, baseline.models, baseline.folds, strict=True):
+            with errors_of(split):
+                folds_of_split = _predict_split(chunk, model, base_fold, dataset, split, seed)
+            for name, fold in folds_of_split.items():
+                folds[name].append(fold)
+    except FitError as exc:
+        return [Outcome(v.name, [], failure=str(exc)) for v in chunk]
     return [Outcome(v.name, folds[v.name]) for v in chunk]
 
 

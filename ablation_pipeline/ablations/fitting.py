@@ -41,15 +41,15 @@ class FoldPredictions:
         return cls(split, np.stack([p for p, _ in draws]), scores, 0.0, predict_seconds, n_parameters)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
-    """Everything a variant (or the baseline) produced, enough to score any metric later."""
+    """Everything a variant (or the baseline) produced on some splits, enough to score any metric later.
+    What identifies it is not its own business: the store files it under a key (pipeline.identity)."""
 
     name: str
     folds: list[FoldPredictions]
     models: list[Pipeline] = field(default_factory=list)
     fits: int = 0
-    fingerprint: str = ""  # what it was computed from (pipeline.fingerprints), set when it is filed
     failure: str | None = None  # why it could not be computed (then it has no folds and is never filed)
 
     @property
@@ -92,19 +92,35 @@ def errors_of(split: Split) -> Iterator[None]:
                        + (f": {text[0][:300]}" if text else "")) from exc
 
 
-def _fit_and_predict(estimator: BaseEstimator, dataset: Dataset, split: Split, features: list[str],
-                     seed: int) -> tuple[Pipeline, FoldPredictions]:
+@dataclass(frozen=True)
+class FitJob:
+    """One fit: `estimator` (behind the study's preprocessing) on `features` of `split`'s training rows,
+    for the result called `name`."""
+
+    name: str
+    estimator: BaseEstimator
+    features: tuple[str, ...]
+    split: Split
+
+
+def _fit_and_predict(job: FitJob, dataset: Dataset, seed: int) -> tuple[Pipeline, FoldPredictions] | FitError:
+    """The job's fit and its test-fold predictions, or the FitError that says why not (returned, so a
+    failed job stops neither the pool nor the other jobs)."""
+    split, features = job.split, list(job.features)
     numeric = [c for c in dataset.numeric if c in features]
     categorical = [c for c in dataset.categorical if c in features]
-    with errors_of(split):
-        model = build_pipeline(estimator, numeric, categorical, fit_seed(seed, split))
-        train = dataset.features.iloc[split.train][features]
-        started = time.perf_counter()
-        model.fit(train, dataset.target[split.train])
-        fit_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        predictions, scores = predict_with_scores(model, dataset.features.iloc[split.test][features])
-        predict_seconds = time.perf_counter() - started
+    try:
+        with errors_of(split):
+            model = build_pipeline(job.estimator, numeric, categorical, fit_seed(seed, split))
+            train = dataset.features.iloc[split.train][features]
+            started = time.perf_counter()
+            model.fit(train, dataset.target[split.train])
+            fit_seconds = time.perf_counter() - started
+            started = time.perf_counter()
+            predictions, scores = predict_with_scores(model, dataset.features.iloc[split.test][features])
+            predict_seconds = time.perf_counter() - started
+    except FitError as exc:
+        return exc
     return model, FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds,
                                   predict_seconds, model_size(model))
 
@@ -124,15 +140,34 @@ def model_size(model: Pipeline) -> int | None:
     return int(tree.node_count) if tree is not None else None
 
 
-def fit_all(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], features: list[str], seed: int,
-             n_jobs: int) -> list[tuple[Pipeline, FoldPredictions]]:
-    """One fit per split, over `n_jobs` joblib workers (reused between calls). Each fit's seed
-    depends only on its split, so any `n_jobs` gives identical results."""
-    if n_jobs <= 1 or len(splits) < 2:
-        return [_fit_and_predict(estimator, dataset, split, features, seed) for split in splits]
+def fit_jobs(jobs: list[FitJob], dataset: Dataset, seed: int, n_jobs: int) -> list[tuple[Pipeline, FoldPredictions] | FitError]:
+    """Every job, over `n_jobs` joblib workers (one pool kept for the process), results in job order.
+    Each fit's seed depends only on its split, so any `n_jobs` gives identical results."""
+    if n_jobs <= 1 or len(jobs) < 2:
+        fitted = []
+        for job in jobs:  # a loop, not a comprehension: one frame less between a step and its fits
+            fitted.append(_fit_and_predict(job, dataset, seed))
+        return fitted
     from joblib import delayed
 
-    return _in_pool(n_jobs, lambda: (delayed(_fit_and_predict)(estimator, dataset, split, features, seed) for split in splits))
+    return _in_pool(n_jobs, lambda: (delayed(_fit_and_predict)(job, dataset, seed) for job in jobs))
+
+
+def outcomes_of(jobs: list[FitJob], fitted: list[tuple[Pipeline, FoldPredictions] | FitError],
+                keep_models: bool = False) -> dict[str, Outcome]:
+    """The jobs' results as one outcome per name; a name any of whose jobs failed is failed, with the
+    first reason."""
+    grouped: dict[str, list] = {}
+    for job, result in zip(jobs, fitted, strict=True):
+        grouped.setdefault(job.name, []).append(result)
+    outcomes = {}
+    for name, results in grouped.items():
+        failure = next((r for r in results if isinstance(r, FitError)), None)
+        if failure is not None:
+            outcomes[name] = Outcome(name, [], failure=str(failure))
+        else:
+            outcomes[name] = Outcome(name, [f for _, f in results], [m for m, _ in results] if keep_models else [], fits=len(results))
+    return outcomes
 
 
 _POOLS: dict[int, object] = {}
@@ -174,6 +209,10 @@ def _close(pool) -> None:
 
 
 def fit_baseline(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int, n_jobs: int = 1) -> Outcome:
-    """The full model on every split; its fitted fold models serve the inference-mode variants."""
-    fitted = fit_all(estimator, dataset, splits, list(dataset.features.columns), seed, n_jobs)
-    return Outcome("baseline", [f for _, f in fitted], [m for m, _ in fitted], fits=len(fitted))
+    """The full model on every split; its fitted fold models serve the inference-mode variants. A fit
+    that fails raises its FitError: without a baseline nothing can be compared."""
+    jobs = [FitJob("baseline", estimator, tuple(dataset.features.columns), split) for split in splits]
+    outcome = outcomes_of(jobs, fit_jobs(jobs, dataset, seed, n_jobs), keep_models=True)["baseline"]
+    if outcome.failed:
+        raise FitError(outcome.failure)
+    return outcome

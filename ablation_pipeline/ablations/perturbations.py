@@ -19,7 +19,7 @@ from .seeds import derive_seed
 
 
 class Perturbation:
-    """One inference-time mode; its random draws per fold (`draws_of`) are averaged within the split."""
+    """One inference-time mode; its random draws per fold (`Variant.draws`) are averaged within the split."""
 
     def raw(self, variant: Variant, dataset: Dataset, split: Split, draw: int, seed: int) -> pd.DataFrame:
         """The test fold's raw rows with the variant's columns perturbed (draw `draw`)."""
@@ -51,7 +51,7 @@ class Permute(Perturbation):
 
     def orders(self, variant: Variant, split: Split, seed: int) -> list[np.ndarray]:
         random_state = permutation_seed(seed, variant.name, split.index)
-        return [permutation_order(len(split.test), d, random_state) for d in range(draws_of(variant))]
+        return [permutation_order(len(split.test), d, random_state) for d in range(variant.draws)]
 
     def raw(self, variant: Variant, dataset: Dataset, split: Split, draw: int, seed: int) -> pd.DataFrame:
         rows = dataset.features.iloc[split.test].copy()
@@ -81,7 +81,7 @@ class Conditional(Perturbation):
         def compute() -> list[pd.DataFrame]:
             features = dataset.features
             return conditional_draws(features.iloc[split.train], features.iloc[split.test], variant.components,
-                                     dataset.categorical, draws_of(variant), derive_seed(seed, variant.name, split.index))
+                                     dataset.categorical, variant.draws, derive_seed(seed, variant.name, split.index))
 
         return _CONDITIONAL_DRAWS.get(dataset, (variant.name, variant.permutations, split.test.tobytes(), seed), compute)
 
@@ -143,11 +143,6 @@ def perturbation_for(variant: Variant) -> Perturbation:
         return PERTURBATIONS[variant.mode]
     except KeyError:
         raise ValueError(f"mode {variant.mode} is not an inference-time feature perturbation") from None
-
-
-def draws_of(variant: Variant) -> int:
-    """Random draws per fold: `permutations` for the modes that draw, else one."""
-    return variant.permutations if variant.mode.draws else 1
 
 
 def perturb(variant: Variant, dataset: Dataset, split: Split, draw: int, seed: int) -> pd.DataFrame:

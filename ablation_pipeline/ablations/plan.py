@@ -42,6 +42,16 @@ class Variant:
     def components_text(self) -> str:
         return "+".join(self.components)
 
+    @property
+    def draws(self) -> int:
+        """Random draws per fold: `permutations` for the modes that draw, else one."""
+        return self.permutations if self.mode.draws else 1
+
+    @property
+    def entry(self) -> str:
+        """The ablation entry it came from (`ablations[2]`): the unit the graph computes together."""
+        return self.origin.split(".", 1)[0]
+
     def identity(self) -> dict[str, object]:
         """What determines this variant's result (for its code version and cache key)."""
         identity: dict[str, object] = {"kind": self.kind, "mode": self.mode, "components": list(self.components)}

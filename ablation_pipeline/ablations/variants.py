@@ -11,36 +11,59 @@ from sklearn.pipeline import Pipeline
 
 from ..data.dataset import Dataset
 from ..data.splits import Split
+from ..errors import FitError
 from ..vocabulary import Kind, Mode, Task
-from .fitting import FoldPredictions, Outcome, errors_of, fit_all, predict_with_scores
-from .perturbations import draws_of, perturbation_for
+from .fitting import FitJob, FoldPredictions, Outcome, errors_of, fit_jobs, outcomes_of, predict_with_scores
+from .perturbations import perturbation_for
 from .plan import Variant
 from .seeds import derive_seed
 
 
 def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int,
                 baseline: Outcome | None, n_jobs: int = 1) -> Outcome:
-    """One variant on every split (`baseline` is needed only by inference-mode variants)."""
+    """One variant on every split (`baseline` is needed only by inference-mode variants); a failed fit
+    gives a failed outcome."""
     if variant.refits:
-        features = list(dataset.features.columns)
-        if variant.kind == Kind.LAYER:  # rebuild the network without the layers, then retrain
-            estimator = clone(estimator).set_params(remove=tuple(variant.components))
-        else:
-            features = [c for c in features if c not in variant.components]
-        fitted = fit_all(estimator, dataset, splits, features, seed, n_jobs)
-        return Outcome(variant.name, [f for _, f in fitted], fits=len(fitted))
+        jobs = retrain_jobs(variant.name, retrained_estimator(variant, estimator), dataset, splits, dropped_features(variant))
+        return outcomes_of(jobs, fit_jobs(jobs, dataset, seed, n_jobs))[variant.name]
+    return predicted(variant, dataset, splits, seed, baseline)
+
+
+def dropped_features(variant: Variant) -> tuple[str, ...]:
+    """The columns a retrained variant is fitted without (none for a layer removal or a sweep)."""
+    return variant.components if variant.kind == Kind.FEATURE else ()
+
+
+def retrained_estimator(variant: Variant, estimator: BaseEstimator) -> BaseEstimator:
+    """The estimator a retrained variant fits: a network rebuilt without its layers, else the study's."""
+    return clone(estimator).set_params(remove=tuple(variant.components)) if variant.kind == Kind.LAYER else estimator
+
+
+def retrain_jobs(name: str, estimator: BaseEstimator, dataset: Dataset, splits: list[Split],
+                 dropped: tuple[str, ...] = ()) -> list[FitJob]:
+    """One fit per split of `estimator` on every feature but `dropped`."""
+    kept = tuple(c for c in dataset.features.columns if c not in dropped)
+    return [FitJob(name, estimator, kept, split) for split in splits]
+
+
+def predicted(variant: Variant, dataset: Dataset, splits: list[Split], seed: int, baseline: Outcome | None) -> Outcome:
+    """An inference-time variant on every split, on the baseline's fitted fold models; a split whose
+    prediction fails makes it a failed outcome."""
     if baseline is None or len(baseline.models) != len(splits):
         raise ValueError(f"variant {variant.name} reuses the baseline's fitted models, which were not given")
     folds = []
-    for split, model, base_fold in zip(splits, baseline.models, baseline.folds, strict=True):
-        started = time.perf_counter()
-        with errors_of(split):
-            if variant.kind == Kind.LAYER:
-                predicted = [knockout_predictions(variant, model, dataset, split, seed)]
-            else:
-                predicted = feature_predictions(variant, model, dataset, split, seed)
-        seconds = (time.perf_counter() - started) / len(predicted)
-        folds.append(FoldPredictions.of_draws(split.index, predicted, seconds, base_fold.n_parameters))
+    try:
+        for split, model, base_fold in zip(splits, baseline.models, baseline.folds, strict=True):
+            started = time.perf_counter()
+            with errors_of(split):
+                if variant.kind == Kind.LAYER:
+                    draws = [knockout_predictions(variant, model, dataset, split, seed)]
+                else:
+                    draws = feature_predictions(variant, model, dataset, split, seed)
+            seconds = (time.perf_counter() - started) / len(draws)
+            folds.append(FoldPredictions.of_draws(split.index, draws, seconds, base_fold.n_parameters))
+    except FitError as exc:
+        return Outcome(variant.name, [], failure=str(exc))
     return Outcome(variant.name, folds)
 
 
@@ -68,7 +91,7 @@ def feature_predictions(variant: Variant, model: Pipeline, dataset: Dataset, spl
     draws = how.prepared(variant, model, dataset, split, seed)
     if draws is not None:
         return [predict_with_scores(model[-1], matrix) for matrix in draws]
-    return [predict_with_scores(model, how.raw(variant, dataset, split, d, seed)) for d in range(draws_of(variant))]
+    return [predict_with_scores(model, how.raw(variant, dataset, split, d, seed)) for d in range(variant.draws)]
 
 
 def feature_draws(variant: Variant, model: Pipeline, dataset: Dataset, split: Split, seed: int) -> list[np.ndarray] | None:

@@ -100,7 +100,7 @@ def run(
         setup = checked_study(study, study_paths)  # every input problem surfaces before anything runs
     except AblationError as exc:
         fail(exc)
-    from ..pipeline.versions import results_are_current
+    from ..pipeline.results import results_are_current
 
     folder = study_paths.results_dir(setup.plan.spec)
     if not force and results_are_current(setup, folder):  # e.g. only the description changed

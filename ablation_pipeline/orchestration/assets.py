@@ -4,9 +4,10 @@ attach metadata.
 Graph per study (keys prefixed by the study name, one asset group per study); each asset draws only
 the edges it reads, its data coming with them (`pipeline.handoff`):
 source -> dataset (+ split plan; blocking check) -> baseline -> inference-mode variants -> scores
-                         \\-> refit variants (independent of the baseline) ------------/
+                         \\-> refit variants (of a fixed design: independent of the baseline) ---/
 scores -> comparison -> simplified (and interactions, when the spec asks) -> report
-(baseline -> scores, simplified, interactions; scores -> report)
+(baseline -> scores, simplified, interactions; scores -> report). The variants of one ablation entry
+are one subsettable step, each variant its own asset.
 
 No `from __future__ import annotations` here: Dagster checks the `context` annotation's type
 when an asset is defined, and a string annotation fails that check.
@@ -18,36 +19,36 @@ import dagster as dg
 import pandas as pd
 from dagster import AssetExecutionContext
 
-from ..ablations import batched
+from ..ablations.chunks import by_entry
 from ..ablations.plan import Variant
 from ..data.dataset import dataset_problems, load_dataset
 from ..data.files import source_version
 from ..data.splits import holdout_ratio
-from ..pipeline import cached, results, simplify, steps
 from ..pipeline import interactions as pairs
-from ..pipeline.blocks import first_block
+from ..pipeline import results, simplify, steps
+from ..pipeline.compute import baseline_block, planned_work
 from ..pipeline.consistency import checked_comparison, checked_scores
 from ..pipeline.handoff import OnData, StudyData
-from ..pipeline.looks import looked_variants, with_baseline_extended
+from ..pipeline.identity import report_sections
+from ..pipeline.looks import take_looks
 from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import StudyPlan, setup_from
-from ..pipeline.versions import report_sections, write_state
 from ..report.files import markdown_with_inline_images
 from ..store.owned import remove_owned
 from ..vocabulary import Interaction, Verdict
 from .io_manager import IO_MANAGER_KEY
+from .policy import RunPolicy
 from .run_tags import tag_run
-from .study_graph import StudyGraph, computed_check, computed_result, fold_jobs, forced, forced_since
+from .study_graph import StudyGraph, computed_check, computed_result
 
 
 def build_study_assets(plan: StudyPlan, paths: StudyPaths | None = None) -> list:
     """Every asset and check of one study, writing where `paths` says (default: from the environment)."""
     graph = StudyGraph.of(plan, paths)
-    variants = [variant_asset(graph, v) for v in plan.variants if not batched.batchable(v)]
-    variants += [inference_entry_asset(graph, entry, members) for entry, members in batched.entries(plan.variants).items()]
+    entries = [entry_asset(graph, entry, members) for entry, members in by_entry(plan.variants).items()]
     pairs = [interactions_asset(graph)] if plan.spec.interactions is not None else []
     simplified = [simplified_asset(graph)] if plan.spec.statistics.simplify else []
-    return [source_asset(graph), dataset_asset(graph), baseline_asset(graph), *variants,
+    return [source_asset(graph), dataset_asset(graph), baseline_asset(graph), *entries,
             scores_asset(graph), comparison_asset(graph), *simplified, *pairs, report_asset(graph)]
 
 
@@ -97,63 +98,49 @@ def baseline_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset("baseline"), ins=graph.ins("dataset"), kinds={"sklearn"},
               description=f"The full model ({graph.plan.spec.model.label}) fitted on every split, with its test-fold "
                           "predictions (and the data, for the steps after it).")
-    def baseline(context: AssetExecutionContext, dataset: StudyData) -> dg.MaterializeResult:
-        setup, splits = graph.setup(dataset), list(dataset.splits)
-        computed = cached.cached_baseline(setup, first_block(setup, splits), graph.paths.result_cache(), force=forced(context),
-                                          n_jobs=fold_jobs(context))
-        return computed_result(computed, on=dataset)
+    def baseline(dataset: StudyData, ablation_policy: RunPolicy) -> dg.MaterializeResult:
+        setup, identity = graph.setup(dataset)
+        return computed_result(baseline_block(setup, identity, 0, ablation_policy.policy), on=dataset)
 
     return baseline
-
-
-def _variant_facts(variant: Variant) -> dict:
-    return {"mode": variant.mode.value, "components": variant.components_text}
 
 
 def _variant_tags(variant: Variant) -> dict[str, str]:
     return {"ablation/mode": variant.mode.value, "ablation/kind": variant.kind.value}
 
 
-def variant_asset(graph: StudyGraph, variant: Variant) -> dg.AssetsDefinition:
-    """A variant computed on its own: a retrained one (from the data alone, unless it is judged against
-    the baseline as it goes: `repeats: auto`), or a layer knock-out (on the baseline's models)."""
-    independent = variant.refits and not graph.plan.spec.evaluation.adaptive
-    how = "refit without" if variant.refits else f"baseline models, test fold with {variant.mode}d"
-
-    @dg.asset(**graph.asset(variant.name), ins=graph.ins("dataset" if independent else "baseline"), kinds={"sklearn"},
-              tags=_variant_tags(variant), check_specs=[computed_check(graph.key(variant.name))],
-              description=f"Variant {variant.name}: {how} {variant.components_text}.")
-    def _variant(context: AssetExecutionContext, **upstream):  # no annotation: a value and a check
-        data, base = (upstream["dataset"], None) if independent else (upstream["baseline"].data, upstream["baseline"].value)
-        computed = looked_variants(graph.setup(data), [variant.name], list(data.splits), base,
-                                   graph.paths.result_cache(), force=forced(context), n_jobs=fold_jobs(context),
-                                   forced_since=forced_since(context))[variant.name]
-        return computed_result(computed, _variant_facts(variant), asset_key=graph.key(variant.name), check=True)
-
-    return _variant
+def _how(variant: Variant) -> str:
+    return "refit without" if variant.refits else f"baseline models, test fold with {variant.mode}d"
 
 
-def inference_entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant, ...]) -> dg.AssetsDefinition:
-    """One step for an ablation entry's inference-time feature variants (each still its own asset,
-    with its own code and data version): they are predicted together, a few per predict call."""
+def entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant, ...]) -> dg.AssetsDefinition:
+    """One step for an ablation entry's variants, each still its own asset with its own code and data
+    version and check; a run may select any of them. The step fits every selected retrained variant's
+    splits in one worker pool, and predicts inference-time feature variants a few per predict call.
+    Retrained variants of a fixed design need only the data; the others the baseline (its models, or
+    its scores, which a `repeats: auto` variant is judged against as it goes)."""
+    independent = all(v.refits for v in members) and not graph.plan.spec.evaluation.adaptive
+    upstream = "dataset" if independent else "baseline"
     outs = {v.name: dg.AssetOut(key=graph.key(v.name), group_name=graph.study, kinds={"sklearn"}, code_version=graph.versions[v.name],
                                 io_manager_key=IO_MANAGER_KEY, tags=_variant_tags(v), is_required=False,  # subsets yield only theirs
-                                description=f"Variant {v.name}: baseline models, test fold with {v.mode}d {v.components_text} "
-                                            f"(predicted together with the other variants of {entry}).")
+                                description=f"Variant {v.name}: {_how(v)} {v.components_text} ({entry} of the spec).")
             for v in members}
     index = entry.removeprefix("ablations[").rstrip("]")
 
-    @dg.multi_asset(outs=outs, name=f"{graph.study}__ablations_{index}", can_subset=True,
-                    ins=graph.ins("baseline"), check_specs=[computed_check(graph.key(v.name)) for v in members])
-    def _entry(context: AssetExecutionContext, baseline: OnData):
-        selected = [v for v in members if graph.key(v.name) in context.selected_asset_keys]
+    @dg.multi_asset(outs=outs, name=f"{graph.study}__ablations_{index}", can_subset=True, ins=graph.ins(upstream),
+                    check_specs=[computed_check(graph.key(v.name)) for v in members])
+    def _entry(context: AssetExecutionContext, ablation_policy: RunPolicy, **inputs):
+        handed = inputs[upstream]
+        data, base = (handed, None) if independent else (handed.data, handed.value)
+        setup, identity = graph.setup(data)
+        selected = [v.name for v in members if graph.key(v.name) in context.selected_asset_keys]
+        held = take_looks(setup, identity, selected, base, lambda names, b: [planned_work(setup, identity, n, b) for n in names],
+                          ablation_policy.policy, setup.plan.family_size)
         checked = {check.asset_key for check in context.selected_asset_check_keys}
-        computed = looked_variants(graph.setup(baseline.data), [v.name for v in selected], list(baseline.data.splits),
-                                   baseline.value, graph.paths.result_cache(), force=forced(context),
-                                   forced_since=forced_since(context))
-        for v in selected:
-            key = graph.key(v.name)
-            yield computed_result(computed[v.name], _variant_facts(v), asset_key=key, check=key in checked)
+        for name in selected:
+            variant, key = setup.plan.variant(name), graph.key(name)
+            yield computed_result(held[name], {"mode": variant.mode.value, "components": variant.components_text},
+                                  asset_key=key, check=key in checked)
 
     return _entry
 
@@ -163,14 +150,16 @@ def scores_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     variants = [v.name for v in plan.variants]
 
     @dg.asset(**graph.asset("scores"), ins=graph.ins("baseline", *variants),
-              description="Long table: variant, repeat, fold, metric, value (baseline included). Writes scores.csv.")
-    def scores(baseline: OnData, **outcomes) -> dg.MaterializeResult:
+              description="Long table: variant, repeat, fold, metric, value (baseline included), each variant on the splits "
+                          "its stopping rule takes. Writes scores.csv.")
+    def scores(baseline: OnData, ablation_policy: RunPolicy, **variant_results) -> dg.MaterializeResult:
         data = baseline.data
-        setup, splits = graph.setup(data), list(data.splits)
-        outcomes = with_baseline_extended(setup, splits, {"baseline": baseline.value, **outcomes}, graph.paths.result_cache())
-        table = checked_scores(setup, splits, outcomes)
-        path = results.write_scores(table, graph.paths.results_dir(plan.spec))
-        results.write_costs(splits, [outcomes[name] for name in ["baseline", *variants]], graph.paths.results_dir(plan.spec))
+        setup, identity = graph.setup(data)
+        held = {"baseline": baseline.value, **variant_results}
+        table = checked_scores(setup, identity, held, ablation_policy.policy)
+        folder = graph.paths.results_dir(plan.spec)
+        path = results.write_scores(table, folder)
+        results.write_costs(identity.splits, [held[name].outcome for name in ["baseline", *variants]], folder)
         primary = setup.metrics[0].name
         means = table[table.metric == primary].groupby("variant", sort=False)["value"].mean().rename(f"mean {primary}")
         return dg.MaterializeResult(value=OnData(data, table), metadata={
@@ -184,8 +173,8 @@ def comparison_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset("comparison"), ins=graph.ins("scores"),
               description="Corrected repeated-CV t-tests, adjusted p-values and a verdict per variant and metric. Writes comparison.csv.")
     def comparison(scores: OnData) -> dg.MaterializeResult:
-        setup = graph.setup(scores.data)
-        table = checked_comparison(setup, list(scores.data.splits), scores.value)
+        setup, identity = graph.setup(scores.data)
+        table = checked_comparison(setup, identity, scores.value)
         path = results.write_comparison(table, graph.paths.results_dir(graph.plan.spec))
         primary = table[table.metric == setup.metrics[0].name]
         verdicts = primary["verdict"].value_counts()
@@ -203,11 +192,10 @@ def simplified_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset("simplified"), ins=graph.ins("baseline", "comparison"),
               kinds={"sklearn"}, description="Every removable component taken out together, retrained and compared with "
                                               "the baseline. Writes simplified.csv.")
-    def simplified(context: AssetExecutionContext, baseline: OnData, comparison: OnData) -> dg.MaterializeResult:
-        data = baseline.data
-        result = simplify.run(graph.setup(data), list(data.splits), comparison.value, baseline.value, graph.paths.result_cache(),
-                              graph.paths.results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context),
-                              forced_since=forced_since(context))
+    def simplified(baseline: OnData, comparison: OnData, ablation_policy: RunPolicy) -> dg.MaterializeResult:
+        setup, identity = graph.setup(baseline.data)
+        result = simplify.run(setup, identity, comparison.value, baseline.value, ablation_policy.policy,
+                              graph.paths.results_dir(graph.plan.spec))
         meta = {"removed": result.simplification.components_text or "nothing", "fits": result.fits,
                 "cache": "hit" if result.cached else ("n/a" if result.table is None else "miss")}
         if result.table is not None:
@@ -221,11 +209,10 @@ def interactions_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset("interactions"), ins=graph.ins("baseline", "comparison"), kinds={"sklearn"},
               description="For each pair, A, B and both ablated on the same splits; I = Δ_AB − Δ_A − Δ_B tested like the "
                           "comparison. Writes interactions.csv and interactions.png.")
-    def interactions(context: AssetExecutionContext, baseline: OnData, comparison: OnData) -> dg.MaterializeResult:
-        data = baseline.data
-        result = pairs.run(graph.setup(data), list(data.splits), comparison.value, baseline.value, graph.paths.result_cache(),
-                           graph.paths.results_dir(graph.plan.spec), force=forced(context), n_jobs=fold_jobs(context),
-                           forced_since=forced_since(context))
+    def interactions(baseline: OnData, comparison: OnData, ablation_policy: RunPolicy) -> dg.MaterializeResult:
+        setup, identity = graph.setup(baseline.data)
+        result = pairs.run(setup, identity, comparison.value, baseline.value, ablation_policy.policy,
+                           graph.paths.results_dir(graph.plan.spec))
         primary = result.table[result.table.metric == result.primary]
         kinds = primary["kind"].value_counts()
         return dg.MaterializeResult(value=result, metadata={
@@ -243,23 +230,22 @@ def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
     @dg.asset(**graph.asset("report"), ins=graph.ins("scores", "comparison", *extras),
               description="Markdown report with the comparison tables and forest plots. Writes report.md and PNGs.")
     def report(scores: OnData, comparison: OnData, **sections_from) -> dg.MaterializeResult:
-        data = comparison.data
-        setup, splits = graph.setup(data), list(data.splits)
+        setup, identity = graph.setup(comparison.data)
         folder = graph.paths.results_dir(spec)
         sections: tuple[str, ...] = ()
         if "simplified" in sections_from:
-            simplify.require_result(setup, splits, sections_from["simplified"])
+            simplify.require_result(setup, identity, sections_from["simplified"], comparison.value)
             sections += sections_from["simplified"].markdown
         else:  # switched off: a simplified.csv from a run that had it on is not this study's
             remove_owned(folder / "simplified.csv")
         if "interactions" in sections_from:
-            pairs.require_result(setup, splits, sections_from["interactions"])
+            pairs.require_result(setup, identity, sections_from["interactions"], comparison.value)
             sections += sections_from["interactions"].markdown
         else:
             for name in (pairs.CSV, pairs.PNG):
                 remove_owned(folder / name)
-        files = results.write_report_files(setup, splits, scores.value, comparison.value, folder, sections)
-        write_state(setup, splits, folder, complete=not (comparison.value["verdict"] == Verdict.FAILED).any())
+        files = results.write_report_files(setup, identity, scores.value, comparison.value, folder, sections)
+        results.write_state(setup, identity, folder, complete=not (comparison.value["verdict"] == Verdict.FAILED).any())
         markdown = files["report"].read_text(encoding="utf-8")
         images = {p.name: p.read_bytes() for p in files.values() if p.suffix == ".png"}
         return dg.MaterializeResult(value=str(files["report"]), metadata={

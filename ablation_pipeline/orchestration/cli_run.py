@@ -17,9 +17,11 @@ import dagster as dg
 from rich.console import Console
 
 from ..errors import AblationError, Interrupted
-from ..pipeline.cached import needs_fitting
+from ..pipeline.compute import Policy, needs_fitting
+from ..pipeline.identity import Identity
 from ..pipeline.paths import StudyPaths, dagster_home
 from ..pipeline.setup import Setup, StudyPlan
+from ..pipeline.steps import study_splits
 from ..pipeline.warmup import start_workers
 from ..spec.snapshot import write_snapshot
 from ..store.locks import exclusive
@@ -28,10 +30,10 @@ from .executors import dask_job_config, local_job_config
 from .freshness import stale_assets
 from .io_manager import study_resources
 from .jobs import cli_job, job_name, study_jobs
+from .policy import FOLD_JOBS_TAG, FORCE_TAG
 from .progress import ProgressView, RunEvents
 from .run_records import cancel, fail_orphans, find_run, process_tags
 from .run_tags import DATA_TAG, study_tags
-from .study_graph import FOLD_JOBS_TAG, FORCE_TAG
 
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 # A new local instance: no telemetry, and no capture of steps' stdout (our steps log through Dagster's
@@ -95,13 +97,15 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
     plan = setup.plan
     paths = paths or StudyPaths.resolved()
     fold_jobs = (os.cpu_count() or 1) if executor == "in_process" else 1  # one step at a time: its folds may use every core
-    if fold_jobs > 1 and (force or needs_fitting(setup, paths.result_cache())):
+    store = paths.result_cache()
+    if fold_jobs > 1 and (force or needs_fitting(setup, Identity.of(setup, study_splits(setup)), store)):
         start_workers(fold_jobs, setup.estimator)  # while Dagster starts the run
     instance = instance or local_instance()
     fail_orphans(instance)
     assets = build_study_assets(plan, paths)
     names = [k.path[-1] for a in assets if isinstance(a, dg.AssetsDefinition) and a.is_executable for k in a.keys]
-    selected = names if force else stale_assets(setup, instance, paths.results_dir(plan.spec))
+    graph = dg.Definitions(assets=assets, resources=study_resources(paths)).resolve_asset_graph()
+    selected = names if force else stale_assets(setup, instance, paths.results_dir(plan.spec), graph, Policy(store))
     if not selected:
         return RunOutcome(True, None, assets=0)
     selection = [dg.AssetKey([plan.spec.name, name]) for name in selected]

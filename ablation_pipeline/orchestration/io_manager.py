@@ -1,7 +1,7 @@
 """Where Dagster keeps a study's asset values between steps: in its storage folder, one file per
 asset as Dagster's own file IO manager does, but signed (see `store.signing`), so a file someone
-else wrote there is refused instead of unpickled. Nothing is kept twice: a fitted outcome that is
-in the result cache is stored as its fingerprint, and the study's data, which later values carry
+else wrote there is refused instead of unpickled. Nothing is kept twice: a result whose blocks are
+in the result cache is stored as their keys, and the study's data, which later values carry
 (`pipeline.handoff`), as a reference to the dataset asset's own file."""
 
 from __future__ import annotations
@@ -12,21 +12,22 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
-from ..ablations.fitting import Outcome
+from ..pipeline.compute import Filed
 from ..pipeline.handoff import StudyData
 from ..pipeline.paths import StudyPaths
 from ..store.atomic import atomic_write_bytes
 from ..store.cache import ResultCache
 from ..store.signing import dumps_signed, loads_signed
+from .policy import POLICY_KEY, RunPolicy
 
 IO_MANAGER_KEY = "ablation_store"
 DATASET = "dataset"  # the asset whose file holds the study data other values refer to
-CACHED_OUTCOME, STUDY_DATA = "cached outcome", "study data"
+FILED_BLOCKS, STUDY_DATA = "filed blocks", "study data"
 
 
 class StudyIOManager(dg.ConfigurableIOManager):
-    """Signed values under `base_dir` (default: the instance's storage folder), by asset key; fitted
-    outcomes by reference into the result cache at `cache`. `key` is the signing key's file."""
+    """Signed values under `base_dir` (default: the instance's storage folder), by asset key; results
+    by reference to their blocks in the result cache at `cache`. `key` is the signing key's file."""
 
     cache: str
     key: str
@@ -47,9 +48,9 @@ class StudyIOManager(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: object) -> None:
         cache = self._cache()
 
-        def reference(part: object) -> tuple[str, str] | None:
-            if isinstance(part, Outcome) and part.fingerprint and cache.has(part.fingerprint):
-                return CACHED_OUTCOME, part.fingerprint
+        def reference(part: object) -> tuple | None:
+            if isinstance(part, Filed) and not part.failed and all(cache.has(key) for key in part.keys):
+                return FILED_BLOCKS, part.name, part.keys
             if isinstance(part, StudyData) and part is not obj:
                 return STUDY_DATA, part.digest
             return None
@@ -63,11 +64,11 @@ class StudyIOManager(dg.ConfigurableIOManager):
         data = dg.AssetKey([*key.path[:-1], DATASET])
 
         def resolve(reference: object) -> object:
-            kind, digest = reference if isinstance(reference, tuple) and len(reference) == 2 else (None, None)
-            if kind == CACHED_OUTCOME:
-                return self._outcome(key, digest)
-            if kind == STUDY_DATA:
-                return self._study_data(key, data, digest)
+            kind = reference[0] if isinstance(reference, tuple) and reference else None
+            if kind == FILED_BLOCKS and len(reference) == 3:
+                return self._filed(key, *reference[1:])
+            if kind == STUDY_DATA and len(reference) == 2:
+                return self._study_data(key, data, reference[1])
             raise ValueError(f"an unknown reference {reference!r}")
 
         if key.path[-1] == DATASET:
@@ -99,13 +100,13 @@ class StudyIOManager(dg.ConfigurableIOManager):
             raise dg.Failure(f"{path}: the stored value of {key.to_user_string()} cannot be used ({exc}); "
                              "materialize it again") from None
 
-    def _outcome(self, key: dg.AssetKey, fingerprint: str) -> Outcome:
-        outcome = self._cache().get(fingerprint)
-        if outcome is None:
-            raise dg.Failure(f"{key.to_user_string()}: its result ({fingerprint[:16]}) is no longer in the cache "
+    def _filed(self, key: dg.AssetKey, name: str, keys: tuple[str, ...]) -> Filed:
+        cache = self._cache()
+        blocks = [cache.get(block) for block in keys]
+        if any(block is None for block in blocks):
+            raise dg.Failure(f"{key.to_user_string()}: its result ({keys[0][:16]}...) is no longer in the cache "
                              f"{self.cache}; materialize it again")
-        outcome.fingerprint = fingerprint
-        return outcome
+        return Filed(name, tuple(keys), tuple(blocks))
 
     def _study_data(self, key: dg.AssetKey, data: dg.AssetKey, digest: str) -> StudyData:
         """The data a value was computed on, from the dataset asset's file, if that still holds it."""
@@ -128,6 +129,8 @@ def _label(key: dg.AssetKey) -> str:
     return json.dumps(key.path)
 
 
-def study_resources(paths: StudyPaths | None = None) -> dict[str, dg.ConfigurableIOManager]:
+def study_resources(paths: StudyPaths | None = None) -> dict[str, dg.ConfigurableResource]:
+    """What a study's steps need: the signed value store and the run's compute policy, on `paths`."""
     paths = paths or StudyPaths.resolved()
-    return {IO_MANAGER_KEY: StudyIOManager(cache=str(paths.cache), key=str(paths.key))}
+    return {IO_MANAGER_KEY: StudyIOManager(cache=str(paths.cache), key=str(paths.key)),
+            POLICY_KEY: RunPolicy(cache=str(paths.cache), key=str(paths.key))}

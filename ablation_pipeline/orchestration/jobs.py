@@ -8,11 +8,14 @@ import dagster as dg
 
 from ..data.files import source_version
 from ..errors import AblationError
+from ..pipeline.compute import Policy
 from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import StudyPlan, plan_study, set_up
 from ..spec.snapshot import read_snapshot
+from .assets import build_study_assets
 from .executors import dask_executor, dask_job_config, local_job_config
 from .freshness import stale_assets
+from .io_manager import study_resources
 from .run_tags import DATA_TAG, study_tags
 
 TRIGGER_TAG = "ablation/trigger"
@@ -47,7 +50,9 @@ def stale_request(plan: StudyPlan, instance: dg.DagsterInstance, tags: dict[str,
         setup = set_up(plan)
     except AblationError as exc:
         return dg.SkipReason(str(exc))
-    stale = stale_assets(setup, instance, StudyPaths.resolved().results_dir(plan.spec))
+    paths = StudyPaths.resolved()
+    graph = dg.Definitions(assets=build_study_assets(plan, paths), resources=study_resources(paths)).resolve_asset_graph()
+    stale = stale_assets(setup, instance, paths.results_dir(plan.spec), graph, Policy(paths.result_cache()))
     if not stale:
         return dg.SkipReason(f"{plan.spec.name} is up to date: nothing changed since the last run")
     return dg.RunRequest(run_key=run_key, asset_selection=[dg.AssetKey([plan.spec.name, name]) for name in stale],
@@ -117,9 +122,6 @@ def cli_job(snapshot: str, name: str, results_root: str, cache: str, key: str) -
     snapshot the run started with (passed as an argument, not through the environment, which a
     long-lived forkserver would keep from an earlier run). Only that job is built: a multiprocess
     run need not import dagster-dask. The paths are the run's too (`StudyPaths.as_args`)."""
-    from .assets import build_study_assets
-    from .io_manager import study_resources
-
     paths = StudyPaths.from_args(results_root, cache, key)
     plan = plan_study(read_snapshot(Path(snapshot)), paths.result_cache())
     jobs = study_jobs(plan, with_dask=name == job_name(plan.spec.name, "dask"))

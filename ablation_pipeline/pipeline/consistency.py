@@ -1,10 +1,10 @@
 """One snapshot per run: every step checks that its inputs were computed from the spec and data it
 sees itself, and fails clearly otherwise. In a multi-process run each step re-reads the spec, so a
 spec edited (or data rewritten) mid-run would otherwise combine a baseline of one version with
-variants of another, or file a variant computed from an old baseline under a new fingerprint.
+variants of another, or file a variant computed from an old baseline under a new key.
 
-Fitted outcomes carry the fingerprint they were filed under; the scores and comparison tables carry
-the version they were computed for (`DataFrame.attrs`, kept through pickling)."""
+Handed-over results carry the keys of their blocks (`compute.Filed`); the scores and comparison
+tables carry the cuts they were made of and their version (`DataFrame.attrs`, kept through pickling)."""
 
 from __future__ import annotations
 
@@ -12,43 +12,17 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from ..ablations.fitting import Outcome
 from ..data.splits import Split
-from ..errors import ChangedDuringRunError
-from ..store.cache import fingerprint
+from ..errors import ChangedDuringRunError, NeedsMoreRepeatsError
 from . import steps
-from .blocks import adaptive_fingerprint, first_block
-from .fingerprints import fit_fingerprint, splits_digest, variant_fingerprint
+from .compute import Filed, Policy, baseline_block
+from .identity import Identity, comparison_version, splits_digest, tables_version
+from .looks import cut_of
 from .setup import Setup
 
 VERSION = "version"  # the attrs key of a table's version
+CUTS = "cuts"  # the attrs key of the blocks each result of the table was cut to
 FAILED = "failed"  # the scores table's attrs key of the variants that could not be computed, with why
-
-
-def expected_fingerprint(setup: Setup, splits: list[Split], name: str) -> str:
-    """What a step's outcome must have been filed under: the baseline's on the first block of the plan
-    (all of it for a fixed design); a variant's on the whole plan, or over its looks (`repeats: auto`)."""
-    if name == "baseline":
-        return fit_fingerprint(setup, first_block(setup, splits))
-    if setup.plan.spec.evaluation.adaptive:
-        return adaptive_fingerprint(setup, splits, name)
-    return variant_fingerprint(setup, splits, name)
-
-
-def scores_version(setup: Setup, splits: list[Split]) -> str:
-    """What the scores table depends on: every fit, and the metrics."""
-    fits = {name: expected_fingerprint(setup, splits, name) for name in ["baseline", *(v.name for v in setup.plan.variants)]}
-    return fingerprint("scores", fits, [m.name for m in setup.metrics])[:16]
-
-
-def comparison_version(setup: Setup, splits: list[Split]) -> str:
-    """What the comparison depends on: the scores, and the statistics section."""
-    return fingerprint("comparison", scores_version(setup, splits), setup.plan.spec.statistics.model_dump(mode="json"))[:16]
-
-
-def stamped(table: pd.DataFrame, version: str) -> pd.DataFrame:
-    table.attrs[VERSION] = version
-    return table
 
 
 def changed(setup: Setup, what: str) -> ChangedDuringRunError:
@@ -76,35 +50,73 @@ def expected_plan_digest(setup: Setup) -> str:
     return _PLAN_DIGESTS[recipe]
 
 
-def require_outcomes(setup: Setup, splits: list[Split], outcomes: Mapping[str, Outcome]) -> None:
-    """Each fitted outcome handed over by an earlier step is the one this step's spec and data call for."""
-    for name, outcome in outcomes.items():
-        if outcome.fingerprint != expected_fingerprint(setup, splits, name):
+def require_filed(setup: Setup, identity: Identity, results: Mapping[str, Filed]) -> None:
+    """Each result handed over by an earlier step is made of blocks this step's spec and data call for
+    (the first of them, as many as it took)."""
+    for name, result in results.items():
+        if not identity.is_prefix(name, result.keys):
             raise changed(setup, f"'{name}'")
 
 
-def require_baseline_fits(setup: Setup, splits: list[Split], base: Outcome) -> None:
-    """The baseline handed to a variant's computation on `splits` is the baseline fitted on exactly those."""
-    if base.fingerprint != fit_fingerprint(setup, splits):
-        raise changed(setup, "'baseline'")
+def checked_scores(setup: Setup, identity: Identity, results: Mapping[str, Filed], policy: Policy) -> pd.DataFrame:
+    """The scores table of the baseline and every variant, each cut where the current statistics say
+    (with `repeats: auto`), once every result is shown to be the one this step expects; stamped. A
+    variant whose blocks are not enough for the current statistics is an error naming it."""
+    require_filed(setup, identity, results)
+    held = [results[v.name] for v in setup.plan.variants]
+    bases = [results["baseline"]]
+    while len(bases) < max([1, *(len(r.keys) for r in held if not r.failed)]):
+        bases.append(baseline_block(setup, identity, len(bases), policy))
+    cut = {}
+    for result in held:
+        blocks = cut_of(setup, identity, result, bases, policy, setup.plan.family_size(result.name))
+        if blocks is None:
+            taken = sum(len(identity.blocks[b]) for b in range(len(result.keys)))
+            raise NeedsMoreRepeatsError(f"{setup.plan.label}: {result.name}: the current statistics need more repeats of it "
+                                        f"than its last materialization took ({taken} splits); materialize it again "
+                                        "(`ablation run` and the study's job select it)")
+        cut[result.name] = result.cut(blocks)
+    furthest = max([1, *(len(r.keys) for r in cut.values() if not r.failed)])
+    baseline = bases[0]
+    for more in bases[1:furthest]:
+        baseline = baseline.then(more)
+    ordered = [baseline, *cut.values()]
+    table = steps.scores(setup, identity.splits, [r.outcome for r in ordered if not r.failed])
+    table.attrs[FAILED] = {r.name: r.failure for r in ordered if r.failed}
+    table.attrs[CUTS] = {r.name: r.keys for r in ordered if not r.failed}
+    return stamped(table, tables_version(identity, table.attrs[CUTS]))
 
 
-def require_table(setup: Setup, table: pd.DataFrame, name: str, expected: str) -> None:
-    if table.attrs.get(VERSION) != expected:
-        raise changed(setup, f"the {name} table")
-
-
-def checked_scores(setup: Setup, splits: list[Split], outcomes: Mapping[str, Outcome]) -> pd.DataFrame:
-    """The scores table, once every outcome is shown to be the one this step expects; stamped."""
-    require_outcomes(setup, splits, outcomes)
-    ordered = [outcomes["baseline"], *(outcomes[v.name] for v in setup.plan.variants)]
-    table = steps.scores(setup, splits, [outcome for outcome in ordered if not outcome.failed])
-    table.attrs[FAILED] = {outcome.name: outcome.failure for outcome in ordered if outcome.failed}
-    return stamped(table, scores_version(setup, splits))
-
-
-def checked_comparison(setup: Setup, splits: list[Split], scores: pd.DataFrame) -> pd.DataFrame:
+def checked_comparison(setup: Setup, identity: Identity, scores: pd.DataFrame) -> pd.DataFrame:
     """The comparison, once the scores are shown to be the ones this step expects; stamped."""
-    require_table(setup, scores, "scores", scores_version(setup, splits))
-    table = steps.comparison(setup, splits, scores, extra_columns=True, failed=scores.attrs.get(FAILED, {}))
-    return stamped(table, comparison_version(setup, splits))
+    version = require_scores(setup, identity, scores)
+    table = steps.comparison(setup, identity.splits, scores, extra_columns=True, failed=scores.attrs.get(FAILED, {}))
+    table.attrs[CUTS] = scores.attrs[CUTS]
+    return stamped(table, comparison_version(version, setup.plan.spec))
+
+
+def require_scores(setup: Setup, identity: Identity, scores: pd.DataFrame) -> str:
+    """The scores table's version, once it is shown to be made of this study's blocks and statistics."""
+    cuts = scores.attrs.get(CUTS)
+    if not isinstance(cuts, dict) or not all(identity.is_prefix(name, keys) for name, keys in cuts.items()):
+        raise changed(setup, "the scores table")
+    version = tables_version(identity, cuts)
+    if scores.attrs.get(VERSION) != version:
+        raise changed(setup, "the scores table")
+    return version
+
+
+def require_comparison(setup: Setup, identity: Identity, comparison: pd.DataFrame) -> str:
+    """The comparison's version, once it is shown to be made from this study's scores and statistics."""
+    cuts = comparison.attrs.get(CUTS)
+    if not isinstance(cuts, dict) or not all(identity.is_prefix(name, keys) for name, keys in cuts.items()):
+        raise changed(setup, "the comparison table")
+    version = comparison_version(tables_version(identity, cuts), setup.plan.spec)
+    if comparison.attrs.get(VERSION) != version:
+        raise changed(setup, "the comparison table")
+    return version
+
+
+def stamped(table: pd.DataFrame, version: str) -> pd.DataFrame:
+    table.attrs[VERSION] = version
+    return table

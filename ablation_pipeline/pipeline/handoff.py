@@ -11,7 +11,7 @@ from typing import Generic, TypeVar
 from ..data.dataset import Dataset
 from ..data.splits import Split, fold_labels, from_fold_labels
 from ..store.cache import fingerprint
-from .fingerprints import splits_digest
+from .identity import splits_digest
 
 T = TypeVar("T")
 

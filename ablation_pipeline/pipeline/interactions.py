@@ -17,13 +17,11 @@ from ..data.splits import Split, holdout_ratio
 from ..report.interactions import interactions_markdown
 from ..report.plots import interaction_heatmap_png
 from ..stats.interactions import PairScores, interaction_table
-from ..store.cache import ResultCache
 from ..store.owned import remove_owned, write_owned, write_owned_csv
 from ..vocabulary import Verdict
-from .blocks import blocks, looks
-from .cached import cached_baseline, cached_own
-from .consistency import changed, comparison_version, require_outcomes, require_table
-from .looks import joined_outcome
+from .compute import Filed, Policy, baseline_block, on_block, own_work
+from .consistency import changed, require_comparison, require_filed
+from .identity import Identity, looks
 from .setup import Setup
 from .steps import scores
 
@@ -64,37 +62,37 @@ def study_pairs(setup: Setup, comparison: pd.DataFrame) -> list[Pair]:
     return pairs
 
 
-def run(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: Outcome, cache: ResultCache | None,
-        folder: Path, force: bool = False, n_jobs: int = 1, forced_since: float | None = None) -> InteractionsResult:
+def run(setup: Setup, identity: Identity, comparison: pd.DataFrame, baseline: Filed, policy: Policy, folder: Path) -> InteractionsResult:
     """Compute and test every pair; writes interactions.csv and interactions.png."""
-    version = comparison_version(setup, splits)
-    require_table(setup, comparison, "comparison", version)
-    require_outcomes(setup, splits, {"baseline": baseline})
+    version = require_comparison(setup, identity, comparison)
+    require_filed(setup, identity, {"baseline": baseline})
     for name in (CSV, PNG):
         remove_owned(folder / name)
     primary = setup.metrics[0]
     if setup.plan.spec.interactions is None:
         return InteractionsResult(None, {}, version=version, primary=primary.name)
-    parts, bases = blocks(setup, splits), [baseline]
+    bases = [baseline]
     found, failed, fits = [], {}, 0
     for pair in study_pairs(setup, comparison):
-        used = parts[: _blocks_needed(setup, pair, comparison, len(parts))]
-        while len(bases) < len(used):
-            bases.append(cached_baseline(setup, parts[len(bases)], cache, force, n_jobs, forced_since).outcome)
-        outcomes, why = {}, None
-        for variant in pair.variants():
-            computed = [cached_own(setup, variant, part, base, cache, force, n_jobs, forced_since)
-                        for part, base in zip(used, bases, strict=False)]
-            why = why or next((c.outcome.failure for c in computed if c.outcome.failed), None)
-            fits += sum(c.outcome.fits for c in computed if not c.cached)
-            outcomes[variant.name] = joined_outcome(variant.name, [c.outcome for c in computed])
+        used = _blocks_needed(setup, identity, pair, comparison)
+        while len(bases) < used:
+            bases.append(baseline_block(setup, identity, len(bases), policy))
+        held: dict[str, Filed] = {}
+        for b in range(used):
+            got = on_block(setup, [own_work(setup, identity, v, b) for v in pair.variants()], identity.block(b), bases[b].outcome, policy)
+            held = {name: result if b == 0 else held[name].then(result) for name, result in got.items()}
+        fits += sum(result.fitted for result in held.values())
+        why = next((result.failure for result in held.values() if result.failed), None)
         if why is not None:
             failed[pair.name] = why
             continue
-        base = joined_outcome("baseline", bases[: len(used)])
-        found += _pair_scores(setup, [s for part in used for s in part], pair, base, outcomes)
+        base = bases[0]
+        for more in bases[1:used]:
+            base = base.then(more)
+        outcomes = {name: result.outcome for name, result in held.items()}
+        found += _pair_scores(setup, [s for b in range(used) for s in identity.blocks[b]], pair, base.outcome, outcomes)
     margins = comparison.groupby("metric")["margin"].first().to_dict()  # the comparison's own, resolved once
-    table = interaction_table(found, {m.name: m.higher_is_better for m in setup.metrics}, holdout_ratio(splits),
+    table = interaction_table(found, {m.name: m.higher_is_better for m in setup.metrics}, holdout_ratio(identity.splits),
                               setup.plan.spec.statistics.alpha, setup.plan.spec.statistics.correction, margins)
     write_owned_csv(folder / CSV, table)
     if not table.empty:
@@ -102,21 +100,21 @@ def run(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: O
     return InteractionsResult(table, failed, fits, version, primary.name, primary.higher_is_better)
 
 
-def require_result(setup: Setup, splits: list[Split], result: InteractionsResult) -> None:
+def require_result(setup: Setup, identity: Identity, result: InteractionsResult, comparison: pd.DataFrame) -> None:
     """Interactions handed over by an earlier step were made from the comparison this step expects."""
-    if result.version != comparison_version(setup, splits):
+    if result.version != require_comparison(setup, identity, comparison):
         raise changed(setup, "the interactions")
 
 
-def _blocks_needed(setup: Setup, pair: Pair, comparison: pd.DataFrame, available: int) -> int:
+def _blocks_needed(setup: Setup, identity: Identity, pair: Pair, comparison: pd.DataFrame) -> int:
     """How many blocks of splits a pair takes: all of a fixed design; with `repeats: auto`, as many as
     the further of its two planned single variants took (at least the first)."""
-    if available == 1:
+    if not identity.adaptive:
         return 1
     folds = setup.plan.spec.evaluation.folds
     taken = comparison[comparison.metric == setup.metrics[0].name].set_index("variant")["n_splits"]
     repeats = [int(taken[v.name]) // folds for v in _planned(setup, pair.variants()[:2]) if v.name in taken.index]
-    return max(1, sum(1 for look in looks(setup) if look <= max(repeats, default=0)))
+    return max(1, sum(1 for look in looks(setup.plan.spec.evaluation) if look <= max(repeats, default=0)))
 
 
 def _planned(setup: Setup, variants: tuple[Variant, ...]) -> list[Variant]:

@@ -3,119 +3,155 @@ metric is settled (stats.stopping), at most `max_repeats`. Each look's splits ar
 the store on its own, so a later run, a longer study or another variant reuses every split already
 computed; the baseline's blocks are computed once, by whichever step needs them first.
 
-A fixed design is the one-block case: one step, the same fingerprints as ever."""
+The same rule is replayed wherever a cut must be known without fitting, on the per-split scores noted
+beside each stored block: the scores step cuts the blocks each variant holds where the current
+statistics say, and the stale selection asks whether the blocks a variant holds are enough. So a
+changed alpha refits only the looks the new level needs. A fixed design is the one-block case."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
-import pandas as pd
+import numpy as np
 
 from ..ablations.fitting import Outcome
-from ..data.splits import Split
+from ..data.splits import Split, holdout_ratio
+from ..evaluation.metrics import evaluate
 from ..stats.evidence import evidence
 from ..stats.sequential import Design
 from ..stats.stopping import should_stop
-from ..store.cache import ResultCache
-from .blocks import adaptive_fingerprint, blocks, design
-from .cached import Computed, cached_baseline, cached_variants
+from .compute import Filed, Policy, Work, baseline_block, on_block
+from .identity import Identity, looks
 from .setup import Setup
-from .steps import metric_margins, scores
+from .steps import metric_margins
 
-#: Computes the named outcomes on one block of splits, given the baseline's outcome on that block.
-BlockStep = Callable[[list[str], list[Split], Outcome], dict[str, Computed]]
+BlockScores = dict[str, list[float]]  # metric -> the block's per-split values, in split order
+SCORES_NOTE = "scores1"  # the kind of note the per-split scores are filed as (bump when metrics change)
+
+
+def block_scores(setup: Setup, block: Sequence[Split], outcome: Outcome) -> BlockScores:
+    """Every metric on each split of the block (random draws averaged within a split)."""
+    by_split = {fold.split: fold for fold in outcome.folds}
+    n_classes = len(setup.dataset.classes) if setup.dataset.classes else 0
+    scores: BlockScores = {}
+    for metric in setup.metrics:
+        values = []
+        for split in block:
+            fold, truth = by_split[split.index], setup.dataset.target[split.test]
+            draws = [evaluate(metric, truth, fold.predictions[d], None if fold.scores is None else fold.scores[d], n_classes)
+                     for d in range(len(fold.predictions))]
+            values.append(float(np.mean(draws)))
+        scores[metric.name] = values
+    return scores
+
+
+def noted_scores(setup: Setup, identity: Identity, key: str, b: int, outcome: Outcome | None, policy: Policy) -> BlockScores | None:
+    """The block's scores: from the note beside its stored fits, else scored from `outcome` (or from the
+    stored fits) and noted. None when neither the note nor the fits are at hand."""
+    store = policy.store
+    note = store.get_note(key, SCORES_NOTE) if store is not None else None
+    wanted = [m.name for m in setup.metrics]
+    if isinstance(note, dict) and all(isinstance(note.get(m), list) and len(note[m]) == len(identity.blocks[b]) for m in wanted):
+        return {m: [float(v) for v in note[m]] for m in wanted}
+    outcome = outcome or (store.get(key) if store is not None else None)
+    if outcome is None:
+        return None
+    scores = block_scores(setup, identity.blocks[b], outcome)
+    if store is not None:
+        store.put_note(key, SCORES_NOTE, {**(note if isinstance(note, dict) else {}), **scores})
+    return scores
 
 
 @dataclass(frozen=True)
-class Looked:
-    """Outcomes over the looks each one took, and the baseline's outcomes block by block as far as
-    any of them went."""
+class Judge:
+    """The stopping rule of one study: its design, alpha and the margins resolved on the baseline's
+    first repeat (as the comparison resolves them)."""
 
-    computed: dict[str, Computed]
-    baseline_blocks: list[Outcome]
+    setup: Setup
+    design: Design
 
-    def baseline(self) -> Outcome:
-        return joined_outcome("baseline", self.baseline_blocks)
+    @classmethod
+    def of(cls, setup: Setup, identity: Identity) -> Judge:
+        splits = [s for block in identity.blocks for s in block]
+        return cls(setup, Design(setup.plan.spec.evaluation.folds, looks(setup.plan.spec.evaluation), holdout_ratio(splits)))
+
+    def settled(self, own: Sequence[BlockScores], bases: Sequence[BlockScores], variants: int) -> bool:
+        """Whether the verdict on every metric is settled after these blocks (`variants`: how many share
+        the family-wise level of its essential/harmful claims)."""
+        statistics = self.setup.plan.spec.statistics
+        found = []
+        for metric, margin in metric_margins(self.setup).items():
+            deltas = np.concatenate([np.subtract(o[metric], b[metric]) for o, b in zip(own, bases, strict=False)])
+            direction = next(m.direction for m in self.setup.metrics if m.name == metric)
+            found.append(evidence(deltas, self.design, margin.resolve(float(np.mean(bases[0][metric]))), direction, statistics.alpha))
+        return should_stop(found, variants, statistics.alpha, statistics.multiplicity)
+
+    def cut(self, own: Sequence[BlockScores], bases: Sequence[BlockScores], variants: int) -> int | None:
+        """How many of the given blocks the rule takes: the first look at which it is settled, or all of
+        the design's; None when these are not enough (it would go on)."""
+        for taken in range(1, len(own) + 1):
+            if taken == len(self.design.looks) or self.settled(own[:taken], bases[:taken], variants):
+                return taken
+        return None
 
 
-def take_looks(setup: Setup, splits: list[Split], names: Sequence[str], base: Outcome, step: BlockStep,
-               keys: dict[str, str], cache: ResultCache | None, family_size: Callable[[str], int], force: bool = False,
-               n_jobs: int = 1, forced_since: float | None = None) -> Looked:
-    """Run `step` on the first block for every name, then on each further block for the names whose
-    verdicts are not yet settled (judged with `family_size(name)` variants sharing the level). `base` is the
-    baseline on the first block; `keys` are the fingerprints the joined outcomes are filed under. In a
-    forced run started at `forced_since`, a baseline block another step already refitted is reused."""
-    parts = blocks(setup, splits)
-    if len(parts) == 1:
-        return Looked(step(list(names), splits, base), [base])
-    plan = design(setup, splits)
-    alpha = setup.plan.spec.statistics.alpha
-    base_scores = [scores(setup, parts[0], [base])]
-    first = base_scores[0].groupby("metric")["value"].mean()  # the baseline's first repeat, as the comparison takes it
-    margins = {metric: margin.resolve(float(first[metric])) for metric, margin in metric_margins(setup).items()}
-    taken: dict[str, list[Computed]] = {name: [] for name in names}
-    own_scores: dict[str, list[pd.DataFrame]] = {name: [] for name in names}
-    bases, active = [base], list(names)
-    for look, part in enumerate(parts):
-        if look > 0:
-            bases.append(cached_baseline(setup, part, cache, force, n_jobs, forced_since).outcome)
-            base_scores.append(scores(setup, part, [bases[-1]]))
-        computed = step(active, part, bases[-1])
+#: The work to do for these names on block `b`.
+WorksFor = Callable[[list[str], int], list[Work]]
+
+
+def take_looks(setup: Setup, identity: Identity, names: Sequence[str], base: Filed | None, works_for: WorksFor, policy: Policy,
+               family_size: Callable[[str], int]) -> dict[str, Filed]:
+    """The named results over the looks each takes: every name on the first block, then on each further
+    block the names whose verdicts are not yet settled (with `family_size(name)` variants sharing the
+    level). `base` is the baseline on the first block (retrained variants of a fixed design need none);
+    the fits of its further blocks are counted with the first variant that needed them."""
+    if not identity.adaptive:
+        return on_block(setup, works_for(list(names), 0), identity.block(0), base.outcome if base else None, policy)
+    bases = [base]
+    base_scores = [noted_scores(setup, identity, base.keys[0], 0, base.outcome, policy)]
+    judge = Judge.of(setup, identity)
+    held: dict[str, Filed] = {}
+    own: dict[str, list[BlockScores]] = {name: [] for name in names}
+    active = list(names)
+    for b in range(len(identity.blocks)):
+        if b > 0:
+            bases.append(baseline_block(setup, identity, b, policy))
+            base_scores.append(noted_scores(setup, identity, bases[b].keys[0], b, bases[b].outcome, policy))
+        got = on_block(setup, works_for(active, b), identity.block(b), bases[b].outcome, policy)
+        if b > 0 and bases[b].fitted:  # the baseline's further repeats count as fits of the first variant that needed them
+            got[active[0]] = replace(got[active[0]], fitted=got[active[0]].fitted + bases[b].fitted)
         for name in active:
-            taken[name].append(computed[name])
-            if not computed[name].outcome.failed:
-                own_scores[name].append(scores(setup, part, [computed[name].outcome]))
-        active = [name for name in active if not computed[name].outcome.failed
-                  and not _settled(setup, plan, margins, base_scores, own_scores[name], family_size(name), alpha)]
+            held[name] = got[name] if b == 0 else held[name].then(got[name])
+            if not got[name].failed:
+                own[name].append(noted_scores(setup, identity, got[name].keys[0], b, got[name].outcome, policy))
+        active = [n for n in active if not held[n].failed and not judge.settled(own[n], base_scores, family_size(n))]
         if not active:
             break
-    return Looked({name: _joined(name, taken[name], keys[name]) for name in names}, bases)
+    return held
 
 
-def _settled(setup: Setup, plan: Design, margins: dict[str, float], base_scores: list[pd.DataFrame],
-             own: list[pd.DataFrame], variants: int, alpha: float) -> bool:
-    base_table, own_table = pd.concat(base_scores[: len(own)]), pd.concat(own)
-    found = []
-    for metric in setup.metrics:
-        pair = [t[t.metric == metric.name].set_index(["repeat", "fold"])["value"].sort_index() for t in (own_table, base_table)]
-        found.append(evidence((pair[0] - pair[1]).to_numpy(), plan, margins[metric.name], metric.direction, alpha))
-    return should_stop(found, variants, alpha, setup.plan.spec.statistics.multiplicity)
+def cut_of(setup: Setup, identity: Identity, held: Filed, bases: Sequence[Filed], policy: Policy, variants: int) -> int | None:
+    """How many of the blocks `held` holds the current rule takes (see `Judge.cut`); `bases` are the
+    baseline's blocks, at least as many."""
+    if not identity.adaptive or held.failed:
+        return len(held.keys)
+    own = [noted_scores(setup, identity, key, b, block, policy) for b, (key, block) in enumerate(zip(held.keys, held.blocks, strict=True))]
+    base_scores = [noted_scores(setup, identity, base.keys[0], b, base.outcome, policy) for b, base in enumerate(bases[: len(own)])]
+    return Judge.of(setup, identity).cut(own, base_scores, variants)
 
 
-def joined_outcome(name: str, parts: list[Outcome], key: str = "") -> Outcome:
-    """One outcome from its blocks: every fold, and what they cost (fitted models stay with the blocks)."""
-    return Outcome(name, [fold for part in parts for fold in part.folds], fits=sum(p.fits for p in parts), fingerprint=key)
-
-
-def _joined(name: str, parts: list[Computed], key: str) -> Computed:
-    failure = next((p.outcome.failure for p in parts if p.outcome.failed), None)
-    if failure is not None:  # never filed: the next run tries again (its earlier blocks come from the store)
-        return Computed(Outcome(name, [], fingerprint=key, failure=failure), key, cached=False)
-    return Computed(joined_outcome(name, [p.outcome for p in parts], key), key, cached=all(p.cached for p in parts))
-
-
-def with_baseline_extended(setup: Setup, splits: list[Split], outcomes: Mapping[str, Outcome],
-                           cache: ResultCache | None) -> dict[str, Outcome]:
-    """The outcomes with the baseline (given on the first block) over as many repeats as the furthest
-    variant took: its further blocks from the store, where those variants filed them."""
-    parts = blocks(setup, splits)
-    base = outcomes["baseline"]
-    if len(parts) == 1:
-        return dict(outcomes)
-    repeat_of = {s.index: s.repeat for s in splits}
-    furthest = max([0, *(repeat_of[f.split] for name, o in outcomes.items() if name != "baseline" for f in o.folds)])
-    more = [cached_baseline(setup, part, cache).outcome for part in parts[1:] if part[0].repeat <= furthest]
-    return {**outcomes, "baseline": joined_outcome("baseline", [base, *more], base.fingerprint)}
-
-
-def looked_variants(setup: Setup, names: Sequence[str], splits: list[Split], base: Outcome, cache: ResultCache | None,
-                    force: bool = False, n_jobs: int = 1, forced_since: float | None = None) -> dict[str, Computed]:
-    """Plan variants over the looks they take (`base`: the baseline on the first block)."""
-    keys = {name: adaptive_fingerprint(setup, splits, name) for name in names}
-
-    def step(active: list[str], part: list[Split], part_base: Outcome) -> dict[str, Computed]:
-        return cached_variants(setup, active, part, part_base, cache, force, n_jobs)
-
-    return take_looks(setup, splits, names, base, step, keys, cache, setup.plan.family_size, force, n_jobs,
-                      forced_since).computed
+def enough_held(setup: Setup, identity: Identity, name: str, held: int, policy: Policy) -> bool:
+    """Whether the first `held` blocks of a planned variant are all the current rule needs, judged from
+    the scores noted beside the stored blocks (or the stored fits themselves). False when a block or the
+    baseline's block is not stored: then only computing it can tell."""
+    if not identity.adaptive:
+        return held == 1
+    own, bases = [], []
+    for b in range(held):
+        found = [noted_scores(setup, identity, identity.key(who, b), b, None, policy) for who in (name, "baseline")]
+        if None in found:
+            return False
+        own.append(found[0])
+        bases.append(found[1])
+    return Judge.of(setup, identity).cut(own, bases, setup.plan.family_size(name)) is not None

@@ -3,6 +3,7 @@ the report with its plots."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,11 +15,13 @@ from ..evaluation.insights import cost_table
 from ..report.context import ReportContext
 from ..report.files import write_report
 from ..report.sections import clusters_markdown
-from ..store.owned import remove_owned, write_owned_csv
+from ..store.owned import remove_owned, write_owned, write_owned_csv
 from ..vocabulary import COMPARISON_COLUMNS, DETAIL_COLUMNS
-from .consistency import comparison_version, require_table, scores_version
+from .consistency import require_comparison, require_scores
+from .identity import Identity, code_versions, snapshot_key
 from .setup import Setup
-from .steps import omnibus
+from .state import STATE_FILE, file_digest, recorded_state, result_files_intact
+from .steps import omnibus, study_splits
 
 
 def write_scores(score_table: pd.DataFrame, folder: Path) -> Path:
@@ -40,18 +43,18 @@ def write_comparison(table: pd.DataFrame, folder: Path) -> Path:
     return write_owned_csv(folder / "comparison.csv", table[[*COMPARISON_COLUMNS, *(c for c in DETAIL_COLUMNS if c in table)]])
 
 
-def write_report_files(setup: Setup, splits: list[Split], score_table: pd.DataFrame, table: pd.DataFrame,
+def write_report_files(setup: Setup, identity: Identity, score_table: pd.DataFrame, table: pd.DataFrame,
                        folder: Path, extra_sections: tuple[str, ...] = ()) -> dict[str, Path]:
     """report.md, one forest plot per metric, the insight plots (costs are read from costs.csv) and
     clusters.csv, once the tables are shown to be the ones this step's spec and data call for."""
-    require_table(setup, score_table, "scores", scores_version(setup, splits))
-    require_table(setup, table, "comparison", comparison_version(setup, splits))
+    require_scores(setup, identity, score_table)
+    require_comparison(setup, identity, table)
     clusters = clusters_table(setup)
     files = {"clusters": write_owned_csv(folder / "clusters.csv", clusters)} if setup.plan.clusters else {}
     if not setup.plan.clusters:
         remove_owned(folder / "clusters.csv")
     sections = (*clusters_markdown(clusters), *extra_sections)
-    context = replace(report_context(setup, splits, table, score_table, read_costs(folder)), extra_sections=sections)
+    context = replace(report_context(setup, identity.splits, table, score_table, read_costs(folder)), extra_sections=sections)
     return {**files, **write_report(table, context, folder)}
 
 
@@ -99,3 +102,32 @@ def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score
         factors={v.name: v.factor for v in setup.plan.variants if v.factor is not None},
         costs=costs,
     )
+
+
+def study_state(setup: Setup, identity: Identity) -> dict[str, dict[str, str]]:
+    """Each asset's code version and, for the data and every fit, what it is made of over the whole plan."""
+    contents = {"dataset": setup.dataset.version, **{name: identity.planned_version(name)
+                                                      for name in ["baseline", *(v.name for v in setup.plan.variants)]}}
+    return {name: {"code": code, **({"data": contents[name]} if name in contents else {})}
+            for name, code in code_versions(setup.plan).items()}
+
+
+def write_state(setup: Setup, identity: Identity, folder: Path, complete: bool = True) -> Path | None:
+    """Written by the report step, last: the versions these results were computed from, and a hash of
+    every result file, so that results changed or cut short since are not taken as current. Results
+    with a failed variant are never current: the state is removed, and the next run tries again."""
+    if not complete:
+        remove_owned(folder / STATE_FILE)
+        return None
+    files = {path.name: file_digest(path) for path in sorted(folder.iterdir())
+             if path.is_file() and not path.name.startswith(".") and path.name != STATE_FILE}
+    state = {"assets": study_state(setup, identity), "files": files,
+             "snapshot": snapshot_key(setup.plan.spec, setup.dataset.version)}
+    return write_owned(folder / STATE_FILE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
+
+
+def results_are_current(setup: Setup, folder: Path) -> bool:
+    """True when the results folder holds complete, unchanged results for exactly this spec and data."""
+    recorded = recorded_state(folder)
+    return (recorded is not None and result_files_intact(folder)
+            and recorded.get("assets") == study_state(setup, Identity.of(setup, study_splits(setup))))

@@ -8,30 +8,29 @@ that equals a planned variant (the first: one component) reuses its fits from th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ..ablations.fitting import Outcome, fit_all
+from ..ablations.fitting import Outcome
 from ..ablations.plan import Variant
 from ..data.splits import Split, holdout_ratio
 from ..evaluation.scoring import score_outcomes
 from ..report.context import interval_columns
 from ..report.sections import SimplifiedStep, simplified_markdown
 from ..stats.comparison import compare_variants
-from ..store.cache import ResultCache, fingerprint
+from ..store.cache import fingerprint
 from ..store.owned import remove_owned, write_owned_csv
 from ..vocabulary import Kind, Mode, Verdict
-from .blocks import sequential_looks
-from .cached import Computed, cached_own, through_cache
-from .consistency import changed, comparison_version, require_outcomes, require_table
-from .fingerprints import fit_fingerprint
+from .compute import Filed, Policy, Work, baseline_block, own_work, removal_work
+from .consistency import changed, require_comparison, require_filed
+from .identity import Identity
 from .looks import take_looks
 from .setup import Setup
-from .steps import metric_margins
+from .steps import metric_margins, sequential_looks
 
 NAME = "simplified"
 KEPT = (Verdict.REMOVABLE, Verdict.HARMFUL)  # non-inferior: within the margin, or even better
@@ -76,24 +75,14 @@ def removal_order(setup: Setup, comparison: pd.DataFrame) -> list[Variant]:
     return [planned[name] for name in order.sort_values(["_clarity", "_cost"], kind="stable").variant]
 
 
-def fit_simplified(setup: Setup, splits: list[Split], simplification: Simplification, cache: ResultCache | None,
-                   force: bool = False, n_jobs: int = 1, forced_since: float | None = None,
-                   base: Outcome | None = None) -> Computed:
-    """The model without `simplification`'s components on `splits`, through the store: under the key of
-    the planned variant it equals where it has that form (then a single removal is that variant's fits)."""
+def simplified_work(setup: Setup, identity: Identity, simplification: Simplification, b: int) -> Work:
+    """The model without `simplification`'s components on block `b`: under the key of the planned
+    variant it equals where it has that form (then a single removal is that variant's fits)."""
     as_variant = simplification.as_variant()
     if as_variant is not None:
-        computed = cached_own(setup, as_variant, splits, base, cache, force, n_jobs, forced_since)
-        return replace(computed, outcome=replace(computed.outcome, name=NAME))
-
-    def compute() -> Outcome:
-        estimator = clone(setup.estimator).set_params(remove=simplification.layers)
-        kept = [c for c in setup.dataset.features.columns if c not in simplification.features]
-        fitted = fit_all(estimator, setup.dataset, splits, kept, setup.plan.spec.evaluation.seed, n_jobs)
-        return Outcome(NAME, [f for _, f in fitted], fits=len(fitted))
-
-    key = fingerprint(fit_fingerprint(setup, splits), {NAME: [list(simplification.features), list(simplification.layers)]})
-    return through_cache(key, compute, cache, force, f"{setup.plan.spec.name}/{NAME}", forced_since)
+        return own_work(setup, identity, as_variant, b)
+    key = fingerprint(identity.fit_key(b), {NAME: [list(simplification.features), list(simplification.layers)]})
+    return removal_work(NAME, key, clone(setup.estimator).set_params(remove=simplification.layers), simplification.features)
 
 
 def compare_simplified(setup: Setup, splits: list[Split], outcome: Outcome, baseline: Outcome,
@@ -132,14 +121,11 @@ class SimplifiedResult:
         return tuple(simplified_markdown(self.table, removed, self.path, self.every_component))
 
 
-def run(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: Outcome,
-        cache: ResultCache | None, folder: Path, force: bool = False, n_jobs: int = 1,
-        forced_since: float | None = None) -> SimplifiedResult:
+def run(setup: Setup, identity: Identity, comparison: pd.DataFrame, baseline: Filed, policy: Policy, folder: Path) -> SimplifiedResult:
     """Backward elimination over the removable retrained components; writes simplified.csv (the last
     accepted model) when any step was accepted."""
-    version = comparison_version(setup, splits)
-    require_table(setup, comparison, "comparison", version)
-    require_outcomes(setup, splits, {"baseline": baseline})
+    version = require_comparison(setup, identity, comparison)
+    require_filed(setup, identity, {"baseline": baseline})
     remove_owned(folder / "simplified.csv")
     if not setup.plan.spec.statistics.simplify:
         return SimplifiedResult(None, None, version=version)
@@ -153,12 +139,11 @@ def run(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: O
             path.append(SimplifiedStep(variant.components_text, trial.components_text, "not tried", False,
                                        why="dropping every feature leaves nothing to fit"))
             break
-        table, computed = _tested(setup, splits, comparison, baseline, trial, cache, force, n_jobs, forced_since)
-        fits += 0 if computed.cached else computed.outcome.fits
-        all_cached &= computed.cached
+        table, result = _tested(setup, identity, baseline, trial, policy)
+        fits += result.fitted
+        all_cached &= result.computed == 0
         if table is None:
-            path.append(SimplifiedStep(variant.components_text, trial.components_text, Verdict.FAILED, False,
-                                       why=computed.outcome.failure or ""))
+            path.append(SimplifiedStep(variant.components_text, trial.components_text, Verdict.FAILED, False, why=result.failure or ""))
             break
         row = table.iloc[0]
         kept = row.verdict in KEPT
@@ -173,25 +158,25 @@ def run(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: O
     return SimplifiedResult(current, accepted, fits, all_cached, version, tuple(path), every)
 
 
-def _tested(setup: Setup, splits: list[Split], comparison: pd.DataFrame, baseline: Outcome, trial: Simplification,
-            cache: ResultCache | None, force: bool, n_jobs: int, forced_since: float | None) -> tuple[pd.DataFrame | None, Computed]:
+def _tested(setup: Setup, identity: Identity, baseline: Filed, trial: Simplification,
+            policy: Policy) -> tuple[pd.DataFrame | None, Filed]:
     """One step of the path: the reduced model over the looks it takes, compared with the baseline (no
     table when it could not be fitted)."""
-    def step(_: list[str], part: list[Split], part_base: Outcome) -> dict[str, Computed]:
-        return {NAME: fit_simplified(setup, part, trial, cache, force, n_jobs, forced_since, part_base)}
+    def works_for(_: list[str], b: int) -> list[Work]:
+        return [simplified_work(setup, identity, trial, b)]
 
-    key = fingerprint(NAME, comparison_version(setup, splits), [list(trial.features), list(trial.layers)])
-    looked = take_looks(setup, splits, [NAME], baseline, step, {NAME: key}, cache, lambda _: 1, force=force, n_jobs=n_jobs,
-                        forced_since=forced_since)
-    computed = looked.computed[NAME]
-    if computed.outcome.failed:
-        return None, computed
-    return compare_simplified(setup, splits, computed.outcome, looked.baseline(), trial), computed
+    result = take_looks(setup, identity, [NAME], baseline, works_for, policy, lambda _: 1)[NAME]
+    if result.failed:
+        return None, result
+    bases = baseline
+    for b in range(1, len(result.keys)):
+        bases = bases.then(baseline_block(setup, identity, b, policy))
+    return compare_simplified(setup, identity.splits, result.outcome, bases.outcome, trial), result
 
 
-def require_result(setup: Setup, splits: list[Split], result: SimplifiedResult) -> None:
+def require_result(setup: Setup, identity: Identity, result: SimplifiedResult, comparison: pd.DataFrame) -> None:
     """A simplified model handed over by an earlier step was made from the comparison this step expects."""
-    if result.version != comparison_version(setup, splits):
+    if result.version != require_comparison(setup, identity, comparison):
         raise changed(setup, "the simplified model")
 
 

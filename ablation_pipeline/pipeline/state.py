@@ -1,7 +1,6 @@
 """state.json, written last into a results folder: what its results were computed from and a hash of
-every result file, so that results changed or cut short since are never taken as current. Also the
-versions of the logic that computes results (bump them when it changes), because a snapshot of the
-spec and the data decides "nothing to do" only together with them.
+every result file, so that results changed or cut short since are never taken as current, and the
+snapshot key (pipeline.identity) of the spec and data bytes they came from.
 
 Light on purpose (no pandas, no scikit-learn, no Dagster): `ablation run` asks it first, and a study
 whose spec and data are unchanged is answered without setting anything up."""
@@ -14,23 +13,10 @@ from pathlib import Path
 
 from ..data.files import source_version
 from ..spec.schema import StudySpec
-from ..stats import rule
+from .identity import snapshot_key
 
-# Bump when the logic that produces a step's result changes, so old results count as stale. The stopping
-# rule's constants are part of it: results a `repeats: auto` study was cut to by another rule are others.
-# 4: each claim its own error spending, a look at 7 repeats, futility at 30%; 3: the dataset step holds the
-# split plan; 2: backward elimination, interactions, clusters
-CODE_VERSION = f"4 ({rule.identity()})"
-# Bump when fitting or perturbation logic changes results: every cached fit becomes stale.
-FIT_LOGIC_VERSION = "2"  # 2: permute draws as scikit-learn does; outcomes record costs
 STATE_FILE = "state.json"
 RESULT_FILES = ("scores.csv", "comparison.csv", "report.md")  # what complete results hold at least
-
-
-def snapshot_key(spec: StudySpec, data_version: str) -> str:
-    """Everything a study's results are a function of: the whole spec, the data's bytes (their version)
-    and the logic versions. Equal keys mean equal results."""
-    return spec.fingerprint(spec.model_dump(mode="json"), data_version, CODE_VERSION, FIT_LOGIC_VERSION)
 
 
 def unchanged_since_last_run(spec: StudySpec, folder: Path) -> bool:

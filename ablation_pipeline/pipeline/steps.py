@@ -1,6 +1,6 @@
 """A study's steps after set-up, as plain functions of the set-up: the split plan, the baseline and
-each variant on every split, the scores table, the comparison and the omnibus test. The Dagster
-assets and `run.run_study` both call these."""
+each variant on every split (without the store: `compute` files them), the scores table, the
+comparison and the omnibus test."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from ..evaluation.scoring import score_outcomes
 from ..stats.anova import blocked_anova
 from ..stats.comparison import compare_variants
 from ..vocabulary import Kind, Verdict
-from .blocks import sequential_looks
+from .identity import looks
 from .setup import Setup, StudyPlan, sweep_estimator
 
 
@@ -33,6 +33,11 @@ def ablated(setup: Setup, chosen: Variant, splits: list[Split], base: Outcome | 
     """Any variant, planned or not (an interaction pair's), on every split."""
     estimator = sweep_estimator(setup, chosen) if chosen.kind == Kind.PARAM else setup.estimator
     return run_variant(chosen, estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, base, n_jobs)
+
+
+def sequential_looks(setup: Setup) -> tuple[int, ...] | None:
+    """What the comparison is told about the looks: None for a fixed design."""
+    return looks(setup.plan.spec.evaluation) if setup.plan.spec.evaluation.adaptive else None
 
 
 def scores(setup: Setup, splits: list[Split], outcomes: list[Outcome]) -> pd.DataFrame:

@@ -25,22 +25,12 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats as sps
 
-from .rule import FUTILITY, NONINFERIORITY_SPENDING, PATHS, SEED, SUPERIORITY_SPENDING  # noqa: F401  (the rule's constants)
+from .rule import FUTILITY, NONINFERIORITY_SPENDING, PATHS, SEED, SUPERIORITY_SPENDING, looks_for  # noqa: F401  (the rule)
 
 MIN_TAIL_PATHS = 50  # below this many crossing paths, a look's boundary is the (conservative) t quantile of its share
 TAIL_MARGIN = 1.5  # binomial standard errors by which a look's crossing count is kept under its share
 LEVELS = np.logspace(-8, 0, 161)  # one-sided levels at which boundaries are tabulated (20 per decade)
 POWER = 0.8  # power at which the minimum detectable effect is quoted
-
-
-def looks_for(max_repeats: int) -> tuple[int, ...]:
-    """Cumulative repeats after which a variant may stop: 1, 2, 3, 5, 7, then about 1.4x each (10, 14, 20,
-    28, ...), and the maximum."""
-    marks, mark = {1, 2, 3, 5, 7}, 10
-    while mark < max_repeats:
-        marks |= {mark, mark * 7 // 5}
-        mark *= 2
-    return tuple(sorted({m for m in marks if m < max_repeats} | {max_repeats}))
 
 
 def spent(fraction: float, gamma: float) -> float:

@@ -64,6 +64,27 @@ class ResultCache:
                   "stored_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **info}
         atomic_write_text(record_path, json.dumps(record, sort_keys=True, default=str))
 
+    def put_note(self, key: str, kind: str, value: Any) -> None:
+        """A small JSON note about `key`'s entry (its scores, say), signed like a payload: what a note
+        says decides what is computed, so one this installation did not write is never read."""
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        note = {"key": key, "kind": kind, "value": text, "hmac": signature(text.encode(), f"{key}/{kind}", self.key)}
+        atomic_write_text(self._note_path(key, kind), json.dumps(note))
+
+    def get_note(self, key: str, kind: str) -> Any | None:
+        """The note of that kind about `key`, or None when absent or not signed by this installation."""
+        try:
+            note = json.loads(self._note_path(key, kind).read_text(encoding="utf-8"))
+            text = note["value"]
+            if note.get("key") != key or not is_signed(text.encode(), f"{key}/{kind}", note.get("hmac"), self.key):
+                return None
+            return json.loads(text)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def _note_path(self, key: str, kind: str) -> Path:
+        return self.root / key[:2] / f"{key}.{kind}.json"
+
     def filed_since(self, key: str, since: float) -> bool:
         """Whether `key` was filed at or after `since` (seconds since the epoch)."""
         try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ablation_pipeline.ablations.batched import ROW_BUDGET, chunks, predict_together
+from ablation_pipeline.ablations.batched import predict_together
+from ablation_pipeline.ablations.chunks import ROW_BUDGET, chunks
 from ablation_pipeline.ablations.plan import Variant
 from ablation_pipeline.ablations.variants import run_variant
 from ablation_pipeline.pipeline.setup import check_study

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ablation_pipeline.orchestration.io_manager import study_resources
 from ablation_pipeline.orchestration.location import build_definitions, load_plans
-from ablation_pipeline.orchestration.study_graph import FORCE_TAG
+from ablation_pipeline.orchestration.policy import FORCE_TAG
 from ablation_pipeline.pipeline.run import run_study
 from ablation_pipeline.spec.loading import load_spec
 
@@ -97,8 +97,8 @@ def test_one_step_per_entry_and_selection_does_not_change_numbers(tmp_path, monk
         full = dg.materialize(assets, instance=instance, resources=study_resources())
     assert full.success
     steps = {e.step_key for e in full.get_step_success_events()}
-    assert "small__ablations_1" in steps and not any(s.startswith("small__permute") for s in steps)
-    assert {"small__drop__a", "small__drop__c"} <= steps
+    assert {"small__ablations_0", "small__ablations_1"} <= steps  # one step per entry, retrained ones too
+    assert not any(s.startswith(("small__permute", "small__drop")) for s in steps)
 
     monkeypatch.setenv("ABLATION_CACHE_DIR", str(tmp_path / "other-cache"))  # nothing stored: really recomputed
     assets = list(build_definitions(load_plans([path])).assets)  # built now: a graph's paths are fixed when it is built
@@ -110,7 +110,8 @@ def test_one_step_per_entry_and_selection_does_not_change_numbers(tmp_path, monk
     assert materialized == {"dataset", "baseline", "permute__b"}
     meta = next(e.materialization.metadata for e in alone.get_asset_materialization_events() if e.asset_key == key("permute__b"))
     assert meta["cache"].value == "miss"
-    for first, second in zip(full.asset_value(key("permute__b")).folds, alone.asset_value(key("permute__b")).folds, strict=True):
+    folds = [result.asset_value(key("permute__b")).outcome.folds for result in (full, alone)]
+    for first, second in zip(*folds, strict=True):
         np.testing.assert_array_equal(first.predictions, second.predictions)
 
 
@@ -155,11 +156,15 @@ def test_repeats_auto_in_the_graph(study_dir, instance, tmp_path):
     defs, graph = _graph(path)
     assert _key("baseline") in graph.get(_key("drop__a")).parent_keys
     fits, _, result = materialize(path, instance)
-    assert fits["baseline"] == 3 and fits["drop__a"] <= 6  # the baseline step fits the first block; a strong feature settles early
+    assert fits["baseline"] == 3  # the baseline step fits the first block; the variants' steps the further ones they need
     run_study(load_spec(path), tmp_path / "core")
-    written = pd.read_csv(tmp_path / "results" / "small" / "comparison.csv")
+    written = pd.read_csv(tmp_path / "results" / "small" / "comparison.csv").set_index("variant")
+    assert written.loc["drop__a", "n_splits"] <= 6  # a strong feature settles early
     # the noise feature stops too, at a look, once its removable claim is shown
-    assert written.set_index("variant").loc["drop__c", "verdict"] == "removable" and fits["drop__c"] in (3, 6, 9)
+    assert written.loc["drop__c", "verdict"] == "removable" and written.loc["drop__c", "n_splits"] in (3, 6, 9)
+    assert sum(fits.values()) - fits.get("simplified", 0) == 3 * (written["n_splits"].max() // 3) + written["n_splits"].where(
+        written["mode"] == "drop", 0).sum()  # every split of the baseline and of each retrained variant, once
+    written = written.reset_index()
     pd.testing.assert_frame_equal(written, pd.read_csv(tmp_path / "core" / "comparison.csv"))
     fits, computed, _ = materialize(path, instance)
     assert sum(fits.values()) == 0 and computed == set()
@@ -184,3 +189,36 @@ def test_interactions_asset_downstream_of_the_comparison(tmp_path, instance):
     assert instance.get_latest_materialization_event(_key("interactions")).asset_materialization.metadata["fits"].value == 0
     assert again.success and "## Interactions" in (tmp_path / "results" / "small" / "report.md").read_text()
 
+
+
+def test_a_variant_asset_reaches_the_fit_in_six_frames(study_dir, instance, monkeypatch):
+    """From a variant's asset to the model's `fit` the call passes at most six frames (the asset, the
+    looks, the block, the pool, the job, then scikit-learn's own), with no function twice, on the
+    default `repeats: auto` design as on a fixed one."""
+    import inspect
+
+    from sklearn.linear_model import LinearRegression
+
+    stacks: list[list[str]] = []
+    original = LinearRegression.fit
+
+    def recorded(self, *args, **kwargs):
+        stacks.append([f"{frame.frame.f_globals.get('__name__')}.{frame.function}" for frame in inspect.stack()[1:]])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(LinearRegression, "fit", recorded)
+    for repeats in ("auto", 2):
+        spec = cache_spec(evaluation={"folds": 3, "repeats": repeats, "max_repeats": 3, "seed": 1, "metrics": ["rmse"]})
+        if repeats == 2:
+            spec["evaluation"].pop("max_repeats")
+        materialize(write_study(study_dir / str(repeats), spec, linear_frame()), instance)
+    from_variants = []
+    for stack in stacks:  # innermost first
+        entry = next((i for i, name in enumerate(stack) if name.endswith("assets._entry")), None)
+        if entry is not None:
+            ours = [i for i in range(entry + 1) if stack[i].startswith("ablation_pipeline.")]
+            assert ours == list(range(ours[0], entry + 1)), stack  # nothing else between the asset and the job
+            from_variants.append(stack[ours[0] - 1: entry + 1][::-1])  # and the first frame of scikit-learn
+    assert from_variants, "no variant's fit was seen"
+    for path in from_variants:
+        assert len(path) <= 6 and len(set(path)) == len(path), "\n".join(path)

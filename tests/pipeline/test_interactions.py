@@ -11,13 +11,9 @@ import pandas as pd
 import pytest
 
 from ablation_pipeline.pipeline import interactions
-from ablation_pipeline.pipeline.blocks import first_block
-from ablation_pipeline.pipeline.cached import cached_baseline
-from ablation_pipeline.pipeline.consistency import checked_comparison, checked_scores
-from ablation_pipeline.pipeline.looks import looked_variants
-from ablation_pipeline.pipeline.run import run_study
+from ablation_pipeline.pipeline.compute import Policy
+from ablation_pipeline.pipeline.run import compare, run_study
 from ablation_pipeline.pipeline.setup import plan_study, set_up
-from ablation_pipeline.pipeline.steps import study_splits
 from ablation_pipeline.spec.loading import load_spec
 from ablation_pipeline.stats.interactions import INTERACTION_COLUMNS
 from ablation_pipeline.store.cache import ResultCache
@@ -76,15 +72,11 @@ def test_pair_variants_reuse_the_planned_fits(tmp_path: Path) -> None:
     together, once; asked again, nothing."""
     spec = load_spec(write_study(tmp_path, twins_spec(interactions={"pairs": [["x", "twin"]]}), twins_frame()))
     setup = set_up(plan_study(spec))
-    splits = study_splits(setup)
-    cache = ResultCache(tmp_path / "store")
-    base = cached_baseline(setup, first_block(setup, splits), cache).outcome
-    computed = looked_variants(setup, [v.name for v in setup.plan.variants], splits, base, cache)
-    comparison = checked_comparison(setup, splits, checked_scores(setup, splits, {
-        "baseline": base, **{name: c.outcome for name, c in computed.items()}}))
-    first = interactions.run(setup, splits, comparison, base, cache, tmp_path / "out")
-    assert first.fits == len(splits)  # only the pair's own variant, drop x and twin together
-    again = interactions.run(setup, splits, comparison, base, cache, tmp_path / "out")
+    policy = Policy(ResultCache(tmp_path / "store"))
+    done = compare(setup, policy)
+    first = interactions.run(setup, done.identity, done.comparison, done.baseline, policy, tmp_path / "out")
+    assert first.fits == len(done.identity.splits)  # only the pair's own variant, drop x and twin together
+    again = interactions.run(setup, done.identity, done.comparison, done.baseline, policy, tmp_path / "out")
     assert again.fits == 0
     pd.testing.assert_frame_equal(first.table, again.table)
 

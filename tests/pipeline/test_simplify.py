@@ -43,24 +43,19 @@ def test_the_first_step_reuses_the_planned_fits(tmp_path):
     """The path's first step takes out one component: the planned variant that does the same, already
     in the store, so the step fits nothing."""
     from ablation_pipeline.pipeline import simplify
-    from ablation_pipeline.pipeline.blocks import first_block
-    from ablation_pipeline.pipeline.cached import cached_baseline
-    from ablation_pipeline.pipeline.consistency import checked_comparison, checked_scores
-    from ablation_pipeline.pipeline.looks import looked_variants
+    from ablation_pipeline.pipeline.compute import Policy
+    from ablation_pipeline.pipeline.run import compare
     from ablation_pipeline.pipeline.setup import plan_study, set_up
-    from ablation_pipeline.pipeline.steps import study_splits
     from ablation_pipeline.store.cache import ResultCache
 
     spec = {"name": "one", "data": {"source": "data.csv", "target": "y"}, "model": {"estimator": "LinearRegression"},
             "evaluation": {"folds": 3, "repeats": 1, "metrics": ["rmse"]}, "ablations": [{"features": ["noise"], "mode": "drop"}],
             "statistics": {"margin": {"rmse": 0.05}}}
     setup = set_up(plan_study(load_spec(write_study(tmp_path, spec, twins_frame(200, copy_noise=0.01)))))
-    splits, cache = study_splits(setup), ResultCache(tmp_path / "store")
-    base = cached_baseline(setup, first_block(setup, splits), cache).outcome
-    planned = looked_variants(setup, ["drop__noise"], splits, base, cache)["drop__noise"]
-    assert planned.outcome.fits == len(splits)
-    comparison = checked_comparison(setup, splits, checked_scores(setup, splits, {"baseline": base, "drop__noise": planned.outcome}))
-    result = simplify.run(setup, splits, comparison, base, cache, tmp_path / "out")
+    policy = Policy(ResultCache(tmp_path / "store"))
+    done = compare(setup, policy)
+    assert done.variants["drop__noise"].fitted == len(done.identity.splits)
+    result = simplify.run(setup, done.identity, done.comparison, done.baseline, policy, tmp_path / "out")
     assert [step.tried for step in result.path] == ["noise"] and result.path[0].kept
     assert result.fits == 0 and result.cached
 

@@ -8,7 +8,7 @@ import pandas as pd
 from ..ablations.fitting import Outcome
 from ..data.dataset import Dataset
 from ..data.splits import Split
-from .metrics import Metric, evaluate
+from .metrics import Metric, evaluate, trusted_inputs
 
 SCORE_COLUMNS = ["variant", "repeat", "fold", "metric", "value"]
 
@@ -18,6 +18,12 @@ def score_outcomes(outcomes: list[Outcome], dataset: Dataset, splits: list[Split
     by_index = {s.index: s for s in splits}
     n_classes = len(dataset.classes) if dataset.classes else 0
     rows = []
+    with trusted_inputs():
+        _score(outcomes, dataset, by_index, n_classes, metrics, rows)
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+
+
+def _score(outcomes: list[Outcome], dataset: Dataset, by_index: dict, n_classes: int, metrics: list[Metric], rows: list) -> None:
     for outcome in outcomes:
         for fold in outcome.folds:
             split = by_index[fold.split]
@@ -28,4 +34,3 @@ def score_outcomes(outcomes: list[Outcome], dataset: Dataset, splits: list[Split
                     for d in range(len(fold.predictions))
                 ]
                 rows.append((outcome.name, split.repeat, split.fold, metric.name, float(np.mean(values))))
-    return pd.DataFrame(rows, columns=SCORE_COLUMNS)

@@ -8,6 +8,7 @@ tables carry the cuts they were made of and their version (`DataFrame.attrs`, ke
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import pandas as pd
@@ -82,9 +83,10 @@ def checked_scores(setup: Setup, identity: Identity, results: Mapping[str, Filed
         baseline = baseline.then(more)
     ordered = [baseline, *cut.values()]
     table = steps.scores(setup, identity.splits, [r.outcome for r in ordered if not r.failed])
+    cuts = {r.name: list(r.keys) for r in ordered if not r.failed}
     table.attrs[FAILED] = {r.name: r.failure for r in ordered if r.failed}
-    table.attrs[CUTS] = {r.name: r.keys for r in ordered if not r.failed}
-    return stamped(table, tables_version(identity, table.attrs[CUTS]))
+    table.attrs[CUTS] = json.dumps(cuts)  # text: pandas deep-copies attrs with every operation on the table
+    return stamped(table, tables_version(identity, cuts))
 
 
 def checked_comparison(setup: Setup, identity: Identity, scores: pd.DataFrame) -> pd.DataFrame:
@@ -95,12 +97,20 @@ def checked_comparison(setup: Setup, identity: Identity, scores: pd.DataFrame) -
     return stamped(table, comparison_version(version, setup.plan.spec))
 
 
+def cuts_of(setup: Setup, identity: Identity, table: pd.DataFrame, what: str) -> dict[str, list[str]]:
+    """The blocks each result of a table was cut to, once they are shown to be this study's."""
+    try:
+        cuts = json.loads(table.attrs.get(CUTS, ""))
+    except (TypeError, ValueError):
+        cuts = None
+    if not isinstance(cuts, dict) or not all(identity.is_prefix(name, keys) for name, keys in cuts.items()):
+        raise changed(setup, f"the {what} table")
+    return cuts
+
+
 def require_scores(setup: Setup, identity: Identity, scores: pd.DataFrame) -> str:
     """The scores table's version, once it is shown to be made of this study's blocks and statistics."""
-    cuts = scores.attrs.get(CUTS)
-    if not isinstance(cuts, dict) or not all(identity.is_prefix(name, keys) for name, keys in cuts.items()):
-        raise changed(setup, "the scores table")
-    version = tables_version(identity, cuts)
+    version = tables_version(identity, cuts_of(setup, identity, scores, "scores"))
     if scores.attrs.get(VERSION) != version:
         raise changed(setup, "the scores table")
     return version
@@ -108,10 +118,7 @@ def require_scores(setup: Setup, identity: Identity, scores: pd.DataFrame) -> st
 
 def require_comparison(setup: Setup, identity: Identity, comparison: pd.DataFrame) -> str:
     """The comparison's version, once it is shown to be made from this study's scores and statistics."""
-    cuts = comparison.attrs.get(CUTS)
-    if not isinstance(cuts, dict) or not all(identity.is_prefix(name, keys) for name, keys in cuts.items()):
-        raise changed(setup, "the comparison table")
-    version = comparison_version(tables_version(identity, cuts), setup.plan.spec)
+    version = comparison_version(tables_version(identity, cuts_of(setup, identity, comparison, "comparison")), setup.plan.spec)
     if comparison.attrs.get(VERSION) != version:
         raise changed(setup, "the comparison table")
     return version

@@ -188,12 +188,13 @@ def report_sections(spec: StudySpec) -> list[str]:
     return [*(["simplified"] if spec.statistics.simplify else []), *(["interactions"] if spec.interactions is not None else [])]
 
 
-def tables_version(identity: Identity, cuts: dict[str, tuple[str, ...]]) -> str:
+def tables_version(identity: Identity, cuts: dict[str, Sequence[str]]) -> str:
     """What the scores table is: the blocks each of its results is cut to, the metrics, and (as they
     decide the cuts of `repeats: auto`) the statistics."""
     spec = identity.setup.plan.spec
     statistics = tests_of(spec) if identity.adaptive else None
-    return fingerprint("scores", cuts, [m.name for m in identity.setup.metrics], statistics)[:VERSION_LENGTH]
+    cut = {name: list(keys) for name, keys in cuts.items()}
+    return fingerprint("scores", cut, [m.name for m in identity.setup.metrics], statistics)[:VERSION_LENGTH]
 
 
 def comparison_version(scores_version: str, spec: StudySpec) -> str:

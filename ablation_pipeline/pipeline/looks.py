@@ -17,14 +17,13 @@ import numpy as np
 
 from ..ablations.fitting import Outcome
 from ..data.splits import Split, holdout_ratio
-from ..evaluation.metrics import evaluate
 from ..stats.evidence import evidence
 from ..stats.sequential import Design
 from ..stats.stopping import should_stop
 from .compute import Filed, Policy, Work, baseline_block, on_block
 from .identity import Identity, looks
 from .setup import Setup
-from .steps import metric_margins
+from .steps import metric_margins, scores
 
 BlockScores = dict[str, list[float]]  # metric -> the block's per-split values, in split order
 SCORES_NOTE = "scores1"  # the kind of note the per-split scores are filed as (bump when metrics change)
@@ -32,18 +31,8 @@ SCORES_NOTE = "scores1"  # the kind of note the per-split scores are filed as (b
 
 def block_scores(setup: Setup, block: Sequence[Split], outcome: Outcome) -> BlockScores:
     """Every metric on each split of the block (random draws averaged within a split)."""
-    by_split = {fold.split: fold for fold in outcome.folds}
-    n_classes = len(setup.dataset.classes) if setup.dataset.classes else 0
-    scores: BlockScores = {}
-    for metric in setup.metrics:
-        values = []
-        for split in block:
-            fold, truth = by_split[split.index], setup.dataset.target[split.test]
-            draws = [evaluate(metric, truth, fold.predictions[d], None if fold.scores is None else fold.scores[d], n_classes)
-                     for d in range(len(fold.predictions))]
-            values.append(float(np.mean(draws)))
-        scores[metric.name] = values
-    return scores
+    table = scores(setup, list(block), [outcome]).sort_values(["repeat", "fold"], kind="stable")
+    return {metric.name: table.loc[table.metric == metric.name, "value"].tolist() for metric in setup.metrics}
 
 
 def noted_scores(setup: Setup, identity: Identity, key: str, b: int, outcome: Outcome | None, policy: Policy) -> BlockScores | None:

@@ -95,15 +95,17 @@ def errors_of(split: Split) -> Iterator[None]:
 @dataclass(frozen=True)
 class FitJob:
     """One fit: `estimator` (behind the study's preprocessing) on `features` of `split`'s training rows,
-    for the result called `name`."""
+    for the result called `name`. The fitted model comes back from the worker only when it is kept (the
+    baseline's serve the inference-time variants): a forest's trees are megabytes a fold."""
 
     name: str
     estimator: BaseEstimator
     features: tuple[str, ...]
     split: Split
+    keep_model: bool = False
 
 
-def _fit_and_predict(job: FitJob, dataset: Dataset, seed: int) -> tuple[Pipeline, FoldPredictions] | FitError:
+def _fit_and_predict(job: FitJob, dataset: Dataset, seed: int) -> tuple[Pipeline | None, FoldPredictions] | FitError:
     """The job's fit and its test-fold predictions, or the FitError that says why not (returned, so a
     failed job stops neither the pool nor the other jobs)."""
     split, features = job.split, list(job.features)
@@ -121,8 +123,9 @@ def _fit_and_predict(job: FitJob, dataset: Dataset, seed: int) -> tuple[Pipeline
             predict_seconds = time.perf_counter() - started
     except FitError as exc:
         return exc
-    return model, FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds,
-                                  predict_seconds, model_size(model))
+    fold = FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds,
+                           predict_seconds, model_size(model))
+    return (model if job.keep_model else None), fold
 
 
 def model_size(model: Pipeline) -> int | None:
@@ -140,7 +143,7 @@ def model_size(model: Pipeline) -> int | None:
     return int(tree.node_count) if tree is not None else None
 
 
-def fit_jobs(jobs: list[FitJob], dataset: Dataset, seed: int, n_jobs: int) -> list[tuple[Pipeline, FoldPredictions] | FitError]:
+def fit_jobs(jobs: list[FitJob], dataset: Dataset, seed: int, n_jobs: int) -> list[tuple[Pipeline | None, FoldPredictions] | FitError]:
     """Every job, over `n_jobs` joblib workers (one pool kept for the process), results in job order.
     Each fit's seed depends only on its split, so any `n_jobs` gives identical results."""
     if n_jobs <= 1 or len(jobs) < 2:
@@ -153,10 +156,9 @@ def fit_jobs(jobs: list[FitJob], dataset: Dataset, seed: int, n_jobs: int) -> li
     return _in_pool(n_jobs, lambda: (delayed(_fit_and_predict)(job, dataset, seed) for job in jobs))
 
 
-def outcomes_of(jobs: list[FitJob], fitted: list[tuple[Pipeline, FoldPredictions] | FitError],
-                keep_models: bool = False) -> dict[str, Outcome]:
-    """The jobs' results as one outcome per name; a name any of whose jobs failed is failed, with the
-    first reason."""
+def outcomes_of(jobs: list[FitJob], fitted: list[tuple[Pipeline | None, FoldPredictions] | FitError]) -> dict[str, Outcome]:
+    """The jobs' results as one outcome per name (with the models its jobs kept); a name any of whose
+    jobs failed is failed, with the first reason."""
     grouped: dict[str, list] = {}
     for job, result in zip(jobs, fitted, strict=True):
         grouped.setdefault(job.name, []).append(result)
@@ -166,7 +168,7 @@ def outcomes_of(jobs: list[FitJob], fitted: list[tuple[Pipeline, FoldPredictions
         if failure is not None:
             outcomes[name] = Outcome(name, [], failure=str(failure))
         else:
-            outcomes[name] = Outcome(name, [f for _, f in results], [m for m, _ in results] if keep_models else [], fits=len(results))
+            outcomes[name] = Outcome(name, [f for _, f in results], [m for m, _ in results if m is not None], fits=len(results))
     return outcomes
 
 
@@ -211,8 +213,8 @@ def _close(pool) -> None:
 def fit_baseline(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int, n_jobs: int = 1) -> Outcome:
     """The full model on every split; its fitted fold models serve the inference-mode variants. A fit
     that fails raises its FitError: without a baseline nothing can be compared."""
-    jobs = [FitJob("baseline", estimator, tuple(dataset.features.columns), split) for split in splits]
-    outcome = outcomes_of(jobs, fit_jobs(jobs, dataset, seed, n_jobs), keep_models=True)["baseline"]
+    jobs = [FitJob("baseline", estimator, tuple(dataset.features.columns), split, keep_model=True) for split in splits]
+    outcome = outcomes_of(jobs, fit_jobs(jobs, dataset, seed, n_jobs))["baseline"]
     if outcome.failed:
         raise FitError(outcome.failure)
     return outcome

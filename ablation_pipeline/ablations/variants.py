@@ -40,10 +40,10 @@ def retrained_estimator(variant: Variant, estimator: BaseEstimator) -> BaseEstim
 
 
 def retrain_jobs(name: str, estimator: BaseEstimator, dataset: Dataset, splits: list[Split],
-                 dropped: tuple[str, ...] = ()) -> list[FitJob]:
-    """One fit per split of `estimator` on every feature but `dropped`."""
+                 dropped: tuple[str, ...] = (), keep_models: bool = False) -> list[FitJob]:
+    """One fit per split of `estimator` on every feature but `dropped` (the fitted models kept or not)."""
     kept = tuple(c for c in dataset.features.columns if c not in dropped)
-    return [FitJob(name, estimator, kept, split) for split in splits]
+    return [FitJob(name, estimator, kept, split, keep_models) for split in splits]
 
 
 def predicted(variant: Variant, dataset: Dataset, splits: list[Split], seed: int, baseline: Outcome | None) -> Outcome:

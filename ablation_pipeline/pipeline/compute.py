@@ -160,9 +160,8 @@ def baseline_block(setup: Setup, identity: Identity, b: int, policy: Policy) -> 
     with policy.claimed([key]) as stored:
         if stored[key] is not None:
             return Filed("baseline", (key,), (stored[key],))
-        jobs = retrain_jobs("baseline", setup.estimator, setup.dataset, identity.block(b))
-        fitted = fit_jobs(jobs, setup.dataset, setup.plan.spec.evaluation.seed, policy.workers)
-        outcome = outcomes_of(jobs, fitted, keep_models=True)["baseline"]
+        jobs = retrain_jobs("baseline", setup.estimator, setup.dataset, identity.block(b), keep_models=True)
+        outcome = outcomes_of(jobs, fit_jobs(jobs, setup.dataset, setup.plan.spec.evaluation.seed, policy.workers))["baseline"]
         if outcome.failed:
             raise FitError(outcome.failure)
         policy.file(key, outcome, f"{setup.plan.spec.name}/baseline")

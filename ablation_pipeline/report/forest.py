@@ -28,6 +28,7 @@ VERDICT_STYLE: dict[Verdict, tuple[str, str]] = {
     Verdict.INCONCLUSIVE: ("#7F7F7F", "o"),
 }
 _UNKNOWN_STYLE = ("#000000", "x")
+MAX_ROWS = 40  # rows a forest plot shows at most: the largest effects (a taller figure reads as nothing)
 
 
 def forest_plot_png(
@@ -54,12 +55,14 @@ def forest_figure(
     Rows keep the table's order (top to bottom); points and bars are coloured by verdict.
     A solid line marks Δ = 0, a dashed line the non-inferiority margin on the side where the
     variant is worse (the region beyond it is lightly shaded). Adjusted p-values are printed
-    on the right. The figure grows in height with the number of variants.
+    on the right. The figure grows in height with the number of variants, up to MAX_ROWS of them:
+    beyond that it shows the largest effects (|Δ|) and its title says how many of how many.
     """
     check_columns(comparison)
-    rows = computed(rows_for(comparison, metric))
-    if rows.empty:
+    every = computed(rows_for(comparison, metric))
+    if every.empty:
         raise ValueError(f"comparison table has no rows for metric '{metric}'")
+    rows = largest_effects(every, MAX_ROWS)
 
     direction = Direction.of(higher_is_better)
     n = len(rows)
@@ -131,9 +134,10 @@ def forest_figure(
 
     worse_word = "left" if higher_is_better else "right"
     ax.set_xlabel(f"Δ {metric} = variant − baseline   ({worse_word} is worse)")
+    subset = "" if n == len(every) else f"\nthe {n} of {len(every)} variants with the largest |Δ| (all are in the table)"
     ax.set_title(
         f"{metric}: effect of removing each component\n"
-        f"{direction}, so {direction.worse_side} means the variant is worse",
+        f"{direction}, so {direction.worse_side} means the variant is worse{subset}",
         fontsize=11,
     )
 
@@ -160,6 +164,16 @@ def forest_figure(
                         frameon=False, fontsize=9)
     fit_margins(fig, ax, ax_p, legend)
     return fig
+
+
+def largest_effects(rows: pd.DataFrame, most: int) -> pd.DataFrame:
+    """The `most` rows with the largest |Δ| (the earlier row first among equals), in the table's order
+    (all of them when there are no more)."""
+    if len(rows) <= most:
+        return rows
+    magnitude = rows["delta"].abs().fillna(np.inf).to_numpy()
+    chosen = np.lexsort((np.arange(len(rows)), -magnitude))[:most]
+    return rows.iloc[np.sort(chosen)]
 
 
 def fit_margins(fig: Figure, ax, ax_p, legend) -> None:

@@ -25,15 +25,16 @@ def blocked_anova(scores: pd.DataFrame) -> dict:
     The CV split (repeat, fold) is the block, so split-to-split difficulty is removed from the
     error term. Needs >= 2 variants (baseline included) and >= 2 splits, each variant scored on
     every split exactly once (raises ValueError otherwise). Returns F, df_num, df_den, p_value
-    for the variant term (statsmodels `anova_lm(typ=2)`).
+    for the variant term: statsmodels' F test of the full model against the blocks alone (in this
+    balanced design, `anova_lm(typ=2)`'s row; the design matrices are built directly, as the formula
+    interface took ~0.4 s of a 150-variant report building them).
 
     Degenerate cases (sums of squares at floating-point noise level, relative 1e-20), where
     statsmodels would report noise-driven or NaN F: no variant effect -> F = 0, p = 1 (this
     covers all scores identical); a variant effect with zero residual (perfectly consistent
     shifts) -> F = inf, p = 0.
     """
-    import statsmodels.formula.api as smf
-    from statsmodels.stats.anova import anova_lm
+    import statsmodels.api as sm
 
     missing = {"variant", "repeat", "fold", "value"} - set(scores.columns)
     if missing:
@@ -56,17 +57,20 @@ def blocked_anova(scores: pd.DataFrame) -> dict:
     if len(counts) != n_var * n_split or (counts != 1).any():
         raise StatsInputError("blocked ANOVA needs every variant scored exactly once on every split")
 
-    fit = smf.ols("value ~ C(variant) + C(split)", data=data).fit()
-    table = anova_lm(fit, typ=2)
-    row = table.loc["C(variant)"]
-    df_num, df_den = float(row["df"]), float(table.loc["Residual", "df"])
-    ss_var, ss_res = float(row["sum_sq"]), float(table.loc["Residual", "sum_sq"])
     x = data["value"].to_numpy()
+    blocks = pd.get_dummies(data["split"], prefix="split", drop_first=True, dtype=float).to_numpy()
+    variants = pd.get_dummies(data["variant"], prefix="variant", drop_first=True, dtype=float).to_numpy()
+    intercept = np.ones((x.size, 1))
+    full = sm.OLS(x, np.hstack([intercept, variants, blocks])).fit()
+    blocks_only = sm.OLS(x, np.hstack([intercept, blocks])).fit()
+    F_test, p_test, df_diff = full.compare_f_test(blocks_only)
+    df_num, df_den = float(df_diff), float(full.df_resid)
+    ss_var, ss_res = float(blocks_only.ssr - full.ssr), float(full.ssr)
     scale = x.size * float(np.max(np.abs(x))) ** 2
     if _negligible(ss_var, scale):
         F, p = 0.0, 1.0
     elif _negligible(ss_res, scale):
         F, p = math.inf, 0.0
     else:
-        F, p = float(row["F"]), float(row["PR(>F)"])
+        F, p = float(F_test), float(p_test)
     return {"F": F, "df_num": df_num, "df_den": df_den, "p_value": p}

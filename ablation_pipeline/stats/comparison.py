@@ -55,9 +55,10 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
                                         multiplicity, inference, baseline)
     margins = dict(margins or {})
     rows: list[dict] = []
-    for metric in pd.unique(scores["metric"]):
-        ms = scores[scores["metric"] == metric]
-        base = _split_series(ms[ms["variant"] == baseline], f"baseline {baseline!r} ({metric})")
+    empty = scores.iloc[:0]
+    for metric, ms in scores.groupby("metric", sort=False):
+        by_variant = dict(list(ms.groupby("variant", sort=False)))  # one pass, not a filter of the table per variant
+        base = _split_series(by_variant.get(baseline, empty), f"baseline {baseline!r} ({metric})")
         if len(base) < 2:
             raise StatsInputError(f"metric {metric!r}: the baseline has {len(base)} split(s); at least 2 are needed")
         design = _design(base, ratio, looks)
@@ -65,7 +66,7 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
         direction = Direction.of(bool(higher_is_better[metric]))
         block = []
         for v in vt.itertuples(index=False):
-            var = _split_series(ms[ms["variant"] == v.variant], f"variant {v.variant!r} ({metric})")
+            var = _split_series(by_variant.get(v.variant, empty), f"variant {v.variant!r} ({metric})")
             paired_base = _paired_baseline(base, var, v.variant, metric, looks)
             found = evidence((var - paired_base).to_numpy(), design, margin, direction, alpha)
             block.append((v, found, float(paired_base.mean()), float(var.mean())))

@@ -58,18 +58,18 @@ def test_forest_plot_handles_infinite_ci_and_rejects_unknown_metric(comparison):
 @pytest.mark.parametrize("rows", [1, 60])
 def test_every_label_lies_inside_the_figure_and_clear_of_the_axes(comparison, rows):
     """The margins are measured from the text itself: long variant names, the p-values, the title and
-    the legend all fit, and no tick label overlaps the plotting area."""
-    from ablation_pipeline.report.forest import forest_figure
+    the legend all fit, and no tick label overlaps the plotting area (60 rows: the 40 shown)."""
+    from ablation_pipeline.report.forest import MAX_ROWS, forest_figure
 
     template = comparison[comparison["metric"] == "rmse"].iloc[[0]]
-    many = pd.concat([template.assign(variant=f"drop__a_rather_long_feature_group_name_{i}") for i in range(rows)],
+    many = pd.concat([template.assign(variant=f"drop__a_rather_long_feature_group_name_{i}", delta=0.01 * i) for i in range(rows)],
                      ignore_index=True)
     fig = forest_figure(many, "rmse", higher_is_better=False, margin=0.15)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     inside = fig.bbox.padded(1)
     texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
-    assert len(texts) >= 2 * rows + 4
+    assert len(texts) >= 2 * min(rows, MAX_ROWS) + 4
     for text in texts:
         box = text.get_window_extent(renderer)
         assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1, text.get_text()
@@ -78,3 +78,21 @@ def test_every_label_lies_inside_the_figure_and_clear_of_the_axes(comparison, ro
         assert label.get_window_extent(renderer).x1 < plot_area.x0
     for label in fig.axes[1].get_yticklabels():
         assert label.get_window_extent(renderer).x0 > plot_area.x1
+
+
+def test_a_large_study_shows_its_largest_effects_and_says_so(comparison):
+    """Beyond 40 variants the plot shows the 40 with the largest |Δ|, in the table's order, and its title
+    says how many of how many; the figure's height stays that of 40 rows."""
+    from ablation_pipeline.report.forest import MAX_ROWS, forest_figure
+
+    template = comparison[comparison["metric"] == "rmse"].iloc[[0]]
+    deltas = [((-1) ** i) * (i % 17) for i in range(150)]
+    many = pd.concat([template.assign(variant=f"v{i:03d}", delta=d, ci_low=d - 1, ci_high=d + 1) for i, d in enumerate(deltas)],
+                     ignore_index=True)
+    fig = forest_figure(many, "rmse", higher_is_better=False, margin=0.15)
+    shown = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    expected = many.loc[many["delta"].abs().sort_values(ascending=False, kind="stable").index[:MAX_ROWS]].sort_index()
+    assert shown == list(expected["variant"]) and len(shown) == MAX_ROWS
+    assert f"the {MAX_ROWS} of 150 variants with the largest |Δ|" in fig.axes[0].get_title()
+    capped = forest_figure(many.iloc[:MAX_ROWS], "rmse", higher_is_better=False, margin=0.15)
+    assert abs(fig.get_figheight() - capped.get_figheight()) < 1e-9

@@ -18,8 +18,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .api import run_study
     from .errors import AblationError, DataError, SpecError
-    from .pipeline.run import StudyResult, run_study
+    from .pipeline.run import StudyResult
     from .pipeline.setup import Setup, check_study
     from .spec.loading import load_spec, parse_spec
     from .spec.schema import AblationSpec, DataSpec, EvaluationSpec, ModelSpec, StatisticsSpec, StudySpec
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 _PUBLIC = {
     "load_spec": "spec.loading", "parse_spec": "spec.loading", "check_study": "pipeline.setup", "Setup": "pipeline.setup",
-    "run_study": "pipeline.run", "StudyResult": "pipeline.run",
+    "run_study": "api", "StudyResult": "pipeline.run",
     "StudySpec": "spec.schema", "DataSpec": "spec.schema", "ModelSpec": "spec.schema", "EvaluationSpec": "spec.schema",
     "AblationSpec": "spec.schema", "StatisticsSpec": "spec.schema",
     "AblationError": "errors", "SpecError": "errors", "DataError": "errors", "Mode": "vocabulary", "Verdict": "vocabulary",

@@ -16,7 +16,7 @@ from builders import REPO
 PACKAGE = REPO / "ablation_pipeline"
 # Bottom to top. A module may import its own layer's modules and any layer below it.
 LAYERS = ["errors", "vocabulary", "store", "spec", "data", "torch_nets", "ablations", "evaluation", "stats", "report",
-          "pipeline", "orchestration", "cli", "defs", "definitions", "__init__"]  # defs: component instances (YAML)
+          "pipeline", "orchestration", "api", "cli", "defs", "definitions", "__init__"]  # defs: component instances (YAML)
 RANK = {"errors": 0, "vocabulary": 0, **{layer: i for i, layer in enumerate(LAYERS) if i > 1}}
 ONLY_IN = {"dagster": ("orchestration",), "dagster_dask": ("orchestration",), "torch": ("torch_nets",),
            "matplotlib": ("report.forest", "report.plots")}

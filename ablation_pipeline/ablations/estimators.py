@@ -1,9 +1,10 @@
-"""Build the model from the spec: a scikit-learn estimator from its public estimator modules only,
-behind a ColumnTransformer that scales numeric and one-hot encodes categorical columns.
+"""Build the model from the spec: a scikit-learn estimator from its public estimator modules, or an
+estimator of a module the project trusts (`foreign`), behind the study's preprocessing.
 
-Naming a class in a spec imports its module, so names resolve only against PUBLIC_MODULES, an
-allowlist: never a private (`_`) module, nor tests, conftest, externals or utils (importing
-`sklearn.conftest` pulls in pytest and five more packages). A real estimator that cannot serve is
+Naming a class in a spec imports its module, so scikit-learn names resolve only against
+PUBLIC_MODULES, an allowlist: never a private (`_`) module, nor tests, conftest, externals or utils
+(importing `sklearn.conftest` pulls in pytest and five more packages); other names go through the
+project's trust (`spec.trust`, `imports`). A real estimator that cannot serve is
 refused in one line before it is called: one of the wrong kind (a clusterer for a regression), a
 meta-estimator that needs constructor arguments a spec cannot give (Pipeline, GridSearchCV, ...),
 or params of the wrong structure, which scikit-learn's own checks let through where they accept
@@ -17,8 +18,6 @@ import inspect
 from functools import cache
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from sklearn.base import (
     BaseEstimator,
     BiclusterMixin,
@@ -28,19 +27,16 @@ from sklearn.base import (
     OutlierMixin,
     RegressorMixin,
     TransformerMixin,
-    clone,
     is_classifier,
     is_regressor,
 )
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from ..errors import SpecError, did_you_mean
 from ..spec.messages import shown
-from ..spec.schema import ModelSpec
+from ..spec.model import ModelSpec
+from ..spec.trust import Trust
 from ..vocabulary import Task
+from .foreign import class_estimator, factory_estimator
 from .sweeps import apply_setting
 
 ALLOWED_MODULES = ("sklearn",)
@@ -68,6 +64,11 @@ _KINDS = ((ClassifierMixin, "a classifier"), (RegressorMixin, "a regressor"), (C
           (TransformerMixin, "a transformer"))
 
 
+def is_scikit_learn_name(name: str) -> bool:
+    """A short class name ('Ridge', looked up in scikit-learn) or a path into scikit-learn."""
+    return ("." not in name and ":" not in name) or name.split(".")[0] in ALLOWED_MODULES
+
+
 def resolve_estimator(name: str, where: str = "model.estimator") -> type:
     """'Ridge' or 'sklearn.linear_model.Ridge' -> the class. Only PUBLIC_MODULES are ever imported."""
     if "." not in name:
@@ -76,11 +77,6 @@ def resolve_estimator(name: str, where: str = "model.estimator") -> type:
             raise SpecError(f"{where}: {_unknown(name)}")
         return cls
     module_name, _, class_name = name.rpartition(".")
-    if module_name.split(".")[0] not in ALLOWED_MODULES:
-        raise SpecError(
-            f"{where}: '{name}' is outside the allowed modules ({', '.join(m + '.*' for m in ALLOWED_MODULES)}); "
-            "a study spec may only name scikit-learn estimators"
-        )
     if module_name not in PUBLIC_MODULES:
         home = _find(class_name, where) if class_name.isidentifier() else None
         hint = (f"; did you mean '{home.__name__}'?" if home is not None
@@ -94,14 +90,19 @@ def resolve_estimator(name: str, where: str = "model.estimator") -> type:
     return cls
 
 
-def make_estimator(model: ModelSpec, task: Task, label: str = "") -> BaseEstimator:
-    """Instantiate and validate the estimator: it must suit the task and accept its params."""
+def make_estimator(model: ModelSpec, task: Task, label: str = "", trust: Trust | None = None) -> BaseEstimator:
+    """Instantiate and validate the estimator: it must suit the task and accept its params. Code from
+    outside scikit-learn only from the modules `trust` names (default: scikit-learn alone)."""
     prefix = f"{label}: " if label else ""
     if model.network is not None:
         from ..torch_nets.estimator import TorchClassifier, TorchRegressor
 
         torch_cls = TorchClassifier if task == Task.CLASSIFICATION else TorchRegressor
         return torch_cls(network=model.network.model_dump(mode="json"))
+    if model.factory is not None:
+        return factory_estimator(model, task, trust or Trust(), prefix)
+    if not is_scikit_learn_name(model.estimator):
+        return class_estimator(model, task, trust or Trust(), prefix)
     where = f"{prefix}model.estimator"
     cls = resolve_estimator(model.estimator, where)
     estimator = _instantiate(cls, where)
@@ -123,53 +124,15 @@ def make_estimator(model: ModelSpec, task: Task, label: str = "") -> BaseEstimat
     return estimator.set_params(**model.params)
 
 
-def estimator_with_setting(model: ModelSpec, path: str, value: Any, task: Task, where: str) -> BaseEstimator:
-    """The study's estimator with one setting changed (a retrained sweep's variant), validated by
-    scikit-learn's own parameter checks; `where` names the spec entry in messages."""
+def estimator_with_setting(model: ModelSpec, path: str, value: Any, task: Task, where: str,
+                           trust: Trust | None = None) -> BaseEstimator:
+    """The study's estimator with one setting changed (a retrained sweep's variant), validated as the
+    study's own is; `where` names the spec entry in messages."""
     try:
         changed = apply_setting(model, path, value)
     except SpecError as exc:
         raise SpecError("\n".join(f"{where}: {line}" for line in str(exc).splitlines())) from None
-    return make_estimator(changed, task, where)
-
-
-def build_pipeline(estimator: BaseEstimator, numeric: list[str], categorical: list[str], random_state: int | None) -> Pipeline:
-    """Preprocessing + a fresh clone of the estimator; `random_state` is set when the estimator has one
-    and the user did not fix it, so baseline and variants share their randomness per split."""
-    model = clone(estimator)
-    params = model.get_params(deep=False)
-    if random_state is not None and "random_state" in params and params["random_state"] is None:
-        model.set_params(random_state=random_state)
-    return Pipeline([("prepare", _preprocessing(numeric, categorical)), ("model", model)])
-
-
-def prepared_width(features: Any, numeric: list[str], categorical: list[str]) -> int:
-    """How many columns the preprocessing makes of these features (every category seen counts): the
-    input width of a network trained on them."""
-    prepare = _preprocessing(list(numeric), list(categorical))
-    return prepare.fit(features).transform(features.head(2)).shape[1]
-
-
-def float_matrix(columns: Any) -> np.ndarray:
-    """The numeric columns as one float array, missing values (NaN, None, pd.NA) as NaN."""
-    if isinstance(columns, pd.DataFrame):
-        return columns.to_numpy(dtype=float, na_value=np.nan)
-    return np.asarray(columns, dtype=float)
-
-
-def _preprocessing(numeric: list[str], categorical: list[str]) -> ColumnTransformer:
-    transformers: list[tuple[str, Any, list[str]]] = []
-    if numeric:
-        # The frame becomes one float array first: the imputer and scaler then validate an array, not
-        # every column's dtype of a frame (a third of a Ridge fit's time on 150 columns, twice per fold).
-        as_array = FunctionTransformer(float_matrix, feature_names_out="one-to-one")
-        steps = [("array", as_array), ("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
-        transformers.append(("numeric", Pipeline(steps), numeric))
-    if categorical:
-        encode = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-        impute = SimpleImputer(strategy="most_frequent")
-        transformers.append(("categorical", Pipeline([("impute", impute), ("encode", encode)]), categorical))
-    return ColumnTransformer(transformers)
+    return make_estimator(changed, task, where, trust)
 
 
 def _find(name: str, where: str) -> type | None:
@@ -218,7 +181,8 @@ def _unknown(name: str) -> str:
     hint = _close_name(name, [n for module in PUBLIC_MODULES for n in _estimator_names(module)])
     if hint:
         return f"unknown estimator '{name}'; did you mean '{hint}'?"
-    return f"unknown estimator '{name}': not a public scikit-learn estimator, and a study spec may only name scikit-learn estimators"
+    return (f"unknown estimator '{name}': not a public scikit-learn estimator (an estimator of another library is named "
+            "by its module, such as lightgbm.LGBMRegressor, from a module the project trusts)")
 
 
 def _close_name(word: str, names: list[str] | tuple[str, ...]) -> str | None:

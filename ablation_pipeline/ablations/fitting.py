@@ -18,7 +18,8 @@ from sklearn.pipeline import Pipeline
 from ..data.dataset import Dataset
 from ..data.splits import Split
 from ..errors import AblationError, FitError
-from .estimators import build_pipeline
+from .boosters import inner_split, validation_arguments
+from .preparation import FitOptions, build_pipeline
 from .seeds import derive_seed
 
 
@@ -103,20 +104,24 @@ class FitJob:
     features: tuple[str, ...]
     split: Split
     keep_model: bool = False
+    options: FitOptions = FitOptions()
 
 
 def _fit_and_predict(job: FitJob, dataset: Dataset, seed: int) -> tuple[Pipeline | None, FoldPredictions] | FitError:
     """The job's fit and its test-fold predictions, or the FitError that says why not (returned, so a
     failed job stops neither the pool nor the other jobs)."""
-    split, features = job.split, list(job.features)
+    split, features, options = job.split, list(job.features), job.options
     numeric = [c for c in dataset.numeric if c in features]
     categorical = [c for c in dataset.categorical if c in features]
     try:
         with errors_of(split):
-            model = build_pipeline(job.estimator, numeric, categorical, fit_seed(seed, split))
-            train = dataset.features.iloc[split.train][features]
+            model = build_pipeline(job.estimator, numeric, categorical, fit_seed(seed, split), options)
             started = time.perf_counter()
-            model.fit(train, dataset.target[split.train])
+            if options.early_stopping is None:
+                model.fit(dataset.features.iloc[split.train][features], dataset.target[split.train],
+                          **{f"model__{key}": value for key, value in options.fit_params.items()})
+            else:
+                _fit_early_stopped(model, dataset, split, features, seed, options)
             fit_seconds = time.perf_counter() - started
             started = time.perf_counter()
             predictions, scores = predict_with_scores(model, dataset.features.iloc[split.test][features])
@@ -126,6 +131,17 @@ def _fit_and_predict(job: FitJob, dataset: Dataset, seed: int) -> tuple[Pipeline
     fold = FoldPredictions(split.index, predictions[None], None if scores is None else scores[None], fit_seconds,
                            predict_seconds, model_size(model))
     return (model if job.keep_model else None), fold
+
+
+def _fit_early_stopped(model: Pipeline, dataset: Dataset, split: Split, features: list[str], seed: int, options: FitOptions) -> None:
+    """Fit on most of the training rows, stopping when the held-out rest stops improving."""
+    fraction, rounds = options.early_stopping
+    fit_rows, held_rows = inner_split(split, dataset.target, fraction, dataset.classes is not None, seed)
+    prepare, final = model[:-1], model[-1]
+    X_fit = prepare.fit_transform(dataset.features.iloc[fit_rows][features], dataset.target[fit_rows])
+    X_held = prepare.transform(dataset.features.iloc[held_rows][features])
+    final.fit(X_fit, dataset.target[fit_rows], **options.fit_params,
+              **validation_arguments(final, X_held, dataset.target[held_rows], rounds))
 
 
 def model_size(model: Pipeline) -> int | None:
@@ -210,10 +226,11 @@ def _close(pool) -> None:
         pool.__exit__(None, None, None)
 
 
-def fit_baseline(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int, n_jobs: int = 1) -> Outcome:
+def fit_baseline(estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int, n_jobs: int = 1,
+                 options: FitOptions | None = None) -> Outcome:
     """The full model on every split; its fitted fold models serve the inference-mode variants. A fit
     that fails raises its FitError: without a baseline nothing can be compared."""
-    jobs = [FitJob("baseline", estimator, tuple(dataset.features.columns), split, keep_model=True) for split in splits]
+    jobs = [FitJob("baseline", estimator, tuple(dataset.features.columns), split, True, options or FitOptions()) for split in splits]
     outcome = outcomes_of(jobs, fit_jobs(jobs, dataset, seed, n_jobs))["baseline"]
     if outcome.failed:
         raise FitError(outcome.failure)

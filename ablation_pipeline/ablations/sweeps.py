@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from ..errors import SpecError, did_you_mean
 from ..spec.messages import describe_errors
-from ..spec.schema import ModelSpec
+from ..spec.model import ModelSpec
 
 PREFIXES = ("model.params.", "model.network.training.", "model.network.layers.")
 
@@ -18,8 +18,8 @@ def apply_setting(model: ModelSpec, path: str, value: Any) -> ModelSpec:
     """The model spec with the setting at `path` replaced by `value` (validated like the spec itself)."""
     data = model.model_dump(mode="json")
     if path.startswith("model.params."):
-        if model.estimator is None:
-            raise SpecError(f"'{path}' needs model.estimator; a network's settings live under model.network")
+        if model.network is not None:
+            raise SpecError(f"'{path}' needs model.estimator or model.factory; a network's settings live under model.network")
         data["params"][path.removeprefix("model.params.")] = value
     elif path.startswith("model.network.training.") and model.network is not None:
         key = path.removeprefix("model.network.training.")

@@ -16,15 +16,17 @@ from ..vocabulary import Kind, Mode, Task
 from .fitting import FitJob, FoldPredictions, Outcome, errors_of, fit_jobs, outcomes_of, predict_with_scores
 from .perturbations import perturbation_for
 from .plan import Variant
+from .preparation import FitOptions
 from .seeds import derive_seed
 
 
 def run_variant(variant: Variant, estimator: BaseEstimator, dataset: Dataset, splits: list[Split], seed: int,
-                baseline: Outcome | None, n_jobs: int = 1) -> Outcome:
+                baseline: Outcome | None, n_jobs: int = 1, options: FitOptions | None = None) -> Outcome:
     """One variant on every split (`baseline` is needed only by inference-mode variants); a failed fit
     gives a failed outcome."""
     if variant.refits:
-        jobs = retrain_jobs(variant.name, retrained_estimator(variant, estimator), dataset, splits, dropped_features(variant))
+        jobs = retrain_jobs(variant.name, retrained_estimator(variant, estimator), dataset, splits, dropped_features(variant),
+                            options=options)
         return outcomes_of(jobs, fit_jobs(jobs, dataset, seed, n_jobs))[variant.name]
     return predicted(variant, dataset, splits, seed, baseline)
 
@@ -39,11 +41,11 @@ def retrained_estimator(variant: Variant, estimator: BaseEstimator) -> BaseEstim
     return clone(estimator).set_params(remove=tuple(variant.components)) if variant.kind == Kind.LAYER else estimator
 
 
-def retrain_jobs(name: str, estimator: BaseEstimator, dataset: Dataset, splits: list[Split],
-                 dropped: tuple[str, ...] = (), keep_models: bool = False) -> list[FitJob]:
+def retrain_jobs(name: str, estimator: BaseEstimator, dataset: Dataset, splits: list[Split], dropped: tuple[str, ...] = (),
+                 keep_models: bool = False, options: FitOptions | None = None) -> list[FitJob]:
     """One fit per split of `estimator` on every feature but `dropped` (the fitted models kept or not)."""
     kept = tuple(c for c in dataset.features.columns if c not in dropped)
-    return [FitJob(name, estimator, kept, split, keep_models) for split in splits]
+    return [FitJob(name, estimator, kept, split, keep_models, options or FitOptions()) for split in splits]
 
 
 def predicted(variant: Variant, dataset: Dataset, splits: list[Split], seed: int, baseline: Outcome | None) -> Outcome:

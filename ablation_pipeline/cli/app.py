@@ -89,9 +89,12 @@ def run(
                        f"{did_you_mean(executor, EXECUTORS)}"))
     if dask_address and executor != "dask":
         fail(SpecError("--dask-address: only meaningful with --executor dask"))
-    problem = executor_problem(executor)
-    if problem:
-        fail(SpecError(problem))
+    if executor == "dask":
+        from ..orchestration.executors import dask_problem
+
+        problem = dask_problem()
+        if problem:
+            fail(SpecError(problem))
     study_paths = StudyPaths.resolved(results_dir)
     unchanged = None if force else unchanged_study(study, study_paths)
     if unchanged is not None:  # computed from exactly this spec and data: nothing to set up, no Dagster
@@ -125,21 +128,6 @@ def run(
             print_error(line)
         raise typer.Exit(EXIT_FAILED)
     print_results(setup.plan.spec.name, setup.plan.spec.evaluation.folds, folder, setup.metrics[0].name, outcome.run_id)
-
-
-def executor_problem(executor: str) -> str | None:
-    """Why the executor's packages cannot be used here (one line, with the import error), or None:
-    said before anything is set up or recorded, never as a run that fails or a job that is missing."""
-    if executor != "dask":
-        return None
-    try:
-        import dagster_dask  # noqa: F401
-        import dask.distributed  # noqa: F401
-    except Exception as exc:  # an ImportError, or a package of the wrong release failing as it loads
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return (f"--executor dask: dagster-dask cannot be imported ({type(exc).__name__}: {reason}); install dask and "
-                "distributed of the same release (`pip install -c .ci/constraints.txt dagster-dask dask distributed`)")
-    return None
 
 
 def say_up_to_date(name: str) -> None:

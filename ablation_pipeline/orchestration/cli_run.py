@@ -70,6 +70,7 @@ class RunOutcome:
     run_id: str | None
     errors: list[str] = field(default_factory=list)
     assets: int = 0  # materialized (0: everything was up to date)
+    fits: int = 0  # performed by the run's steps
 
 
 def local_instance() -> dg.DagsterInstance:
@@ -156,7 +157,17 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
     if "error" in result:
         raise result["error"]  # type: ignore[misc]
     run = result["run"]
-    return RunOutcome(run.success, run_id, [] if run.success else _failures(instance, run_id), assets=len(selection))
+    return RunOutcome(run.success, run_id, [] if run.success else _failures(instance, run_id), assets=len(selection),
+                      fits=_fits(instance, run_id))
+
+
+def _fits(instance: dg.DagsterInstance, run_id: str | None) -> int:
+    """The fits the run's steps performed, as their materializations' metadata says."""
+    if run_id is None:
+        return 0
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    return sum(int(r.event_log_entry.asset_materialization.metadata["fits"].value or 0) for r in records
+               if "fits" in r.event_log_entry.asset_materialization.metadata)
 
 
 def _execute_job(plan: StudyPlan, executor: str, dask_address: str | None, instance: dg.DagsterInstance,

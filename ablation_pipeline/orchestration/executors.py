@@ -46,3 +46,16 @@ def dask_executor() -> dg.ExecutorDefinition | None:
     except ImportError:
         return None
     return executor
+
+
+def dask_problem() -> str | None:
+    """Why the Dask executor cannot be used here (one line, with the import error), or None: said before
+    anything is set up or recorded, never as a run that fails or a job that is missing."""
+    try:
+        import dagster_dask  # noqa: F401
+        import dask.distributed  # noqa: F401
+    except Exception as exc:  # an ImportError, or a package of the wrong release failing as it loads
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return (f"--executor dask: dagster-dask cannot be imported ({type(exc).__name__}: {reason}); install dask and "
+                "distributed of the same release (`pip install -c .ci/constraints.txt dagster-dask dask distributed`)")
+    return None

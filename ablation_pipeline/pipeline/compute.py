@@ -160,7 +160,7 @@ def baseline_block(setup: Setup, identity: Identity, b: int, policy: Policy) -> 
     with policy.claimed([key]) as stored:
         if stored[key] is not None:
             return Filed("baseline", (key,), (stored[key],))
-        jobs = retrain_jobs("baseline", setup.estimator, setup.dataset, identity.block(b), keep_models=True)
+        jobs = retrain_jobs("baseline", setup.estimator, setup.dataset, identity.block(b), keep_models=True, options=setup.fit_options)
         outcome = outcomes_of(jobs, fit_jobs(jobs, setup.dataset, setup.plan.spec.evaluation.seed, policy.workers))["baseline"]
         if outcome.failed:
             raise FitError(outcome.failure)
@@ -176,7 +176,8 @@ def on_block(setup: Setup, works: list[Work], block: list[Split], base: Outcome 
     seed = setup.plan.spec.evaluation.seed
     with policy.claimed([key for w in works for key in (w.key, *(k for _, k in w.chunk))]) as stored:
         missing = [w for w in works if stored[w.key] is None]
-        jobs = [job for w in missing if w.refits for job in retrain_jobs(w.key, w.estimator, setup.dataset, block, w.dropped)]
+        jobs = [job for w in missing if w.refits
+                for job in retrain_jobs(w.key, w.estimator, setup.dataset, block, w.dropped, options=setup.fit_options)]
         named = {w.key: w.name for w in missing}  # the jobs are grouped by key: names may repeat across pairs
         computed = {key: replace(outcome, name=named[key])
                     for key, outcome in outcomes_of(jobs, fit_jobs(jobs, setup.dataset, seed, policy.workers)).items()}

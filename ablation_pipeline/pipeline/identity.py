@@ -22,6 +22,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from ..ablations.chunks import chunk_of
+from ..spec.libraries import named_libraries
 from ..stats import rule
 from ..store.cache import fingerprint
 
@@ -41,10 +42,15 @@ FIT_LOGIC_VERSION = "3"  # 3: outcomes filed without their key; 2: permute draws
 VERSION_LENGTH = 16  # characters of a hash shown as a Dagster data version
 
 
-def snapshot_key(spec: StudySpec, data_version: str) -> str:
-    """Everything a study's results are a function of: the whole spec, the data's bytes (their version)
-    and the logic versions. Equal keys mean equal results."""
-    return spec.fingerprint(spec.model_dump(mode="json"), data_version, CODE_VERSION, FIT_LOGIC_VERSION)
+def snapshot_key(spec: StudySpec, data_version: str, model: dict | None = None) -> str | None:
+    """Everything a study's results are a function of: the whole spec, the data's bytes (their version),
+    the versions of the libraries its model comes from (or `model`, the identity of an estimator given in
+    code) and the logic versions. Equal keys mean equal results. None when the spec names code of the
+    project's own, whose source only importing it finds."""
+    libraries = model if model is not None else named_libraries(spec)
+    if libraries is None:
+        return None
+    return spec.fingerprint(spec.model_dump(mode="json"), data_version, libraries, CODE_VERSION, FIT_LOGIC_VERSION)
 
 
 def looks(evaluation: EvaluationSpec) -> tuple[int, ...]:
@@ -114,9 +120,10 @@ class Identity:
 
     @cached_property
     def fit_keys(self) -> tuple[str, ...]:
-        """The baseline's fits on each block: data content, the block's rows, model, columns, code."""
+        """The baseline's fits on each block: data content, the block's rows, the model (with its library's
+        version), columns, code."""
         spec, data = self.setup.plan.spec, self.setup.dataset
-        model = spec.model.model_dump(mode="json")
+        model = self.setup.model_identity
         return tuple(fingerprint("fit", FIT_LOGIC_VERSION, data.version, data.target_name, data.task, digest, model,
                                  spec.evaluation.seed, list(data.numeric), list(data.categorical)) for digest in self.digests)
 

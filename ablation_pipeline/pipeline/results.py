@@ -121,8 +121,9 @@ def write_state(setup: Setup, identity: Identity, folder: Path, complete: bool =
         return None
     files = {path.name: file_digest(path) for path in sorted(folder.iterdir())
              if path.is_file() and not path.name.startswith(".") and path.name != STATE_FILE}
+    given = setup.model_identity if setup.plan.estimator is not None else None
     state = {"assets": study_state(setup, identity), "files": files,
-             "snapshot": snapshot_key(setup.plan.spec, setup.dataset.version)}
+             "snapshot": snapshot_key(setup.plan.spec, setup.dataset.version, given)}
     return write_owned(folder / STATE_FILE, json.dumps(state, indent=1, sort_keys=True).encode("utf-8"))
 
 

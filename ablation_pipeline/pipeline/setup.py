@@ -13,9 +13,10 @@ from typing import TypeVar
 from sklearn.base import BaseEstimator
 
 from ..ablations.clusters import Cluster, feature_clusters
-from ..ablations.estimators import build_pipeline, estimator_with_setting, make_estimator
+from ..ablations.estimators import estimator_with_setting, make_estimator
 from ..ablations.pairs import Pair, check_top, named_pairs
 from ..ablations.plan import Variant, plan_variants
+from ..ablations.preparation import FitOptions, build_pipeline
 from ..data.dataset import Dataset, data_spec_fingerprint, feature_names, load_dataset, require_fit_for_study
 from ..data.files import source_identity
 from ..data.sources import read_header
@@ -23,8 +24,10 @@ from ..errors import AblationError, ChangedDuringRunError, SpecError, did_you_me
 from ..evaluation.metrics import Metric, resolve_metrics
 from ..spec.loading import load_spec
 from ..spec.schema import StudySpec
+from ..spec.trust import Trust, project_trust
 from ..store.cache import ResultCache, fingerprint
 from ..vocabulary import Kind, Mode, Task
+from .model import check_with_data, fit_options, model_identity
 
 T = TypeVar("T")
 
@@ -39,6 +42,8 @@ class StudyPlan:
     pairs: tuple[Pair, ...] = ()  # the named interaction pairs (`top: k` pairs are chosen from the comparison)
     clusters: dict[int, tuple[Cluster, ...]] = field(default_factory=dict)  # per `features: clusters` entry
     clusters_from: str = ""  # the data version the clusters were found in
+    trust: Trust = Trust()  # the modules the project trusts the spec to name code from
+    estimator: BaseEstimator | None = None  # the user's own estimator object (run_study), instead of the spec's model
 
     @property
     def label(self) -> str:
@@ -63,17 +68,24 @@ class Setup:
     dataset: Dataset
     estimator: BaseEstimator
     metrics: tuple[Metric, ...]
+    fit_options: FitOptions = FitOptions()
+    model_identity: dict = field(default_factory=dict)  # what identifies the model in every fit's key (pipeline.model)
 
 
 PLAN_VERSION = "1"  # bump when what planning learns from the data changes
 
 
-def plan_study(spec: StudySpec, cache: ResultCache | None = None) -> StudyPlan:
+def plan_study(spec: StudySpec, cache: ResultCache | None = None, trust: Trust | None = None,
+               estimator: BaseEstimator | None = None) -> StudyPlan:
     """Features and variants from the data header only: cheap enough to run when the graph loads. An
     entry with `features: clusters` reads the data too: its variants are the clusters found in it.
     With a `cache`, what the data told an earlier planning of this spec is reused while the data file
     is unchanged (same path, size, modification time and inode), so loading definitions reads no data;
-    a run still checks that the data it reads is the one planned for (`check_same_snapshot`)."""
+    a run still checks that the data it reads is the one planned for (`check_same_snapshot`). `trust`
+    defaults to the project's (`spec.trust`); `estimator` is the user's own object, if any."""
+    if not spec.model.given and estimator is None:
+        raise SpecError(f"{spec.label}: model: give one of estimator (a class), factory (module:function) or network "
+                        "(torch layers); from Python, run_study(..., estimator=...) may give the estimator instead")
     key = fingerprint("plan", PLAN_VERSION, spec.fingerprint(), str(spec.base_dir), source_identity(spec)) if cache is not None else ""
     learned = cache.get(key) if cache is not None else None
     if not isinstance(learned, DataFacts):
@@ -85,7 +97,8 @@ def plan_study(spec: StudySpec, cache: ResultCache | None = None) -> StudyPlan:
     variants = plan_variants(spec, features, _members(learned.clusters))
     pairs = named_pairs(spec, features)
     check_top(spec, variants)
-    return StudyPlan(spec, tuple(features), tuple(variants), tuple(pairs), learned.clusters, learned.clusters_from)
+    return StudyPlan(spec, tuple(features), tuple(variants), tuple(pairs), learned.clusters, learned.clusters_from,
+                     trust or project_trust(spec.path), estimator)
 
 
 @dataclass(frozen=True)
@@ -118,7 +131,8 @@ def setup_from(plan: StudyPlan, dataset: Dataset) -> Setup:
     check_same_snapshot(plan, dataset)
     problems: list[AblationError] = []
     metrics = _attempt(problems, lambda: tuple(resolve_metrics(plan.spec.evaluation.metrics, dataset.task, plan.label)))
-    estimator = _attempt(problems, lambda: make_estimator(plan.spec.model, dataset.task, plan.label))
+    estimator = plan.estimator if plan.estimator is not None else \
+        _attempt(problems, lambda: make_estimator(plan.spec.model, dataset.task, plan.label, plan.trust))
     if metrics is not None:
         _attempt(problems, lambda: check_margins(plan, metrics))
     if metrics is not None and estimator is not None:
@@ -126,7 +140,9 @@ def setup_from(plan: StudyPlan, dataset: Dataset) -> Setup:
     problems += [SpecError(f"{plan.label}: {v.origin}: mode noise needs numeric features; '{c}' is categorical")
                  for v in plan.variants if v.mode == Mode.NOISE for c in v.components if c in dataset.categorical]
     raise_all(problems)
-    return Setup(plan, dataset, estimator, metrics)
+    model = plan.spec.model
+    identity = model_identity(model, estimator, given=plan.estimator is not None)
+    return Setup(plan, dataset, estimator, metrics, fit_options(model, dataset), identity)
 
 
 def set_up(plan: StudyPlan) -> Setup:
@@ -136,6 +152,7 @@ def set_up(plan: StudyPlan) -> Setup:
     setup = setup_from(plan, dataset)
     check_network(setup)
     check_sweeps(setup)
+    check_with_data(plan.spec.model, setup.estimator, dataset, plan.label)
     return setup
 
 
@@ -153,6 +170,7 @@ def check_study(path: str | Path) -> Setup:
         if setup is not None:
             _attempt(problems, lambda: check_network(setup))
             _attempt(problems, lambda: check_sweeps(setup))
+            _attempt(problems, lambda: check_with_data(spec.model, setup.estimator, dataset, plan.label if plan else spec.label))
     raise_all(problems)
     return setup
 
@@ -231,9 +249,23 @@ def check_network(setup: Setup) -> None:
 
 
 def sweep_estimator(setup: Setup, variant: Variant) -> BaseEstimator:
-    """The baseline's estimator with the swept setting set to this variant's value."""
+    """The baseline's estimator with the swept setting set to this variant's value (on a clone of the
+    user's own object, when the model was given in code)."""
+    if setup.plan.estimator is not None:
+        return clone_with(setup.plan.estimator, variant.components[0].removeprefix("model.params."), variant.factor,
+                          f"{setup.plan.label}: {variant.origin}")
     return estimator_with_setting(setup.plan.spec.model, variant.components[0], variant.factor, setup.dataset.task,
-                                  f"{setup.plan.label}: {variant.origin}")
+                                  f"{setup.plan.label}: {variant.origin}", setup.plan.trust)
+
+
+def clone_with(estimator: BaseEstimator, name: str, value: object, where: str) -> BaseEstimator:
+    from sklearn.base import clone
+
+    try:
+        return clone(estimator).set_params(**{name: value})
+    except Exception as exc:  # the user's own estimator: whatever it raises is one line
+        raise SpecError(f"{where}: {type(estimator).__name__}.set_params({name}={value!r}) raised {type(exc).__name__}: "
+                        f"{(str(exc).splitlines() or [''])[0]}") from None
 
 
 def check_sweeps(setup: Setup) -> None:
@@ -248,7 +280,7 @@ def check_sweeps(setup: Setup) -> None:
         estimator = _attempt(problems, lambda variant=variant: sweep_estimator(setup, variant))
         if estimator is None or spec.model.network is None:
             continue
-        from ..ablations.estimators import prepared_width
+        from ..ablations.preparation import prepared_width
         from ..torch_nets.build import build_network
 
         if sizes is None:

@@ -19,12 +19,14 @@ STATE_FILE = "state.json"
 RESULT_FILES = ("scores.csv", "comparison.csv", "report.md")  # what complete results hold at least
 
 
-def unchanged_since_last_run(spec: StudySpec, folder: Path) -> bool:
-    """The folder holds complete, intact results computed from exactly this spec and the data's current
-    bytes: read the data file once and hash it, parse nothing."""
+def unchanged_since_last_run(spec: StudySpec, folder: Path, model: dict | None = None) -> bool:
+    """The folder holds complete, intact results computed from exactly this spec (and `model`, the
+    identity of an estimator given in code) and the data's current bytes: read the data file once and
+    hash it, parse nothing."""
     recorded = recorded_state(folder)
-    return (recorded is not None and "snapshot" in recorded and result_files_intact(folder)
-            and recorded["snapshot"] == snapshot_key(spec, source_version(spec)))
+    if recorded is None or recorded.get("snapshot") is None or not result_files_intact(folder):
+        return False
+    return recorded["snapshot"] == snapshot_key(spec, source_version(spec), model)
 
 
 def result_files_intact(folder: Path) -> bool:

@@ -26,13 +26,13 @@ def study_splits(setup: Setup) -> list[Split]:
 
 
 def baseline(setup: Setup, splits: list[Split], n_jobs: int = 1) -> Outcome:
-    return fit_baseline(setup.estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, n_jobs)
+    return fit_baseline(setup.estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, n_jobs, setup.fit_options)
 
 
 def ablated(setup: Setup, chosen: Variant, splits: list[Split], base: Outcome | None, n_jobs: int = 1) -> Outcome:
     """Any variant, planned or not (an interaction pair's), on every split."""
     estimator = sweep_estimator(setup, chosen) if chosen.kind == Kind.PARAM else setup.estimator
-    return run_variant(chosen, estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, base, n_jobs)
+    return run_variant(chosen, estimator, setup.dataset, splits, setup.plan.spec.evaluation.seed, base, n_jobs, setup.fit_options)
 
 
 def sequential_looks(setup: Setup) -> tuple[int, ...] | None:

@@ -184,9 +184,12 @@ def load_yaml(text: str, label: str) -> Any:
         loader.dispose()
 
 
-def load_spec(path: str | Path) -> StudySpec:
-    """Read and validate a YAML spec; every problem becomes one line `file: field: message`."""
-    path = Path(path)
+def load_spec(source: str | Path | dict) -> StudySpec:
+    """Read and validate a YAML spec (or a mapping of its fields, relative paths then from the working
+    folder); every problem becomes one line `file: field: message`."""
+    if isinstance(source, dict):
+        return parse_spec(source)
+    path = Path(source)
     return parse_spec(load_yaml(read_spec_text(path), str(path)), path)
 
 

@@ -14,7 +14,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from ..errors import did_you_mean, require_one_of
 from ..vocabulary import Correction, Families, Inference, Kind, Mode, Multiplicity, Task
@@ -22,7 +22,8 @@ from .base import Frozen, OptionalMode
 from .cron import check_cron
 from .interactions import InteractionsSpec
 from .messages import shown
-from .network import NetworkSpec, Seed, require_finite
+from .model import EarlyStoppingSpec, ModelSpec  # noqa: F401  (part of the spec's public types)
+from .network import Seed, require_finite
 
 STUDY_NAME = r"^[a-z][a-z0-9_]*$"
 TARGET_KINDS = {"features": Kind.FEATURE, "layers": Kind.LAYER, "param": Kind.PARAM}
@@ -54,15 +55,6 @@ def _number(value: Any) -> Any:
 Number = Annotated[Union[int, float], BeforeValidator(_number)]
 
 
-def _param_value(value: Any) -> Any:
-    """A constructor param: never nan, nor inf inside a list or mapping. A single inf is left to
-    scikit-learn's own constraints, which accept it where it has a meaning (`LogisticRegression(C=inf)`)
-    and refuse it elsewhere (`Ridge(alpha=inf)`)."""
-    if isinstance(value, float) and math.isnan(value):
-        raise ValueError("expected a number, got nan")
-    return value if isinstance(value, float) else require_finite(value)
-
-
 class DataSpec(Frozen):
     """Where the rows come from: a CSV/Parquet file or a bundled dataset such as `sklearn:diabetes`."""
 
@@ -72,27 +64,6 @@ class DataSpec(Frozen):
     features: tuple[str, ...] | None = None
     categorical: tuple[str, ...] = ()
     groups: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]] = {}
-
-
-class ModelSpec(Frozen):
-    """A scikit-learn estimator by name or import path with constructor params, or a declared torch
-    network (trained behind a scikit-learn compatible estimator)."""
-
-    estimator: str | None = Field(default=None, min_length=1)
-    params: dict[str, Annotated[Any, AfterValidator(_param_value)]] = {}
-    network: NetworkSpec | None = None
-
-    @model_validator(mode="after")
-    def _one_kind_of_model(self) -> ModelSpec:
-        if (self.estimator is None) == (self.network is None):
-            raise ValueError("give exactly one of estimator (a scikit-learn class) or network (torch layers)")
-        if self.network is not None and self.params:
-            raise ValueError("params belong to estimator; a network takes its settings under network.training")
-        return self
-
-    @property
-    def label(self) -> str:
-        return self.estimator or "torch network"
 
 
 class EvaluationSpec(Frozen):
@@ -335,7 +306,7 @@ class StudySpec(Frozen):
     name: str = Field(pattern=STUDY_NAME)
     description: str = ""
     data: DataSpec
-    model: ModelSpec
+    model: ModelSpec = ModelSpec()
     evaluation: EvaluationSpec = EvaluationSpec()
     ablations: tuple[AblationSpec, ...]
     statistics: StatisticsSpec = StatisticsSpec()

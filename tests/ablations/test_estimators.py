@@ -15,19 +15,15 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ablation_pipeline.ablations.estimators import (
-    PUBLIC_MODULES,
-    build_pipeline,
-    estimator_with_setting,
-    make_estimator,
-    prepared_width,
-    resolve_estimator,
-)
+from ablation_pipeline.ablations.estimators import PUBLIC_MODULES, estimator_with_setting, make_estimator, resolve_estimator
+from ablation_pipeline.ablations.preparation import build_pipeline, prepared_width
 from ablation_pipeline.errors import SpecError
 from ablation_pipeline.spec.schema import ModelSpec
 from ablation_pipeline.vocabulary import Task
 
 REG, CLS = Task.REGRESSION, Task.CLASSIFICATION
+ANOTHER_LIBRARY = ("(an estimator of another library is named by its module, such as lightgbm.LGBMRegressor, from a module "
+                   "the project trusts)")
 
 
 def refusal(estimator: str, task: Task = REG, **params) -> list[str]:
@@ -78,22 +74,24 @@ def test_meta_estimators_with_defaults_still_work():
     ("Ridg", "unknown estimator 'Ridg'; did you mean 'Ridge'?"),
     ("ridge", "unknown estimator 'ridge'; did you mean 'Ridge'?"),
     ("RandomForestClasifier", "unknown estimator 'RandomForestClasifier'; did you mean 'RandomForestClassifier'?"),
-    ("XGBClassifier", "unknown estimator 'XGBClassifier': not a public scikit-learn estimator, "
-                      "and a study spec may only name scikit-learn estimators"),
-    ("CatBoostRegressor", "unknown estimator 'CatBoostRegressor': not a public scikit-learn estimator, "
-                          "and a study spec may only name scikit-learn estimators"),
-    ("LGBMRegressor", "unknown estimator 'LGBMRegressor': not a public scikit-learn estimator, "
-                      "and a study spec may only name scikit-learn estimators"),
-    ("BaseEstimator", "unknown estimator 'BaseEstimator': not a public scikit-learn estimator, "
-                      "and a study spec may only name scikit-learn estimators"),
+    ("XGBClassifier", "unknown estimator 'XGBClassifier': not a public scikit-learn estimator "
+                      f"{ANOTHER_LIBRARY}"),
+    ("CatBoostRegressor", "unknown estimator 'CatBoostRegressor': not a public scikit-learn estimator "
+                          f"{ANOTHER_LIBRARY}"),
+    ("LGBMRegressor", "unknown estimator 'LGBMRegressor': not a public scikit-learn estimator "
+                      f"{ANOTHER_LIBRARY}"),
+    ("BaseEstimator", "unknown estimator 'BaseEstimator': not a public scikit-learn estimator "
+                      f"{ANOTHER_LIBRARY}"),
     ("HalvingGridSearchCV", "HalvingGridSearchCV is experimental in scikit-learn and cannot be named in a study spec"),
     ("sklearn.linear_model.Ridg", "'Ridg' is not an estimator in sklearn.linear_model; did you mean 'Ridge'?"),
     ("sklearn.linear_model._ridge.Ridge", "'sklearn.linear_model._ridge' is not one of scikit-learn's public estimator modules; "
                                           "did you mean 'Ridge'?"),
     ("sklearn.conftest.X", "'sklearn.conftest' is not one of scikit-learn's public estimator modules "
                            "(name a class such as Ridge, or its public path such as sklearn.linear_model.Ridge)"),
-    ("numpy.linalg.Thing", "'numpy.linalg.Thing' is outside the allowed modules (sklearn.*); "
-                           "a study spec may only name scikit-learn estimators"),
+    ("numpy.linalg.Thing", "'numpy.linalg.Thing' is in module 'numpy.linalg', which this project does not trust; "
+                           "a spec may name code only from trusted modules (sklearn): add 'numpy' to [tool.ablation_pipeline] "
+                           "trusted_modules in a pyproject.toml beside or above the study, or to ABLATION_TRUSTED_MODULES "
+                           "for this command"),
 ])
 def test_names_that_are_not_usable_estimators(estimator, message):
     assert refusal(estimator) == [f"s.yaml: model.estimator: {message}"]

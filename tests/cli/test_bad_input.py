@@ -242,7 +242,8 @@ def test_unknown_estimator_suggests_close_name(tmp_path: Path) -> None:
 def test_estimator_outside_allowed_modules(tmp_path: Path, estimator: str) -> None:
     marker = tmp_path / "pwned"
     path = study(tmp_path, reg(model={"estimator": estimator, "params": {"command": f"touch {marker}"}}))
-    assert_bad_input(validate(path), path, ("model.estimator", f"'{estimator}' is outside the allowed modules", "sklearn"))
+    assert_bad_input(validate(path), path,
+                     ("model.estimator", f"'{estimator}' is in module", "which this project does not trust", "trusted_modules"))
     assert not marker.exists()
 
 
@@ -257,7 +258,7 @@ def test_outside_module_is_never_imported(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.syspath_prepend(str(code_dir))
     monkeypatch.delitem(sys.modules, "evil_module_xyz", raising=False)
     path = study(tmp_path, reg(model={"estimator": "evil_module_xyz.Thing"}))
-    assert_bad_input(validate(path), path, ("model.estimator", "outside the allowed modules"))
+    assert_bad_input(validate(path), path, ("model.estimator", "which this project does not trust"))
     assert "evil_module_xyz" not in sys.modules
     assert not marker.exists()
 
@@ -455,7 +456,7 @@ RUN_CASES = [
     pytest.param(_typo_spec, ("evaluation.foldz", "did you mean 'folds'?"), id="spec-typo"),
     pytest.param(_garbage_csv, ("data.source", "cannot read"), id="unreadable-csv"),
     pytest.param(lambda tmp: study(tmp, reg(model={"estimator": "subprocess.Popen"})),
-                 ("model.estimator", "outside the allowed modules"), id="outside-module"),
+                 ("model.estimator", "which this project does not trust"), id="outside-module"),
     pytest.param(lambda tmp: study(tmp, reg(evaluation__metrics=["rmsee"])), ("evaluation.metrics[0]", "did you mean 'rmse'?"),
                  id="unknown-metric"),
     pytest.param(lambda tmp: study(tmp, reg(data__target="yy")), ("data.target", "did you mean 'y'?"), id="unknown-target"),
@@ -514,7 +515,7 @@ def _console_script() -> str:
         pytest.param("module-validate", _typo_spec, ("evaluation.foldz", "did you mean 'folds'?"), id="spec-typo"),
         pytest.param("script-validate", _garbage_csv, ("data.source", "cannot read"), id="unreadable-csv"),
         pytest.param("script-run", lambda tmp: study(tmp, reg(model={"estimator": "os.system"})),
-                     ("model.estimator", "outside the allowed modules"), id="outside-module"),
+                     ("model.estimator", "which this project does not trust"), id="outside-module"),
     ],
 )
 def test_real_process(tmp_path: Path, command: str, make, expected) -> None:

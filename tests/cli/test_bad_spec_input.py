@@ -245,8 +245,9 @@ def test_a_valid_schedule_passes(tmp_path: Path) -> None:
     pytest.param({**classification_spec(), "model": {"estimator": "Ridge"}}, classification_frame(),
                  "Ridge is a regressor, not a classifier; the task is classification", id="regressor-for-classes"),
     pytest.param({**classification_spec(), "model": {"estimator": "XGBClassifier"}}, classification_frame(),
-                 "unknown estimator 'XGBClassifier': not a public scikit-learn estimator, "
-                 "and a study spec may only name scikit-learn estimators", id="xgboost"),
+                 "unknown estimator 'XGBClassifier': not a public scikit-learn estimator "
+                 "(an estimator of another library is named by its module, "
+                 "such as lightgbm.LGBMRegressor, from a module the project trusts)", id="xgboost"),
     pytest.param(reg(model={"estimator": "sklearn.conftest.X"}), None,
                  "'sklearn.conftest' is not one of scikit-learn's public estimator modules "
                  "(name a class such as Ridge, or its public path such as sklearn.linear_model.Ridge)", id="conftest"),

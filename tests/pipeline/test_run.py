@@ -18,7 +18,7 @@ from builders import linear_frame, small_spec, write_study
 def test_study_writes_exact_outputs(small_study, tmp_path):
     result = run_study(load_spec(small_study), tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".ablation-results.json",
-        "comparison.csv", "costs.csv", "costs.png", "forest_r2.png", "forest_rmse.png", "report.md", "scores.csv"]
+        "comparison.csv", "costs.csv", "costs.png", "forest_r2.png", "forest_rmse.png", "report.md", "scores.csv", "state.json"]
     written = pd.read_csv(tmp_path / "out" / "comparison.csv")
     assert list(written.columns) == [*COMPARISON_COLUMNS, *DETAIL_COLUMNS]  # the contract first, then the details
     # reason: only for failed variants; splits_to_decide: empty when out of reach

@@ -16,7 +16,7 @@ from ablation_pipeline.errors import SpecError
 from ablation_pipeline.spec import loading
 from ablation_pipeline.spec.loading import MAX_DEPTH, MAX_NODES, MAX_SPEC_BYTES, load_spec, load_yaml, parse_spec
 
-from builders import STUDIES, small_spec, write_study
+from builders import STUDIES, linear_frame, small_spec, write_study
 
 
 def test_a_valid_spec_remembers_where_it_was_read_from(tmp_path):
@@ -39,13 +39,12 @@ def test_bad_yaml_is_one_line_naming_the_file(tmp_path, text, message):
 
 
 def test_every_schema_problem_is_its_own_line_with_its_field_path():
-    spec = small_spec(evaluation={"foldz": 3}, statistics={"alpha": 2})
-    del spec["model"]
+    spec = small_spec(evaluation={"foldz": 3}, statistics={"alpha": 2}, data={"target": "y"})
     with pytest.raises(SpecError) as caught:
         parse_spec(spec)
     assert str(caught.value).splitlines() == [
+        "<spec>: data.source: required field is missing",
         "<spec>: evaluation.foldz: unknown key 'foldz'; did you mean 'folds'? (allowed: folds, repeats, max_repeats, seed, metrics)",
-        "<spec>: model: required field is missing",
         "<spec>: statistics.alpha: Input should be less than 1, got 2",
     ]
 
@@ -159,3 +158,16 @@ def test_the_spec_layer_imports_no_heavy_library():
             "print(sorted(m for m in ('dagster', 'torch', 'pandas', 'sklearn') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_spec_without_a_model_is_refused_before_anything_runs(tmp_path):
+    """The model may come from code (`run_study(..., estimator=...)`); without it, planning says so in one line."""
+    from ablation_pipeline.pipeline.setup import plan_study
+
+    spec = small_spec()
+    del spec["model"]
+    with pytest.raises(SpecError) as caught:
+        plan_study(load_spec(write_study(tmp_path, spec, linear_frame())))
+    assert str(caught.value).splitlines() == [
+        f"{tmp_path / 'small.yaml'}: model: give one of estimator (a class), factory (module:function) or network (torch "
+        "layers); from Python, run_study(..., estimator=...) may give the estimator instead"]

@@ -30,6 +30,12 @@ class FitError(AblationError):
 class ChangedDuringRunError(AblationError):
     """The spec or the data changed while a run was using them; nothing inconsistent was written."""
 
+    @classmethod
+    def of(cls, label: str, what: str) -> ChangedDuringRunError:
+        """`what` (handed over by an earlier step) was computed from another version than this step reads."""
+        return cls(f"{label}: {what} was computed from another version of the spec or data than this step reads: they "
+                   "changed while the study was running; nothing was written, run it again")
+
 
 class NeedsMoreRepeatsError(AblationError):
     """A `repeats: auto` variant holds fewer repeats than the current statistics need (they changed

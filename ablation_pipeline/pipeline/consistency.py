@@ -27,8 +27,7 @@ FAILED = "failed"  # the scores table's attrs key of the variants that could not
 
 
 def changed(setup: Setup, what: str) -> ChangedDuringRunError:
-    return ChangedDuringRunError(f"{setup.plan.label}: {what} was computed from another version of the spec or data than "
-                                 "this step reads: they changed while the study was running; nothing was written, run it again")
+    return ChangedDuringRunError.of(setup.plan.label, what)
 
 
 def require_splits(setup: Setup, splits: list[Split]) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..ablations.fitting import Outcome
 from ..data.splits import Split, holdout_ratio
+from ..errors import ChangedDuringRunError
 from ..stats.evidence import evidence
 from ..stats.sequential import Design
 from ..stats.stopping import should_stop
@@ -94,7 +95,11 @@ def take_looks(setup: Setup, identity: Identity, names: Sequence[str], base: Fil
     """The named results over the looks each takes: every name on the first block, then on each further
     block the names whose verdicts are not yet settled (with `family_size(name)` variants sharing the
     level). `base` is the baseline on the first block (retrained variants of a fixed design need none);
-    the fits of its further blocks are counted with the first variant that needed them."""
+    the fits of its further blocks are counted with the first variant that needed them. A baseline made
+    from another version of the spec or data than this step's is refused: what is computed on its models
+    would be filed under this version's keys."""
+    if base is not None and not identity.is_prefix("baseline", base.keys):
+        raise ChangedDuringRunError.of(setup.plan.label, "'baseline'")
     if not identity.adaptive:
         return on_block(setup, works_for(list(names), 0), identity.block(0), base.outcome if base else None, policy)
     bases = [base]

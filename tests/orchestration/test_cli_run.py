@@ -107,3 +107,26 @@ def test_switching_interactions_off_removes_their_results(study_dir, tmp_path):
     assert ran == {"report"}  # nothing refitted, nothing recomputed but the report
     assert not (folder / "interactions.csv").exists() and not (folder / "interactions.png").exists()
     assert "## Interactions" not in (folder / "report.md").read_text() and "interaction a" not in output
+
+
+def test_run_study_can_record_its_run_in_dagster_with_an_estimator_object(study_dir, tmp_path):
+    """`run_study(..., record=True)`: the study's graph runs in this process, recorded in the local
+    instance (the UI shows it), with the user's own estimator object; asked again, nothing runs."""
+    from sklearn.linear_model import Ridge
+
+    from ablation_pipeline import run_study
+
+    spec = cache_spec()
+    del spec["model"]
+    path = write_study(study_dir, spec, linear_frame())
+    first = run_study(path, estimator=Ridge(alpha=0.5), record=True)
+    assert first.fits > 0 and set(first.comparison.variant) == {"drop__a", "drop__c", "permute__b"}
+    with dg.DagsterInstance.get() as instance:
+        [run] = instance.get_runs()
+        assert run.job_name == "small_job" and run.is_success
+        assert instance.get_latest_materialization_event(dg.AssetKey(["small", "report"])) is not None
+    again = run_study(path, estimator=Ridge(alpha=0.5), record=True)
+    assert again.fits == 0
+    pd.testing.assert_frame_equal(again.comparison, first.comparison)
+    other = run_study(path, estimator=Ridge(alpha=5.0), record=True)
+    assert other.fits > 0  # another parameter: another model, refitted

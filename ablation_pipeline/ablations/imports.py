@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from ..errors import SpecError, did_you_mean
+from ..spec.libraries import distribution_version
 from ..spec.trust import MODULE, Trust
 
 
@@ -20,6 +21,15 @@ def split_name(name: str, where: str) -> tuple[str, str]:
     if not module or not MODULE.fullmatch(module) or not attribute.isidentifier():
         raise SpecError(f"{where}: '{name}' is not a name of code (expected package.module.Name or package.module:Name)")
     return module, attribute
+
+
+def ship_by_value(module: Any) -> None:
+    """A module of the project's own (no installed distribution) travels with the fits it defines: the fold
+    workers (started, and kept, before the project's folder was on the path) and a Dask cluster's get its
+    classes by value instead of importing it."""
+    import cloudpickle  # what joblib's workers and Dask unpickle with
+
+    cloudpickle.register_pickle_by_value(module)
 
 
 def trusted_object(name: str, trust: Trust, where: str) -> Any:
@@ -38,6 +48,8 @@ def trusted_object(name: str, trust: Trust, where: str) -> Any:
     except Exception as exc:  # a trusted module that fails as it loads is the owner's to fix, in one line
         raise SpecError(f"{where}: module '{module_name}' failed as it was imported ({type(exc).__name__}: "
                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    if distribution_version(module_name.split(".")[0]) is None:
+        ship_by_value(module)
     found = getattr(module, attribute, None)
     if found is None:
         names = [n for n in dir(module) if not n.startswith("_")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -63,7 +64,14 @@ class Variant:
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "x"
+    """A name part Dagster takes (letters, digits, underscores) that keeps the original where it is safe:
+    a column name of those characters is itself (case kept: `Age` and `age` stay two names); any other is
+    its safe characters plus a short hash of the whole original, so two names never become one
+    (`price (usd)` -> `price_usd_1f0c3a`, `年龄` -> `x_8b5e2d`)."""
+    safe = re.sub(r"[^A-Za-z0-9_]+", "_", text).strip("_")
+    if safe == text and safe:
+        return safe
+    return f"{safe or 'x'}_{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:6]}"
 
 
 def factor_slug(factor: float) -> str:

@@ -35,7 +35,9 @@ from .progress import ProgressView, RunEvents
 from .run_records import cancel, fail_orphans, find_run, process_tags
 from .run_tags import DATA_TAG, study_tags
 
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+DATA_VERSION_TAG = "dagster/data_version"  # where Dagster keeps an asset event's data version
+LARGE_PLAN = 100  # variants from which a run says it is starting before its progress bar can
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}  # failures: one line each, from the event log
 # A new local instance: no telemetry, and no capture of steps' stdout (our steps log through Dagster's
 # event log; capturing starts helper processes per step, which also print tracebacks on Ctrl-C).
 INSTANCE_CONFIG = """telemetry:
@@ -96,6 +98,8 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
     Every step writes where `paths` says (default: resolved from the environment now). Step processes'
     Dagster log lines are kept off the terminal unless `verbose`."""
     plan = setup.plan
+    if len(plan.variants) >= LARGE_PLAN:  # building the graph of a large study takes a while: say what is going on
+        console.print(f"{plan.spec.name}: {len(plan.variants)} variants; building the graph and starting the run ...", highlight=False)
     paths = paths or StudyPaths.resolved()
     fold_jobs = (os.cpu_count() or 1) if executor == "in_process" else 1  # one step at a time: its folds may use every core
     store = paths.result_cache()
@@ -103,6 +107,7 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
         start_workers(fold_jobs, setup.estimator)  # while Dagster starts the run
     instance = instance or local_instance()
     fail_orphans(instance)
+    observe_source(instance, plan, setup.dataset.version)
     assets = build_study_assets(plan, paths)
     names = [k.path[-1] for a in assets if isinstance(a, dg.AssetsDefinition) and a.is_executable for k in a.keys]
     graph = dg.Definitions(assets=assets, resources=study_resources(paths)).resolve_asset_graph()
@@ -122,10 +127,10 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
                 if executor == "in_process":  # no step processes: the cheapest path for small studies
                     job = dg.Definitions(assets=assets, jobs=study_jobs(plan, with_dask=False),
                                          resources=study_resources(paths)).resolve_job_def(job_name(plan.spec.name))
-                    result["run"] = job.execute_in_process(instance=instance, tags=tags, run_config=QUIET_LOGS,
+                    result["run"] = job.execute_in_process(instance=instance, tags=tags, run_config={} if verbose else QUIET_LOGS,
                                                            asset_selection=selection, raise_on_error=False)
                 else:
-                    result["run"] = _execute_job(plan, executor, dask_address, instance, tags, selection, paths)
+                    result["run"] = _execute_job(plan, executor, dask_address, instance, tags, selection, paths, verbose)
             except Exception as exc:  # reported below as the run's failure, never swallowed
                 result["error"] = exc
 
@@ -170,8 +175,19 @@ def _fits(instance: dg.DagsterInstance, run_id: str | None) -> int:
                if "fits" in r.event_log_entry.asset_materialization.metadata)
 
 
+def observe_source(instance: dg.DagsterInstance, plan: StudyPlan, version: str) -> None:
+    """Record the data the run reads as an observation of the study's source (unless it is the last one
+    observed), so the dataset step reads that version as its input: a server's sensor that observes the
+    same file afterwards then finds the study in sync, not stale."""
+    key = dg.AssetKey([plan.spec.name, "source"])
+    last = instance.fetch_observations(key, limit=1).records
+    if last and last[0].asset_observation.tags.get(DATA_VERSION_TAG) == version:
+        return
+    instance.report_runless_asset_event(dg.AssetObservation(asset_key=key, tags={DATA_VERSION_TAG: version}))
+
+
 def _execute_job(plan: StudyPlan, executor: str, dask_address: str | None, instance: dg.DagsterInstance,
-                 tags: dict[str, str], selection: list[dg.AssetKey], paths: StudyPaths) -> dg.ExecuteJobResult:
+                 tags: dict[str, str], selection: list[dg.AssetKey], paths: StudyPaths, verbose: bool = False) -> dg.ExecuteJobResult:
     """The study's job, rebuilt by each step process from a snapshot of the spec taken now, whatever
     happens to the spec file during the run."""
     snapshot = write_snapshot(plan.spec, paths.cache / "specs")
@@ -179,7 +195,7 @@ def _execute_job(plan: StudyPlan, executor: str, dask_address: str | None, insta
     job = dg.build_reconstructable_job(cli_job.__module__, cli_job.__name__,
                                        reconstructable_args=(str(snapshot), name, *paths.as_args()))
     config = dask_job_config(dask_address) if executor == "dask" else local_job_config(executor)
-    with dg.execute_job(job, instance=instance, run_config={**config, **QUIET_LOGS},
+    with dg.execute_job(job, instance=instance, run_config={**config, **({} if verbose else QUIET_LOGS)},
                         tags=tags, asset_selection=selection, raise_on_error=False) as outcome:
         return outcome
 
@@ -197,8 +213,12 @@ def _failures(instance: dg.DagsterInstance, run_id: str | None) -> list[str]:
             step = record.event_log_entry.step_key or "?"
             lines.append(f"{step.replace('__', '/', 1)}: {error_line(event.step_failure_data.error)}")
         elif not event.event_specific_data.passed:
-            problems = event.event_specific_data.metadata.get("problems")
-            lines.extend(str(problems.value).splitlines() if problems else [f"check {event.event_specific_data.check_name} failed"])
+            check = event.event_specific_data
+            problems, reason = check.metadata.get("problems"), check.metadata.get("reason")
+            if problems:
+                lines.extend(str(problems.value).splitlines())
+            else:
+                lines.append(f"{'/'.join(check.asset_key.path)}: {reason.value if reason else f'check {check.check_name} failed'}")
     return lines or [f"run {run_id} failed; see it in the Dagster UI"]
 
 

@@ -15,7 +15,7 @@ from pydantic import PrivateAttr
 from ..pipeline.compute import Filed
 from ..pipeline.handoff import StudyData
 from ..pipeline.paths import StudyPaths
-from ..store.atomic import atomic_write_bytes
+from ..store.atomic import atomic_write_bytes, read_regular
 from ..store.cache import ResultCache
 from ..store.signing import dumps_signed, loads_signed
 from .policy import POLICY_KEY, RunPolicy
@@ -99,7 +99,7 @@ class StudyIOManager(dg.ConfigurableIOManager):
     def _load(self, key: dg.AssetKey, resolve) -> object:
         path = self._path(key)
         try:
-            return loads_signed(path.read_bytes(), _label(key), Path(self.key), resolve)
+            return loads_signed(read_regular(path), _label(key), Path(self.key), resolve)
         except (OSError, ValueError) as exc:
             raise dg.Failure(f"{path}: the stored value of {key.to_user_string()} cannot be used ({exc}); "
                              "materialize it again") from None

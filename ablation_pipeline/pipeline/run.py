@@ -5,6 +5,7 @@ the run in Dagster)."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ def run_study(spec: StudySpec | str | Path | dict, out_dir: Path | None = None, 
     if store is not None and unchanged_since_last_run(spec, folder, given):
         return read_back(folder, notes)
     setup = set_up(plan_study(spec, estimator=estimator))
-    policy = Policy(store)
+    policy = Policy(store, workers=os.cpu_count() or 1)  # one step at a time here: its fits may use every core
     done = compare(setup, policy)
     identity, table = done.identity, done.comparison
     outcomes = [done.baseline.outcome, *(result.outcome for result in done.variants.values())]

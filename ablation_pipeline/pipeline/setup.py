@@ -95,10 +95,13 @@ def plan_study(spec: StudySpec, cache: ResultCache | None = None, trust: Trust |
                 cache.put(key, learned, kind="plan", study=spec.name)
     features = feature_names(spec, list(learned.header))
     variants = plan_variants(spec, features, _members(learned.clusters))
+    trust = trust or project_trust(spec.path)
+    if len(variants) > trust.max_variants:
+        raise SpecError(trust.too_many(len(variants), f"{spec.label}: ablations"))
     pairs = named_pairs(spec, features)
     check_top(spec, variants)
     return StudyPlan(spec, tuple(features), tuple(variants), tuple(pairs), learned.clusters, learned.clusters_from,
-                     trust or project_trust(spec.path), estimator)
+                     trust, estimator)
 
 
 @dataclass(frozen=True)

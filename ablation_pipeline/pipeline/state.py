@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..data.files import source_version
 from ..spec.schema import StudySpec
+from ..store.atomic import read_regular, regular_file
 from .identity import snapshot_key
 
 STATE_FILE = "state.json"
@@ -39,16 +40,16 @@ def result_files_intact(folder: Path) -> bool:
     except (KeyError, TypeError, ValueError):
         return False
     return set(RESULT_FILES) <= set(files) and all(
-        (folder / name).is_file() and file_digest(folder / name) == digest for name, digest in files.items())
+        regular_file(folder / name) and file_digest(folder / name) == digest for name, digest in files.items())
 
 
 def recorded_state(folder: Path) -> dict | None:
     try:
-        recorded = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        recorded = json.loads(read_regular(folder / STATE_FILE).decode("utf-8"))
     except (OSError, ValueError):
         return None
     return recorded if isinstance(recorded, dict) else None
 
 
 def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(read_regular(path)).hexdigest()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,3 +35,25 @@ def atomic_write_text(path: Path, text: str) -> Path:
 
 def atomic_write_csv(path: Path, frame: pd.DataFrame) -> Path:
     return atomic_write_text(path, frame.to_csv(index=False))
+
+
+def regular_file(path: Path) -> bool:
+    """Whether `path` is a regular file (not a folder, a FIFO, a device, a socket), following links."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of a regular file; an OSError for anything else (a FIFO would block a plain read for
+    ever: it is opened without blocking and refused by what it is)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise IsADirectoryError(f"{path}: not a regular file")
+        os.set_blocking(descriptor, True)
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(descriptor)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_bytes, atomic_write_text
+from .atomic import atomic_write_bytes, atomic_write_text, read_regular, regular_file
 from .locks import exclusive
 from .signing import is_signed, signature
 
@@ -42,14 +42,14 @@ class ResultCache:
         return folder / f"{key}.pkl", folder / f"{key}.json"
 
     def has(self, key: str) -> bool:
-        return self._paths(key)[1].is_file()
+        return regular_file(self._paths(key)[1])
 
     def get(self, key: str) -> Any | None:
         """The stored result, or None when absent or when the payload is not signed by this installation."""
         payload_path, record_path = self._paths(key)
-        try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-            payload = payload_path.read_bytes()
+        try:  # regular files only: a FIFO or a folder where an entry belongs is a miss, never a hang
+            record = json.loads(read_regular(record_path).decode("utf-8"))
+            payload = read_regular(payload_path)
         except (OSError, ValueError):
             return None
         if not isinstance(record, dict) or record.get("key") != key or not is_signed(payload, key, record.get("hmac"), self.key):
@@ -74,7 +74,7 @@ class ResultCache:
     def get_note(self, key: str, kind: str) -> Any | None:
         """The note of that kind about `key`, or None when absent or not signed by this installation."""
         try:
-            note = json.loads(self._note_path(key, kind).read_text(encoding="utf-8"))
+            note = json.loads(read_regular(self._note_path(key, kind)).decode("utf-8"))
             text = note["value"]
             if note.get("key") != key or not is_signed(text.encode(), f"{key}/{kind}", note.get("hmac"), self.key):
                 return None

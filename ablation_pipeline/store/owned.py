@@ -1,18 +1,18 @@
 """Results folders this project owns. A study writes only into a folder that is new, empty, or marked
 as ours, and never replaces a file it did not write there: a mistyped results folder cannot clobber
-someone's files. The mark is a manifest of the files written (`.ablation-results.json`)."""
+someone's files. The mark is a manifest of the files written (`.ablation-results.json`), and only the
+manifest proves it: file names prove nothing (a user's own report.md looks like ours)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import AblationError
-from .atomic import atomic_write_bytes, atomic_write_text
+from .atomic import atomic_write_bytes, atomic_write_text, read_regular, regular_file
 from .locks import exclusive
 
 if TYPE_CHECKING:
@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 
 MANIFEST = ".ablation-results.json"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
-# The files a study writes; a folder of only these, without a manifest, was written by an earlier version.
-RESULT_FILE = re.compile(r"(comparison|scores|costs|simplified)\.csv|report\.md|state\.json|(forest_.+|dose_\d+|costs)\.png")
 
 
 class NotOursError(AblationError):
@@ -33,8 +31,9 @@ def unclaimable(folder: Path, field: str = "results folder") -> str | None:
     `field` names the setting that chose the folder."""
     if folder.exists() and not folder.is_dir():
         return f"{folder}: {field}: is a file, not a folder"
-    if folder.is_dir() and not (folder / MANIFEST).is_file() and any(not RESULT_FILE.fullmatch(p.name) for p in folder.iterdir()):
-        return f"{folder}: {field}: holds files ablation_pipeline did not write; choose an empty or new folder"
+    if folder.is_dir() and not regular_file(folder / MANIFEST) and any(folder.iterdir()):
+        return (f"{folder}: {field}: holds files ablation_pipeline did not write (it has no {MANIFEST}); choose an "
+                "empty or new folder")
     return None
 
 
@@ -43,12 +42,9 @@ def claim(folder: Path) -> Path:
     problem = unclaimable(folder)
     if problem:
         raise NotOursError(problem)
-    earlier: set[str] = set()
-    if folder.is_dir() and not (folder / MANIFEST).is_file():
-        earlier = {p.name for p in folder.iterdir()}  # results written before folders were marked: adopted
     folder.mkdir(parents=True, exist_ok=True)
-    with _manifest(folder) as names:
-        names.update(earlier)
+    with _manifest(folder):
+        pass
     return folder
 
 
@@ -70,7 +66,7 @@ def write_owned_csv(path: Path, frame: pd.DataFrame) -> Path:
 
 def remove_owned(path: Path) -> None:
     """Remove a file we wrote (a result that no longer applies); anything else is left alone."""
-    if path.parent.is_dir() and (path.parent / MANIFEST).is_file():
+    if path.parent.is_dir() and regular_file(path.parent / MANIFEST):
         with _manifest(path.parent) as names:
             if path.name in names:
                 path.unlink(missing_ok=True)
@@ -95,10 +91,10 @@ def _manifest(folder: Path) -> Iterator[set[str]]:
     path = folder / MANIFEST
     with exclusive(folder):  # the folder itself is the lock: nothing extra left behind
         try:
-            names = set(json.loads(path.read_text(encoding="utf-8"))["files"])
+            names = {name for name in json.loads(read_regular(path).decode("utf-8"))["files"] if isinstance(name, str)}
         except (OSError, ValueError, KeyError, TypeError):
             names = set()
         before = set(names)
         yield names
-        if names != before or not path.is_file():
+        if names != before or not regular_file(path):
             atomic_write_text(path, json.dumps({"files": sorted(names)}, indent=1))

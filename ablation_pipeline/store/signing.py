@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import AblationError
+from .atomic import read_regular
 
 KEY_ENV = "ABLATION_KEY_FILE"
 KEY_BYTES = 32
@@ -63,7 +64,7 @@ def _key(path_text: str) -> bytes:
         except OSError as exc:
             raise AblationError(f"{path}: cannot create the store key ({exc.strerror}); set {KEY_ENV} to a writable file") from None
     try:
-        key = bytes.fromhex(path.read_text().strip())
+        key = bytes.fromhex(read_regular(path).decode().strip())
     except (OSError, ValueError):
         raise AblationError(f"{path}: the store key cannot be read; it must hold {KEY_BYTES * 2} hex digits") from None
     if len(key) < 16:

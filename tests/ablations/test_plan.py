@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from ablation_pipeline.ablations.plan import plan_variants
@@ -60,3 +62,18 @@ def test_layer_ablation_variants_and_their_names(mlp_result):
                      "permute__worst_area"]
     kinds = mlp_result.comparison.drop_duplicates("variant").set_index("variant")["kind"]
     assert kinds["remove__hidden1"] == "layer" and kinds["permute__worst_area"] == "feature"
+
+
+def test_variant_names_keep_their_meaning_for_any_column_name():
+    """Non-ASCII, case and punctuation: a safe name is itself, any other its safe part plus a hash of the
+    original, so `features: each` never makes two names one (it refused Chinese columns as duplicates)."""
+    from ablation_pipeline.spec.loading import parse_spec
+
+    columns = ["年龄", "收入", "Age", "age", "price (usd)", "price_usd", "a-b", "a b"]
+    spec = parse_spec({"name": "t", "data": {"source": "x.csv", "target": "y"}, "model": {"estimator": "Ridge"},
+                       "ablations": [{"features": "each", "mode": "drop"}]})
+    names = [v.name for v in plan_variants(spec, columns)]
+    assert len(set(names)) == len(columns)
+    assert "drop__Age" in names and "drop__age" in names and "drop__price_usd" in names
+    assert all(re.fullmatch(r"[A-Za-z0-9_]+", name) for name in names)  # what Dagster takes in an asset key
+    assert [n for n in names if n.startswith("drop__price_usd_")] and [n for n in names if n.startswith("drop__x_")]

@@ -117,8 +117,23 @@ def test_a_results_folder_of_someone_elses_files_is_refused_and_left_alone(tmp_p
     (theirs / "report.md").write_text("my own notes")
     (theirs / "budget.xlsx").write_bytes(b"numbers")
     result = invoke("run", path, "--results-dir", tmp_path / "elsewhere")
-    assert_lines(result, theirs, "--results-dir: holds files ablation_pipeline did not write; choose an empty or new folder")
+    assert_lines(result, theirs, "--results-dir: holds files ablation_pipeline did not write (it has no .ablation-results.json); "
+                                 "choose an empty or new folder")
     assert (theirs / "report.md").read_text() == "my own notes" and sorted(p.name for p in theirs.iterdir()) == ["budget.xlsx", "report.md"]
+
+
+def test_a_folder_of_only_names_we_would_write_is_not_taken_for_ours(tmp_path):
+    """Ownership by proof, not by name: a user's own report.md and comparison.csv, in a folder without our
+    manifest, are refused and left as they are."""
+    path = study(tmp_path, reg())
+    theirs = tmp_path / "elsewhere" / "tiny_study"
+    theirs.mkdir(parents=True)
+    (theirs / "report.md").write_text("my own notes")
+    (theirs / "comparison.csv").write_text("mine,too\n")
+    result = invoke("run", path, "--results-dir", tmp_path / "elsewhere")
+    assert_lines(result, theirs, "--results-dir: holds files ablation_pipeline did not write (it has no .ablation-results.json); "
+                                 "choose an empty or new folder")
+    assert (theirs / "report.md").read_text() == "my own notes" and (theirs / "comparison.csv").read_text() == "mine,too\n"
 
 
 def test_results_never_replace_a_file_this_project_did_not_write(tmp_path):

@@ -33,7 +33,7 @@ from sklearn.base import (
 
 from ..errors import SpecError, did_you_mean
 from ..spec.messages import shown
-from ..spec.model import ModelSpec
+from ..spec.model import MISSING_MODEL, ModelSpec
 from ..spec.trust import Trust
 from ..vocabulary import Task
 from .foreign import class_estimator, factory_estimator
@@ -94,6 +94,8 @@ def make_estimator(model: ModelSpec, task: Task, label: str = "", trust: Trust |
     """Instantiate and validate the estimator: it must suit the task and accept its params. Code from
     outside scikit-learn only from the modules `trust` names (default: scikit-learn alone)."""
     prefix = f"{label}: " if label else ""
+    if not model.given:
+        raise SpecError(f"{prefix}{MISSING_MODEL}")
     if model.network is not None:
         from ..torch_nets.estimator import TorchClassifier, TorchRegressor
 

@@ -12,7 +12,7 @@ from ..data.splits import Split
 from ..vocabulary import Mode, Verdict
 
 REFIT_MODES = tuple(mode.value for mode in Mode if mode.refits)  # retrained: drop, remove, sweep
-COST_COLUMNS = ["variant", "n_parameters", "fit_seconds_per_split", "inference_ms_per_1000_rows"]
+COST_COLUMNS = ["variant", "n_parameters", "fit_seconds_per_split", "fit_cpu_seconds_per_split", "inference_ms_per_1000_rows"]
 
 
 def computed(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -69,5 +69,6 @@ def cost_table(outcomes: list[Outcome], splits: list[Split]) -> pd.DataFrame:
         sizes = [f.n_parameters for f in outcome.folds if getattr(f, "n_parameters", None) is not None]
         inference = [getattr(f, "predict_seconds", 0.0) / test_rows[f.split] * 1e6 for f in outcome.folds]
         rows.append((outcome.name, float(np.mean(sizes)) if sizes else np.nan,
-                     float(np.mean([f.fit_seconds for f in outcome.folds])), float(np.mean(inference))))
+                     float(np.mean([f.fit_seconds for f in outcome.folds])),
+                     float(np.mean([getattr(f, "fit_cpu_seconds", 0.0) for f in outcome.folds])), float(np.mean(inference))))
     return pd.DataFrame(rows, columns=COST_COLUMNS)

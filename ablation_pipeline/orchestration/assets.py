@@ -235,9 +235,11 @@ def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
         setup, identity = graph.setup(comparison.data)
         folder = graph.paths.results_dir(spec)
         sections: tuple[str, ...] = ()
+        simplified_rows = None
         if "simplified" in sections_from:
             simplify.require_result(setup, identity, sections_from["simplified"], comparison.value)
             sections += sections_from["simplified"].markdown
+            simplified_rows = sections_from["simplified"].table
         else:  # switched off: a simplified.csv from a run that had it on is not this study's
             remove_owned(folder / "simplified.csv")
         if "interactions" in sections_from:
@@ -246,7 +248,7 @@ def report_asset(graph: StudyGraph) -> dg.AssetsDefinition:
         else:
             for name in (pairs.CSV, pairs.PNG):
                 remove_owned(folder / name)
-        files = results.write_report_files(setup, identity, scores.value, comparison.value, folder, sections)
+        files = results.write_report_files(setup, identity, scores.value, comparison.value, folder, sections, simplified_rows)
         results.write_state(setup, identity, folder, complete=not (comparison.value["verdict"] == Verdict.FAILED).any())
         markdown = files["report"].read_text(encoding="utf-8")
         images = {p.name: p.read_bytes() for p in files.values() if p.suffix == ".png"}

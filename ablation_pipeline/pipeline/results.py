@@ -44,7 +44,8 @@ def write_comparison(table: pd.DataFrame, folder: Path) -> Path:
 
 
 def write_report_files(setup: Setup, identity: Identity, score_table: pd.DataFrame, table: pd.DataFrame,
-                       folder: Path, extra_sections: tuple[str, ...] = ()) -> dict[str, Path]:
+                       folder: Path, extra_sections: tuple[str, ...] = (), simplified: pd.DataFrame | None = None,
+                       ) -> dict[str, Path]:
     """report.md, one forest plot per metric, the insight plots (costs are read from costs.csv) and
     clusters.csv, once the tables are shown to be the ones this step's spec and data call for."""
     require_scores(setup, identity, score_table)
@@ -54,7 +55,8 @@ def write_report_files(setup: Setup, identity: Identity, score_table: pd.DataFra
     if not setup.plan.clusters:
         remove_owned(folder / "clusters.csv")
     sections = (*clusters_markdown(clusters), *extra_sections)
-    context = replace(report_context(setup, identity.splits, table, score_table, read_costs(folder)), extra_sections=sections)
+    context = replace(report_context(setup, identity.splits, table, score_table, read_costs(folder)), extra_sections=sections,
+                      simplified=simplified)
     return {**files, **write_report(table, context, folder)}
 
 

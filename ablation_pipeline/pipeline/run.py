@@ -100,7 +100,8 @@ def run_study(spec: StudySpec | str | Path | dict, out_dir: Path | None = None, 
              "comparison": write_comparison(table, folder)}
     simplified = simplify.run(setup, identity, table, done.baseline, policy, folder)
     paired = interactions.run(setup, identity, table, done.baseline, policy, folder)
-    files.update(write_report_files(setup, identity, done.scores, table, folder, simplified.markdown + paired.markdown))
+    files.update(write_report_files(setup, identity, done.scores, table, folder, simplified.markdown + paired.markdown,
+                                    simplified.table))
     write_state(setup, identity, folder, complete=not (table["verdict"] == Verdict.FAILED).any())
     fits = done.fits + simplified.fits + paired.fits
     return StudyResult(done.scores, table[list(COMPARISON_COLUMNS)], files, folder, fits, notes)

@@ -23,6 +23,7 @@ from ..data.sources import read_header
 from ..errors import AblationError, ChangedDuringRunError, SpecError, did_you_mean
 from ..evaluation.metrics import Metric, resolve_metrics
 from ..spec.loading import load_spec
+from ..spec.model import MISSING_MODEL
 from ..spec.schema import StudySpec
 from ..spec.trust import Trust, project_trust
 from ..store.cache import ResultCache, fingerprint
@@ -84,8 +85,7 @@ def plan_study(spec: StudySpec, cache: ResultCache | None = None, trust: Trust |
     a run still checks that the data it reads is the one planned for (`check_same_snapshot`). `trust`
     defaults to the project's (`spec.trust`); `estimator` is the user's own object, if any."""
     if not spec.model.given and estimator is None:
-        raise SpecError(f"{spec.label}: model: give one of estimator (a class), factory (module:function) or network "
-                        "(torch layers); from Python, run_study(..., estimator=...) may give the estimator instead")
+        raise SpecError(f"{spec.label}: {MISSING_MODEL}")
     key = fingerprint("plan", PLAN_VERSION, spec.fingerprint(), str(spec.base_dir), source_identity(spec)) if cache is not None else ""
     learned = cache.get(key) if cache is not None else None
     if not isinstance(learned, DataFacts):

@@ -36,6 +36,7 @@ class ReportContext:
     omnibus: dict[str, dict] | None = None
     factors: dict[str, float] = field(default_factory=dict)   # variant -> swept factor (scale sweeps)
     costs: pd.DataFrame | None = None                          # evaluation.insights.COST_COLUMNS
+    simplified: pd.DataFrame | None = None                     # the accepted simplified model's rows (simplified.csv)
     extra_sections: tuple[str, ...] = ()                       # Markdown lines placed before the lineage
 
 

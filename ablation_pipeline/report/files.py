@@ -49,7 +49,8 @@ def write_report(comparison: pd.DataFrame, ctx: ReportContext, out_dir: Path) ->
         plot_files[m] = path.name
 
     if not comparison.empty:
-        for name, png in insight_plots(comparison, ctx.primary_metric, ctx.factors, ctx.costs, ctx.alpha).items():
+        for name, png in insight_plots(comparison, ctx.primary_metric, ctx.factors, ctx.costs, ctx.alpha,
+                                                simplified=ctx.simplified).items():
             paths[f"plot_{name.removesuffix('.png')}"] = write_owned(out_dir / name, png)
 
     report = out_dir / "report.md"

@@ -33,6 +33,10 @@ class EarlyStoppingSpec(Frozen):
     rounds: int = Field(default=20, ge=1, le=10_000)
 
 
+MISSING_MODEL = ("model: give one of estimator (a class), factory (module:function) or network (torch layers); from Python, "
+                 "run_study(..., estimator=...) may give the estimator instead")
+
+
 class ModelSpec(Frozen):
     """The model: an estimator class by name (scikit-learn's, or of a module the project trusts), a
     factory that returns one (`module:function`, called with `params`), or a declared torch network.

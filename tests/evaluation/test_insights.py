@@ -52,4 +52,5 @@ def test_cost_table_means_over_folds_per_thousand_test_rows():
     folds = [FoldPredictions(0, np.zeros((1, 2)), None, 0.2, 0.001, 10), FoldPredictions(1, np.zeros((1, 2)), None, 0.4, 0.003, 12)]
     table = cost_table([Outcome("baseline", folds)], splits)
     assert table.iloc[0].to_dict() == {"variant": "baseline", "n_parameters": 11.0, "fit_seconds_per_split": pytest.approx(0.3),
+                                       "fit_cpu_seconds_per_split": 0.0,
                                        "inference_ms_per_1000_rows": pytest.approx(1000.0)}

@@ -189,14 +189,16 @@ class Column(_Described):
     BASELINE_MEAN = "baseline_mean", "the baseline's mean over the splits"
     VARIANT_MEAN = "variant_mean", "the variant's mean over the splits"
     DELTA = "delta", "variant - baseline, in the metric's units (for an error metric, positive is worse)"
-    CI_LOW = "ci_low", "lower end of the corrected 1 - alpha confidence interval of delta"
+    CI_LOW = "ci_low", ("lower end of the corrected 1 - alpha confidence interval of delta (within [-1, 1] for a metric that "
+                        "lives in [0, 1])")
     CI_HIGH = "ci_high", "upper end of that interval"
-    T = "t", "the corrected t statistic"
-    DF = "df", "its degrees of freedom, splits - 1"
-    P_VALUE = "p_value", "two-sided p-value of the corrected t-test"
+    T = "t", "the corrected statistic: delta over its corrected standard error"
+    DF = "df", ("its degrees of freedom, splits - 1; 0 where the test rows tell the variance (a metric that is a mean "
+                "over rows: the normal reference)")
+    P_VALUE = "p_value", "two-sided p-value of the corrected test"
     P_ADJUSTED = "p_adjusted", ("p adjusted across the metric's variants (statistics.correction) and, with repeats: auto, "
                                 "for the looks taken")
-    EFFECT_SIZE_DZ = "effect_size_dz", "Cohen's dz: mean delta over the std of the per-split deltas"
+    EFFECT_SIZE_DZ = "effect_size_dz", "Cohen's dz: mean delta over the std of one split's delta"
     N_SPLITS = "n_splits", "paired splits the test used"
     VERDICT = "verdict", "essential, harmful, removable, inconclusive or failed (see Verdict)"
     REASON = "reason", "why a failed variant could not be computed (empty for every other row)"

@@ -30,7 +30,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from calibration_methods import DESIGNS, METHODS, Study, evaluate  # noqa: E402
+from calibration_methods import DESIGNS, METHODS, Study, category, evaluate, margins, verdicts  # noqa: E402
 
 CACHE = HERE / ".calibration"
 ROWS = 300
@@ -44,6 +44,7 @@ class Scenario:
     make: Callable[[np.random.Generator], pd.DataFrame]
     spec: dict
     effects: tuple[float, ...]
+    designs: tuple[tuple[int, int], ...] = ((5, 10), (10, 10))  # (folds, repeats) simulated
 
 
 def regression_frame(rng: np.random.Generator) -> pd.DataFrame:
@@ -65,15 +66,23 @@ def correlated_frame(rng: np.random.Generator) -> pd.DataFrame:
 CLASS_BETA = {}  # effect C -> coefficient, solved once so that dropping the feature costs C accuracy points
 
 
-def classification_frame(rng: np.random.Generator) -> pd.DataFrame:
-    """A logistic model; coefficients solved so that the Bayes accuracy drops by C x 0.01 without x_j."""
+def classification_frame(rng: np.random.Generator, rows: int = ROWS, classes: int = 2) -> pd.DataFrame:
+    """A logistic model; coefficients solved so that the Bayes accuracy drops by C x 0.01 without x_j
+    (binary). With 3 classes the same linear score picks low / middle / high through a multinomial logit
+    (scores eta, -eta, 0): the effects are then only ordered, their size is measured by the simulation."""
     if not CLASS_BETA:
         CLASS_BETA.update(_accuracy_coefficients())
-    x = rng.normal(size=(ROWS, len(EFFECTS) + 1))
+    x = rng.normal(size=(rows, len(EFFECTS) + 1))
     beta = np.array([CLASS_BETA[c] for c in EFFECTS])
     logit = 1.5 * x[:, 0] + x[:, 1:] @ beta
-    y = (rng.random(ROWS) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame(x, columns=["anchor", *NAMES]).assign(y=np.where(y == 1, "yes", "no"))
+    if classes == 2:
+        y = np.where(rng.random(rows) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    else:
+        scores = np.column_stack([2 * logit, -2 * logit, np.zeros(rows)])
+        p = np.exp(scores - scores.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        y = np.array(["high", "low", "middle"])[(rng.random(rows)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)]
+    return pd.DataFrame(x, columns=["anchor", *NAMES]).assign(y=y)
 
 
 def _accuracy_coefficients() -> dict[float, float]:
@@ -107,18 +116,30 @@ def spec(target: str, estimator: dict, metrics: list[str], folds: int, seed: int
 SCENARIOS = {
     "regression": Scenario("regression", regression_frame, {"target": "y", "estimator": {"estimator": "Ridge"}, "metrics": ["rmse", "r2"]},
                            EFFECTS),
+    "regression5": Scenario("regression5", regression_frame, {"target": "y", "estimator": {"estimator": "Ridge"},
+                                                               "metrics": ["rmse", "r2", "mse"]}, EFFECTS, ((5, 10),)),
     "correlated": Scenario("correlated", correlated_frame, {"target": "y", "estimator": {"estimator": "Ridge"}, "metrics": ["rmse", "r2"]},
                            EFFECTS),
     "classification": Scenario("classification", classification_frame,
                                {"target": "y", "estimator": {"estimator": "LogisticRegression"},
-                                "metrics": ["accuracy", "log_loss"]}, EFFECTS),
+                                "metrics": ["accuracy", "log_loss"]}, EFFECTS, ((5, 10),)),
+    "classification_1000": Scenario("classification_1000", lambda rng: classification_frame(rng, rows=1000),
+                                    {"target": "y", "estimator": {"estimator": "LogisticRegression"},
+                                     "metrics": ["accuracy", "log_loss"]}, EFFECTS, ((5, 10),)),
+    "classification_3class": Scenario("classification_3class", lambda rng: classification_frame(rng, classes=3),
+                                      {"target": "y", "estimator": {"estimator": "LogisticRegression"},
+                                       "metrics": ["accuracy", "log_loss"]}, EFFECTS, ((5, 10),)),
+    "classification_tree": Scenario("classification_tree", classification_frame,
+                                    {"target": "y", "estimator": {"estimator": "DecisionTreeClassifier", "params": {"max_depth": 4}},
+                                     "metrics": ["accuracy", "log_loss"]}, EFFECTS, ((5, 10),)),
 }
 
 
 def simulate(scenario: str, seed: int, long: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One study fitted and scored by ablation_pipeline at 5- and 10-fold x 10 repeats (`long`: 5-fold x
-    20 repeats): the long scores table (with a `folds` column) and, for 5-fold's first two repeats,
-    every test row's loss."""
+    """One study fitted and scored by ablation_pipeline at the scenario's designs (`long`: 5-fold x 20
+    repeats): the long scores table (with a `folds` column, and `delta_variance`: each variant's split delta's
+    variance as its test rows tell it, for metrics that are means over rows) and, for 5-fold's first two
+    repeats, every test row's loss."""
     from ablation_pipeline.pipeline.setup import plan_study, set_up
     from ablation_pipeline.pipeline.steps import ablated, baseline, study_splits
     from ablation_pipeline.pipeline.steps import scores as score_table
@@ -129,7 +150,7 @@ def simulate(scenario: str, seed: int, long: bool = False) -> tuple[pd.DataFrame
     scores, rows = [], []
     with tempfile.TemporaryDirectory() as folder:
         frame.to_csv(Path(folder) / "data.csv", index=False)
-        for folds, repeats in ((5, 20),) if long else ((5, 10), (10, 10)):
+        for folds, repeats in ((5, 20),) if long else chosen.designs:
             raw = spec(chosen.spec["target"], chosen.spec["estimator"], chosen.spec["metrics"], folds, seed, repeats)
             setup = set_up(plan_study(parse_spec(raw, Path(folder) / "sim.yaml")))
             splits = study_splits(setup)
@@ -189,6 +210,35 @@ def report(scenario: str, studies: list[Study], alpha: float, designs: list[str]
     return pd.DataFrame(rows)
 
 
+def measured_costs(studies: list[Study]) -> pd.DataFrame:
+    """The truth as cross-validation sees it: each feature's mean cost on the primary metric over the
+    studies (5 folds x 10 repeats, in margins, positive = worse without it) and its sd across studies."""
+    from ablation_pipeline.evaluation.metrics import METRICS
+
+    metric = studies[0].metrics[0]
+    sign = 1.0 if METRICS[metric].higher_is_better else -1.0
+    rows = []
+    for study in studies:
+        table = study.table(5, 10)
+        table = table[table.metric == metric]
+        margin = margins(table, [metric], legacy=False)[metric]
+        wide = table.pivot_table(index=["repeat", "fold"], columns="variant", values="value")
+        for name in wide.columns.drop("baseline"):
+            rows.append({"mode": name.split("__")[0], "category": category(name),
+                         "cost": sign * float((wide["baseline"] - wide[name]).mean()) / margin})
+    return pd.DataFrame(rows).groupby(["mode", "category"]).cost.agg(["mean", "std"])
+
+
+def by_component(studies: list[Study], design: str, method: str, alpha: float) -> pd.DataFrame:
+    """Per mode and feature: its measured cost (margins) and how often each verdict was reached."""
+    frames = [verdicts(study, design, method, alpha)[0].assign(study=i) for i, study in enumerate(studies)]
+    table = pd.concat(frames, ignore_index=True)
+    table = table[table.metric == studies[0].metrics[0]]
+    table = table.assign(mode=table.variant.str.split("__").str[0], category=table.variant.map(category))
+    rates = pd.crosstab([table["mode"], table["category"]], table["verdict"], normalize="index")
+    return measured_costs(studies).join(rates).fillna(0.0).round(3)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=200)
@@ -197,21 +247,37 @@ def main() -> int:
     parser.add_argument("--alpha", type=float, nargs="*", default=[0.05])
     parser.add_argument("--designs", nargs="*", help="default: every design of at most 10 repeats (with --long: 5-fold ones)")
     parser.add_argument("--methods", nargs="*", default=list(METHODS))
+    parser.add_argument("--primary", help="the metric the rates are reported on (default: the scenario's first)")
+    parser.add_argument("--futility-at-first-look", action="store_true",
+                        help="let futility stop large estimates at the first look, as before issue 27 (to measure the rule's cost)")
     parser.add_argument("--simulate-only", action="store_true", help="fill the cache, report nothing")
     parser.add_argument("--long", action="store_true", help="the studies at 5-fold x 20 repeats (designs 5x20, auto5x20)")
     args = parser.parse_args()
     if args.designs is None:
         args.designs = [name for name, d in DESIGNS.items() if (d.folds == 5 if args.long else d.repeats <= 10)]
+        if any(SCENARIOS[s].designs == ((5, 10),) for s in args.only):
+            args.designs = [name for name in args.designs if DESIGNS[name].folds == 5]
+    if args.futility_at_first_look:
+        from ablation_pipeline.stats import rule
+
+        rule.LARGE_EFFECT = float("inf")
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 40)
     for scenario in args.only:
         studies = load_or_simulate(scenario, args.studies, args.workers, args.long)
         if args.simulate_only:
             continue
+        if args.primary:
+            for study in studies:
+                study.metrics = [args.primary, *(m for m in study.metrics if m != args.primary)]
         for alpha in args.alpha:
             table = report(scenario, studies, alpha, args.designs, args.methods)
             print(f"\n{scenario}, {len(studies)} studies, alpha = {alpha}")
             print(table.drop(columns=["scenario"]).round(3).to_string(index=False))
+        for design in args.designs:
+            print(f"\n{scenario}, {design}, {args.methods[0]}: each feature's measured cost on {studies[0].metrics[0]} in margins "
+                  "(mean and sd across studies) and the share of each verdict")
+            print(by_component(studies, design, args.methods[0], args.alpha[0]).to_string())
     return 0
 
 

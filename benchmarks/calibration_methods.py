@@ -42,7 +42,8 @@ DESIGNS = {
     "auto5x10": DesignChoice(5, 10, auto=True), "auto10x10": DesignChoice(10, 10, auto=True),
     "5x20": DesignChoice(5, 20), "auto5x20": DesignChoice(5, 20, auto=True),  # on calibration.py --long studies
 }
-METHODS = ("legacy", "per_claim", "per_entry", "families_mode", "all_claims", "discoveries", "bayesian", "rowlevel")
+METHODS = ("legacy", "per_claim", "per_entry", "families_mode", "all_claims", "discoveries", "bayesian", "rowlevel", "split_level")
+SPLIT_LEVEL = ("legacy", "split_level")  # the split deltas' own variance, as before the rows told it (issue 27)
 PER_ENTRY = ("per_entry", "families_mode")  # essential/harmful families per mode (drop / permute): `families: mode`
 CATEGORIES = {"noise": 0.0, "boundary": 1.0, "modest_a": 1.8, "modest_b": 4.5, "strong_a": 10.0, "strong_b": 20.0}
 
@@ -56,11 +57,13 @@ class Study:
 
     @classmethod
     def read(cls, score_file: Path, row_file: Path, truth: dict[str, float], metrics: list[str]) -> Study:
-        return cls(pd.read_csv(score_file), pd.read_csv(row_file), truth, metrics)
+        scores = pd.read_csv(score_file).rename(columns={"dvar": "delta_variance"})  # the first runs' name for it
+        return cls(scores, pd.read_csv(row_file), truth, metrics)
 
-    def table(self, folds: int, repeats: int) -> pd.DataFrame:
+    def table(self, folds: int, repeats: int, rows_tell: bool = True) -> pd.DataFrame:
         s = self.scores
-        return s[(s.folds == folds) & (s.repeat < repeats)].drop(columns="folds")
+        s = s[(s.folds == folds) & (s.repeat < repeats)].drop(columns="folds")
+        return s if rows_tell or "delta_variance" not in s else s.drop(columns="delta_variance")
 
 
 def variants_of(table: pd.DataFrame) -> pd.DataFrame:
@@ -79,16 +82,18 @@ def margins(table: pd.DataFrame, metrics: list[str], legacy: bool) -> dict[str, 
 
 
 def replay_auto(study: Study, choice: DesignChoice, alpha: float, per_entry: bool = False,
-                multiplicity: str = "per_claim") -> tuple[pd.DataFrame, tuple[int, ...]]:
+                multiplicity: str = "per_claim", rows_tell: bool = True) -> tuple[pd.DataFrame, tuple[int, ...]]:
     """The scores a `repeats: auto` run would have: each variant's repeats up to the look it stopped at."""
     looks = looks_for(choice.repeats)
-    full = study.table(choice.folds, choice.repeats)
+    full = study.table(choice.folds, choice.repeats, rows_tell)
     ratio = 1.0 / (choice.folds - 1)
     design = Design(choice.folds, looks, ratio)
     margin = margins(full, study.metrics, legacy=False)
     names = [v for v in pd.unique(full.variant) if v != "baseline"]
     pieces, used = [], {}
     wide = full.pivot_table(index=["metric", "repeat", "fold"], columns="variant", values="value")
+    spread = (full.pivot_table(index=["metric", "repeat", "fold"], columns="variant", values="delta_variance", dropna=False)
+              if "delta_variance" in full else None)
     for name in names:
         for look in looks:
             found = []
@@ -96,7 +101,12 @@ def replay_auto(study: Study, choice: DesignChoice, alpha: float, per_entry: boo
                 block = wide.loc[metric]
                 block = block[block.index.get_level_values("repeat") < look]
                 deltas = (block[name] - block["baseline"]).to_numpy()
-                found.append(evidence(deltas, design, margin[metric], Direction.of(METRICS[metric].higher_is_better), alpha))
+                dvar = None
+                if spread is not None and metric in spread.index.get_level_values("metric"):
+                    own = spread.loc[metric, name]
+                    dvar = own[own.index.get_level_values("repeat") < look].to_numpy()
+                    dvar = dvar if np.all(np.isfinite(dvar)) else None
+                found.append(evidence(deltas, design, margin[metric], Direction.of(METRICS[metric].higher_is_better), alpha, dvar))
             family = sum(n.split("__")[0] == name.split("__")[0] for n in names) if per_entry else len(names)
             if should_stop(found, family, alpha, multiplicity):
                 break
@@ -122,12 +132,14 @@ def verdicts(study: Study, design: str, method: str, alpha: float) -> tuple[pd.D
     per_claim = {"multiplicity": "per_claim"}
     discoveries = {"multiplicity": "discoveries"}
     options = {"legacy": per_claim, "per_claim": per_claim, "per_entry": per_claim, "all_claims": {"multiplicity": "all_claims"},
-               "discoveries": discoveries, "families_mode": discoveries, "bayesian": {"inference": "bayesian"}}
+               "discoveries": discoveries, "families_mode": discoveries, "bayesian": {"inference": "bayesian"},
+               "split_level": discoveries}
+    rows_tell = method not in SPLIT_LEVEL
     if choice.auto:
         table, looks = replay_auto(study, choice, alpha, per_entry=method in PER_ENTRY,
-                                   multiplicity=options[method].get("multiplicity", "per_claim"))
+                                   multiplicity=options[method].get("multiplicity", "per_claim"), rows_tell=rows_tell)
     else:
-        table, looks = study.table(choice.folds, choice.repeats), None
+        table, looks = study.table(choice.folds, choice.repeats, rows_tell), None
     variants = variants_of(table)
     if method in PER_ENTRY:
         variants["family"] = variants["mode"]
@@ -209,6 +221,8 @@ def evaluate(studies: list[Study], design: str, method: str, alpha: float) -> di
     out["R_1.8x_drop"] = rate((primary.category == "modest_a") & drop, removable)
     out["R_ge2x"] = rate(real_2x, removable)
     out["fits"] = float(np.mean(fits))
+    if "ci_low_adjusted" in allv:  # every metric's rows: an interval that does not hold its own delta
+        out["outside"] = int(((allv.delta < allv.ci_low_adjusted) | (allv.delta > allv.ci_high_adjusted)).sum())
     if DESIGNS[design].auto and method != "rowlevel":
         fixed = f"{DESIGNS[design].folds}x{DESIGNS[design].repeats}"
         same = [(_cached_verdicts(id(studies), i, s, fixed, method, alpha)[0].verdict.to_numpy() == frames[i].verdict.to_numpy())

@@ -59,10 +59,19 @@ class Metric:
     uses_scores: bool
     compute: Callable[..., float]
     margin: Margin = POINT
+    per_row: Callable[..., np.ndarray] | None = None  # each test row's value, whose mean is the metric (None: not a mean over rows)
+
+    @property
+    def in_unit_interval(self) -> bool:
+        """Whether the metric lives in [0, 1], so a difference of it in [-1, 1]."""
+        return self.name in UNIT_INTERVAL
 
     @property
     def higher_is_better(self) -> bool:
         return self.direction.higher_is_better
+
+
+UNIT_INTERVAL = frozenset({"accuracy", "balanced_accuracy", "error_rate", "precision", "recall", "f1", "roc_auc"})
 
 
 def _average(n_classes: int) -> dict[str, object]:
@@ -75,8 +84,22 @@ def _roc_auc(y: np.ndarray, scores: np.ndarray, n_classes: int) -> float:
     return float(skm.roc_auc_score(y, scores, multi_class="ovr", labels=np.arange(n_classes)))
 
 
-def _log_loss(y: np.ndarray, scores: np.ndarray, n_classes: int) -> float:
-    return float(skm.log_loss(y, scores, labels=np.arange(n_classes)))
+def _row_log_loss(y: np.ndarray, scores: np.ndarray, n_classes: int) -> np.ndarray:
+    """Each row's log-loss as scikit-learn's log_loss computes it: probabilities normalised per row and
+    clipped to [eps, 1 - eps]."""
+    p = np.asarray(scores, dtype=float)
+    if p.ndim == 1:
+        p = np.column_stack([1.0 - p, p])
+    p = p / p.sum(axis=1, keepdims=True)
+    eps = np.finfo(p.dtype).eps
+    return -np.log(np.clip(p[np.arange(len(y)), np.asarray(y, dtype=int)], eps, 1.0 - eps))
+
+
+def _row_mean(name: str, task: Task, direction: Direction, uses_scores: bool, per_row: Callable[..., np.ndarray],
+              margin: Margin) -> Metric:
+    """A metric that is the mean of a per-row value (its per-row form feeds the tests; tests/stats check
+    each against scikit-learn's own function)."""
+    return Metric(name, task, direction, uses_scores, lambda y, values, n: float(np.mean(per_row(y, values, n))), margin, per_row)
 
 
 def _labels(fn: Callable[..., float], **kw: object) -> Callable[..., float]:
@@ -90,17 +113,18 @@ def _per_class(fn: Callable[..., float]) -> Callable[..., float]:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in [
-        Metric("accuracy", Task.CLASSIFICATION, Direction.HIGHER, False, _labels(skm.accuracy_score)),
+        _row_mean("accuracy", Task.CLASSIFICATION, Direction.HIGHER, False, lambda y, pred, n: (pred == y).astype(float), POINT),
         Metric("balanced_accuracy", Task.CLASSIFICATION, Direction.HIGHER, False, _labels(skm.balanced_accuracy_score)),
-        Metric("error_rate", Task.CLASSIFICATION, Direction.LOWER, False, lambda y, pred, n: 1.0 - float(skm.accuracy_score(y, pred))),
+        _row_mean("error_rate", Task.CLASSIFICATION, Direction.LOWER, False, lambda y, pred, n: (pred != y).astype(float), POINT),
         Metric("precision", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.precision_score)),
         Metric("recall", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.recall_score)),
         Metric("f1", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.f1_score)),
         Metric("roc_auc", Task.CLASSIFICATION, Direction.HIGHER, True, _roc_auc),
-        Metric("log_loss", Task.CLASSIFICATION, Direction.LOWER, True, _log_loss, RELATIVE),
-        Metric("mse", Task.REGRESSION, Direction.LOWER, False, _labels(skm.mean_squared_error), RELATIVE),
+        _row_mean("log_loss", Task.CLASSIFICATION, Direction.LOWER, True, _row_log_loss, RELATIVE),
+        _row_mean("mse", Task.REGRESSION, Direction.LOWER, False, lambda y, pred, n: np.square(np.asarray(y, dtype=float) - pred),
+                  RELATIVE),
         Metric("rmse", Task.REGRESSION, Direction.LOWER, False, _labels(skm.root_mean_squared_error), RELATIVE),
-        Metric("mae", Task.REGRESSION, Direction.LOWER, False, _labels(skm.mean_absolute_error), RELATIVE),
+        _row_mean("mae", Task.REGRESSION, Direction.LOWER, False, lambda y, pred, n: np.abs(np.asarray(y, dtype=float) - pred), RELATIVE),
         Metric("r2", Task.REGRESSION, Direction.HIGHER, False, _labels(skm.r2_score)),
         Metric("median_ae", Task.REGRESSION, Direction.LOWER, False, _labels(skm.median_absolute_error), RELATIVE),
     ]
@@ -133,6 +157,11 @@ def trusted_inputs() -> contextlib.AbstractContextManager:
     import sklearn
 
     return sklearn.config_context(skip_parameter_validation=True)
+
+
+def values_per_row(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, n_classes: int) -> np.ndarray:
+    """Each test row's value of a metric that is a mean over rows (`metric.per_row` is set)."""
+    return metric.per_row(y_true, y_score if metric.uses_scores else y_pred, n_classes)
 
 
 def evaluate(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, n_classes: int) -> float:

@@ -34,9 +34,10 @@ if TYPE_CHECKING:
 
 # Bump when the logic that produces a step's result changes, so old results count as stale. The stopping
 # rule's constants are part of it: results a `repeats: auto` study was cut to by another rule are others.
-# 5: one identity per result (a variant holds its blocks; the scores cut them); 4: each claim its own error
+# 6: the rows tell the variance of metrics that are means over rows, every claim read at the last look; 5: one
+# identity per result (a variant holds its blocks; the scores cut them); 4: each claim its own error
 # spending; 3: the dataset step holds the split plan; 2: backward elimination, interactions, clusters
-CODE_VERSION = f"5 ({rule.identity()})"
+CODE_VERSION = f"6 ({rule.identity()})"
 # Bump when fitting or perturbation logic changes results: every stored fit becomes stale.
 FIT_LOGIC_VERSION = "3"  # 3: outcomes filed without their key; 2: permute draws as scikit-learn does
 VERSION_LENGTH = 16  # characters of a hash shown as a Dagster data version

@@ -26,30 +26,46 @@ from .identity import Identity, looks
 from .setup import Setup
 from .steps import metric_margins, scores
 
-BlockScores = dict[str, list[float]]  # metric -> the block's per-split values, in split order
+BlockScores = dict[str, list[float]]  # metric (or metric + DVAR) -> the block's per-split values, in split order
 SCORES_NOTE = "scores1"  # the kind of note the per-split scores are filed as (bump when metrics change)
+DVAR = "|delta_variance"  # suffix of a metric's split deltas' variances as the rows tell them (against the note's AGAINST)
+AGAINST = "|against"  # the baseline block those variances were paired with
 
 
-def block_scores(setup: Setup, block: Sequence[Split], outcome: Outcome) -> BlockScores:
-    """Every metric on each split of the block (random draws averaged within a split)."""
-    table = scores(setup, list(block), [outcome]).sort_values(["repeat", "fold"], kind="stable")
-    return {metric.name: table.loc[table.metric == metric.name, "value"].tolist() for metric in setup.metrics}
+def block_scores(setup: Setup, block: Sequence[Split], outcome: Outcome, base: Outcome | None = None) -> BlockScores:
+    """Every metric on each split of the block (random draws averaged within a split), and with `base` the
+    split deltas' variances the rows tell, for the metrics that are means over rows."""
+    outcomes = [outcome] if base is None else [outcome, base]
+    table = scores(setup, list(block), outcomes)
+    table = table[table.variant == outcome.name].sort_values(["repeat", "fold"], kind="stable")
+    found = {metric.name: table.loc[table.metric == metric.name, "value"].tolist() for metric in setup.metrics}
+    if base is not None:
+        found |= {metric.name + DVAR: table.loc[table.metric == metric.name, "delta_variance"].tolist()
+                  for metric in setup.metrics if metric.per_row is not None}
+    return found
 
 
-def noted_scores(setup: Setup, identity: Identity, key: str, b: int, outcome: Outcome | None, policy: Policy) -> BlockScores | None:
+def noted_scores(setup: Setup, identity: Identity, key: str, b: int, outcome: Outcome | None, policy: Policy,
+                 against: tuple[str, Outcome | None] | None = None) -> BlockScores | None:
     """The block's scores: from the note beside its stored fits, else scored from `outcome` (or from the
-    stored fits) and noted. None when neither the note nor the fits are at hand."""
+    stored fits) and noted; with `against` (the baseline block's key and outcome, if at hand) the
+    variances its rows tell too. None when neither the note nor the fits are at hand."""
     store = policy.store
     note = store.get_note(key, SCORES_NOTE) if store is not None else None
     wanted = [m.name for m in setup.metrics]
-    if isinstance(note, dict) and all(isinstance(note.get(m), list) and len(note[m]) == len(identity.blocks[b]) for m in wanted):
+    if against is not None:
+        wanted += [m.name + DVAR for m in setup.metrics if m.per_row is not None]
+    if (isinstance(note, dict) and (against is None or note.get(AGAINST) == against[0])
+            and all(isinstance(note.get(m), list) and len(note[m]) == len(identity.blocks[b]) for m in wanted)):
         return {m: [float(v) for v in note[m]] for m in wanted}
     outcome = outcome or (store.get(key) if store is not None else None)
-    if outcome is None:
+    base = None if against is None else against[1] or (store.get(against[0]) if store is not None else None)
+    if outcome is None or (against is not None and base is None):
         return None
-    scores = block_scores(setup, identity.blocks[b], outcome)
+    scores = block_scores(setup, identity.blocks[b], outcome, base)
     if store is not None:
-        store.put_note(key, SCORES_NOTE, {**(note if isinstance(note, dict) else {}), **scores})
+        extra = {} if against is None else {AGAINST: against[0]}
+        store.put_note(key, SCORES_NOTE, {**(note if isinstance(note, dict) else {}), **scores, **extra})
     return scores
 
 
@@ -73,8 +89,10 @@ class Judge:
         found = []
         for metric, margin in metric_margins(self.setup).items():
             deltas = np.concatenate([np.subtract(o[metric], b[metric]) for o, b in zip(own, bases, strict=False)])
+            variances = np.concatenate([o[metric + DVAR] for o in own]) if all(metric + DVAR in o for o in own) else None
             direction = next(m.direction for m in self.setup.metrics if m.name == metric)
-            found.append(evidence(deltas, self.design, margin.resolve(float(np.mean(bases[0][metric]))), direction, statistics.alpha))
+            found.append(evidence(deltas, self.design, margin.resolve(float(np.mean(bases[0][metric]))), direction, statistics.alpha,
+                                  variances if variances is not None and np.all(np.isfinite(variances)) else None))
         return should_stop(found, variants, statistics.alpha, statistics.multiplicity)
 
     def cut(self, own: Sequence[BlockScores], bases: Sequence[BlockScores], variants: int) -> int | None:
@@ -118,7 +136,8 @@ def take_looks(setup: Setup, identity: Identity, names: Sequence[str], base: Fil
         for name in active:
             held[name] = got[name] if b == 0 else held[name].then(got[name])
             if not got[name].failed:
-                own[name].append(noted_scores(setup, identity, got[name].keys[0], b, got[name].outcome, policy))
+                own[name].append(noted_scores(setup, identity, got[name].keys[0], b, got[name].outcome, policy,
+                                              (bases[b].keys[0], bases[b].outcome)))
         active = [n for n in active if not held[n].failed and not judge.settled(own[n], base_scores, family_size(n))]
         if not active:
             break
@@ -130,7 +149,8 @@ def cut_of(setup: Setup, identity: Identity, held: Filed, bases: Sequence[Filed]
     baseline's blocks, at least as many."""
     if not identity.adaptive or held.failed:
         return len(held.keys)
-    own = [noted_scores(setup, identity, key, b, block, policy) for b, (key, block) in enumerate(zip(held.keys, held.blocks, strict=True))]
+    own = [noted_scores(setup, identity, key, b, block, policy, (bases[b].keys[0], bases[b].outcome))
+           for b, (key, block) in enumerate(zip(held.keys, held.blocks, strict=True))]
     base_scores = [noted_scores(setup, identity, base.keys[0], b, base.outcome, policy) for b, base in enumerate(bases[: len(own)])]
     return Judge.of(setup, identity).cut(own, base_scores, variants)
 
@@ -143,7 +163,9 @@ def enough_held(setup: Setup, identity: Identity, name: str, held: int, policy: 
         return held == 1
     own, bases = [], []
     for b in range(held):
-        found = [noted_scores(setup, identity, identity.key(who, b), b, None, policy) for who in (name, "baseline")]
+        base_key = identity.key("baseline", b)
+        found = [noted_scores(setup, identity, identity.key(name, b), b, None, policy, (base_key, None)),
+                 noted_scores(setup, identity, base_key, b, None, policy)]
         if None in found:
             return False
         own.append(found[0])

@@ -96,7 +96,8 @@ def compare_simplified(setup: Setup, splits: list[Split], outcome: Outcome, base
     stats = setup.plan.spec.statistics
     rows = compare_variants(table, variants, {m.name: m.higher_is_better for m in setup.metrics}, holdout_ratio(splits),
                             alpha=stats.alpha, correction=stats.correction, margins=metric_margins(setup), extra_columns=True,
-                            looks=sequential_looks(setup), inference=stats.test)
+                            looks=sequential_looks(setup), inference=stats.test,
+                            bounded=[m.name for m in setup.metrics if m.in_unit_interval])
     sizes = [_mean_size(baseline), _mean_size(outcome)]
     saving = fit_time_saving(baseline, outcome, holdout_ratio(splits), stats.alpha)
     return rows.assign(

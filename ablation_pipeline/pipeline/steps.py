@@ -78,6 +78,7 @@ def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, ext
         looks=sequential_looks(setup),
         multiplicity=stats.multiplicity,
         inference=stats.test,
+        bounded=[m.name for m in setup.metrics if m.in_unit_interval],
     )
     return with_failures(table, variants, dict(failed or {}), [m.name for m in setup.metrics]) if failed else table
 

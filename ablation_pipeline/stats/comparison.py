@@ -5,7 +5,7 @@ the verdict, and how far an undecided variant is from one."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,8 @@ from .sequential import Design
 from .verdicts import bayesian_verdict, default_margin, verdict
 
 
-def _split_series(frame: pd.DataFrame, what: str) -> pd.Series:
-    s = frame.set_index(["repeat", "fold"])["value"]
+def _split_series(frame: pd.DataFrame, what: str, column: str = "value") -> pd.Series:
+    s = frame.set_index(["repeat", "fold"])[column]
     if s.index.has_duplicates:
         dup = s.index[s.index.duplicated()][0]
         raise StatsInputError(f"{what} has more than one score for split (repeat, fold) = {dup}")
@@ -34,7 +34,7 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
                      margins: Mapping[str, float | Margin | None] | None = None,
                      baseline: str = "baseline", extra_columns: bool = False,
                      looks: tuple[int, ...] | None = None, multiplicity: str = Multiplicity.DISCOVERIES,
-                     inference: str = Inference.CORRECTED_T) -> pd.DataFrame:
+                     inference: str = Inference.CORRECTED_T, bounded: Collection[str] = ()) -> pd.DataFrame:
     """One row per (metric, variant): paired corrected t-test against the baseline, p-values
     adjusted across variants within each metric, a non-inferiority test, and a verdict.
 
@@ -43,7 +43,10 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
     is skipped); variants of different `family` values are adjusted apart (statistics.families).
     Pairs by (repeat, fold). With `looks` None the design is fixed: every variant has exactly the
     baseline's splits. With `looks` (cumulative repeats at which a variant may stop),
-    each variant has the first R repeats for some look R and the tests are group-sequential.
+    each variant has the first R repeats for some look R and the tests are group-sequential. A `delta_variance`
+    column in `scores` (a variant's split delta's variance as its test rows tell it) puts that metric's
+    tests on those variances (stats.evidence). Intervals of the `bounded` metrics (values in [0, 1]) are
+    kept within what a difference of them can be, [-1, 1].
     `margins[metric]` is an absolute non-inferiority margin or a `Margin` (resolved against the
     baseline's mean over its first repeat); missing/None -> 1% of |that mean| (or a tiny positive
     fallback when it is 0). Rows follow metric order
@@ -68,13 +71,15 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
         for v in vt.itertuples(index=False):
             var = _split_series(by_variant.get(v.variant, empty), f"variant {v.variant!r} ({metric})")
             paired_base = _paired_baseline(base, var, v.variant, metric, looks)
-            found = evidence((var - paired_base).to_numpy(), design, margin, direction, alpha)
+            found = evidence((var - paired_base).to_numpy(), design, margin, direction, alpha,
+                             _delta_variances(by_variant.get(v.variant, empty), v.variant, metric))
             block.append((v, found, float(paired_base.mean()), float(var.mean())))
         families = [getattr(v, "family", "") for v, *_ in block]
         decided = {}
         for family in dict.fromkeys(families):
             members = [b for b, f in zip(block, families, strict=True) if f == family]
-            decided.update({row["variant"]: row for row in _decided(members, metric, alpha, correction, multiplicity, inference)})
+            rows_of = _decided(members, metric, alpha, correction, multiplicity, inference)
+            decided.update({row["variant"]: _within(row, -1.0, 1.0) if metric in bounded else row for row in rows_of})
         rows.extend(decided[v.variant] for v, *_ in block)
     columns = [*COMPARISON_COLUMNS, *(DETAIL_COLUMNS if extra_columns else ())]
     out = pd.DataFrame(rows, columns=columns)
@@ -118,6 +123,22 @@ def _checked_inputs(scores: pd.DataFrame, variants: pd.DataFrame, higher_is_bett
     if lacking:
         raise StatsInputError(f"higher_is_better has no direction for metric(s): {lacking}")
     return scores, vt, ratio
+
+
+def _within(row: dict, low: float, high: float) -> dict:
+    """The row with its intervals cut to [low, high]: what the difference of a bounded metric can be."""
+    for column in ("ci_low", "ci_high", "ci_low_adjusted", "ci_high_adjusted", "degradation_bound_adjusted"):
+        row[column] = float(min(high, max(low, row[column])))
+    return row
+
+
+def _delta_variances(frame: pd.DataFrame, name: str, metric: str) -> np.ndarray | None:
+    """The variant's split deltas' variances as their test rows tell them (the scores' `delta_variance` column, for a
+    metric that is a mean over rows), in split order; None when the scores lack them for any split."""
+    if "delta_variance" not in frame.columns:
+        return None
+    values = _split_series(frame, f"variant {name!r} ({metric})", "delta_variance").to_numpy(dtype=float)
+    return values if values.size and np.all(np.isfinite(values)) and np.all(values >= 0) else None
 
 
 def _design(base: pd.Series, ratio: float, looks: tuple[int, ...] | None) -> Design:

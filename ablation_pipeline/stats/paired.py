@@ -121,3 +121,25 @@ def noninferiority_pvalue(deltas, test_train_ratio: float, margin: float,
     if var == 0.0:
         return 0.0 if mean_g < m else 1.0
     return float(sps.t.sf((m - mean_g) / se, d.size - 1))
+
+
+def rows_test(deltas, split_variance: float, test_train_ratio: float, alpha: float = 0.05) -> PairedResult:
+    """The corrected test with each split delta's variance known from its test rows (`split_variance`:
+    var(paired row differences) / rows, averaged over the splits): se = sqrt((1/J + ratio) * variance),
+    a normal reference (df reported as 0). Zero variance means identical rows in every split: then every
+    delta is 0 too, and the result is p = 1, CI [0, 0]."""
+    d = _deltas(deltas)
+    ratio = checked_ratio(test_train_ratio)
+    mean = float(np.mean(d))
+    se = math.sqrt((1.0 / d.size + ratio) * max(0.0, float(split_variance)))
+    if se == 0.0:
+        t = 0.0 if mean == 0.0 else math.copysign(math.inf, mean)
+        p, lo, hi = float(mean == 0.0), mean, mean
+    else:
+        t = mean / se
+        p = float(min(1.0, 2.0 * sps.norm.sf(abs(t))))
+        half = float(sps.norm.isf(float(alpha) / 2.0)) * se
+        lo, hi = mean - half, mean + half
+    dz = mean / math.sqrt(split_variance) if split_variance > 0 else (0.0 if mean == 0.0 else math.copysign(math.inf, mean))
+    return PairedResult(mean_delta=mean, ci_low=float(lo), ci_high=float(hi), t=float(t), df=0, p_value=p,
+                        effect_size_dz=float(dz), n_splits=int(d.size), se=float(se))

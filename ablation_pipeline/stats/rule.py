@@ -11,6 +11,7 @@ from __future__ import annotations
 SUPERIORITY_SPENDING = -4.0  # essential / harmful: O'Brien-Fleming-like, the last look nearly the fixed test's
 NONINFERIORITY_SPENDING = 2.0  # removable: Pocock-like, a fifth of its level at the first look
 FUTILITY = 0.3  # stop a variant whose every open claim has < 30% conditional power (non-binding: no effect on error rates)
+LARGE_EFFECT = 2.0  # margins: futility never stops a variant at its first look whose estimate is this far from 0
 PATHS = 2**18  # Monte Carlo paths per design for the boundaries
 SEED = 20261124
 
@@ -27,4 +28,5 @@ def looks_for(max_repeats: int) -> tuple[int, ...]:
 
 def identity() -> str:
     """The rule as text, for keys."""
-    return f"spending {SUPERIORITY_SPENDING}/{NONINFERIORITY_SPENDING}, futility {FUTILITY}, paths {PATHS}, seed {SEED}"
+    return (f"spending {SUPERIORITY_SPENDING}/{NONINFERIORITY_SPENDING}, futility {FUTILITY} (not at look 1 from {LARGE_EFFECT} "
+            f"margins), paths {PATHS}, seed {SEED}")

@@ -44,11 +44,14 @@ def spent(fraction: float, gamma: float) -> float:
 @dataclass(frozen=True)
 class Design:
     """The split plan as the tests see it: `folds` splits per repeat, the cumulative repeats at each
-    look (one look: a fixed design) and n_test / n_train."""
+    look (one look: a fixed design) and n_test / n_train. `rows_tell_variance`: each split delta's variance
+    is estimated from its test rows (hundreds of paired row differences) rather than from the spread
+    of the split deltas themselves, so the statistics are on the normal scale, not Student's t."""
 
     folds: int
     looks: tuple[int, ...]
     ratio: float
+    rows_tell_variance: bool = False
 
     @property
     def sequential(self) -> bool:
@@ -60,6 +63,12 @@ class Design:
 
     def splits_at(self) -> tuple[int, ...]:
         return tuple(self.folds * r for r in self.looks)
+
+    def degrees_of_freedom(self) -> np.ndarray:
+        """Of each look's reference distribution: J - 1, or infinite (normal) when rows tell the variance."""
+        if self.rows_tell_variance:
+            return np.full(len(self.looks), np.inf)
+        return np.array(self.splits_at(), dtype=float) - 1
 
     def shares(self, gamma: float) -> np.ndarray:
         """The share of the level each look spends."""
@@ -81,7 +90,7 @@ class Boundaries:
     def __init__(self, design: Design, gamma: float):
         self.design = design
         self.shares = design.shares(gamma)
-        self.df = np.array(design.splits_at()) - 1
+        self.df = design.degrees_of_freedom()
         self.table = _table(design, self.shares) if design.sequential else None
 
     def upper(self, level: float) -> np.ndarray:
@@ -93,14 +102,13 @@ class Boundaries:
                          else sps.t.isf(level * share, df)
                          for k, (share, df) in enumerate(zip(self.shares, self.df, strict=True))])
 
-    def pvalue(self, statistics: np.ndarray) -> float:
-        """The repeated one-sided p-value of the statistics seen at the looks taken so far: the smallest
-        level whose boundary one of them reaches."""
-        statistics = np.asarray(statistics, dtype=float)
+    def pvalue_at(self, look: int, statistic: float) -> float:
+        """The repeated one-sided p-value of one look's statistic: the smallest level whose boundary at
+        that look it reaches (valid whatever happened at the other looks, since crossing there is one of
+        the events the boundaries bound)."""
         if self.table is None:
-            return float(sps.t.sf(statistics[-1], self.df[0]))
-        levels = [self._level(k, t) for k, t in enumerate(statistics)]
-        return float(min(1.0, *levels))
+            return float(sps.t.sf(statistic, self.df[0]))
+        return float(min(1.0, self._level(look, statistic)))
 
     def _level(self, look: int, statistic: float) -> float:
         column = self.table[:, look]  # decreasing in the level
@@ -118,7 +126,8 @@ def boundaries(design: Design, gamma: float) -> Boundaries:
 
 def _null_statistics(design: Design) -> np.ndarray:
     """Corrected t statistics at each look for PATHS null studies (paths x looks). Split deltas follow
-    the Nadeau-Bengio model d_j = sqrt(ratio) z_0 + z_j: the shared z_0 is the dataset's own deviation."""
+    the Nadeau-Bengio model d_j = sqrt(ratio) z_0 + z_j: the shared z_0 is the dataset's own deviation.
+    When the rows tell the variance it is known (1), not the sample variance of the split deltas."""
     rng = np.random.default_rng(SEED)
     shared = math.sqrt(design.ratio) * rng.standard_normal(PATHS)
     total, squares, n = np.zeros(PATHS), np.zeros(PATHS), 0
@@ -130,12 +139,12 @@ def _null_statistics(design: Design) -> np.ndarray:
         n += design.folds
         if repeat in design.looks:
             mean = total / n
-            variance = (squares - n * mean**2) / (n - 1)
+            variance = 1.0 if design.rows_tell_variance else (squares - n * mean**2) / (n - 1)
             columns.append((shared + mean) / np.sqrt(variance * (1.0 / n + design.ratio)))
     return np.column_stack(columns)
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
 def _null_sample(design: Design) -> tuple[np.ndarray, np.ndarray]:
     """The null paths and their order per look, read-only: both claims' tables of a design come from the
     same paths (only the spending differs), so the second costs half the first."""
@@ -152,7 +161,7 @@ def _table(design: Design, shares: np.ndarray) -> np.ndarray:
     1.1x at 0.0025; with the margin 1.00x and 0.99x). Where the share is too few paths to place, the
     look's boundary is its share's t quantile (a union bound: valid, slightly conservative)."""
     null, order = _null_sample(design)
-    df = np.array(design.splits_at()) - 1
+    df = design.degrees_of_freedom()
     table = np.empty((len(LEVELS), len(design.looks)))
     for g, level in enumerate(LEVELS):
         crossed = np.zeros(PATHS, dtype=bool)

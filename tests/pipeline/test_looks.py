@@ -94,3 +94,29 @@ def test_families_mode_adjusts_and_stops_each_mode_on_its_own(tmp_path):
 
     setups = {f: set_up(plan_study(load_spec(_study(tmp_path / f"auto_{f}", families=f)))) for f in ("study", "mode")}
     assert [setups[f].plan.family_size("drop__a") for f in ("study", "mode")] == [4, 2]
+
+
+def test_a_classification_study_stops_and_decides_on_what_its_rows_tell(tmp_path):
+    frame = linear_frame(rows=240, seed=3)
+    frame["y"] = (frame.y > frame.y.median()).map({True: "high", False: "low"})
+    spec = small_spec(model={"estimator": "LogisticRegression"}, data={"source": "data.csv", "target": "y"},
+                      evaluation={"folds": 3, "repeats": "auto", "max_repeats": 5, "seed": 1, "metrics": ["accuracy", "f1"]},
+                      ablations=[{"features": ["a", "c"], "mode": "drop"}, {"features": ["b"], "mode": "permute", "permutations": 2}])
+    path = write_study(tmp_path / "study", spec, frame)
+    cache = ResultCache(tmp_path / "cache")
+    result = run_study(load_spec(path), tmp_path / "out", cache)
+    scores = result.scores.set_index(["variant", "metric"]).sort_index()
+    variants = scores.drop(index="baseline", level="variant")
+    assert variants.loc[(slice(None), "accuracy"), "delta_variance"].ge(0).all()
+    assert variants.loc[("drop__a", "accuracy"), "delta_variance"].gt(0).all()  # its predictions differ on some rows of every split
+    assert variants.loc[(slice(None), "f1"), "delta_variance"].isna().all()  # not a mean over rows: split-level test
+    table = pd.read_csv(tmp_path / "out" / "comparison.csv").set_index(["metric", "variant"])
+    assert (table.loc["accuracy", "df"] == 0).all() and (table.loc["f1", "df"] > 0).all()
+    assert ((table.ci_low_adjusted <= table.delta) & (table.delta <= table.ci_high_adjusted)).all()
+    assert table.loc[("accuracy", "drop__a"), "verdict"] == "essential"
+    # the stopping rule read the same variances from the notes beside the stored blocks: a second run
+    # in a fresh folder files nothing new and decides the same
+    stored = _entries(tmp_path / "cache")
+    again = run_study(load_spec(path), tmp_path / "again", cache)
+    assert _entries(tmp_path / "cache") == stored
+    pd.testing.assert_frame_equal(again.comparison, result.comparison)

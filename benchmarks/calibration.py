@@ -248,6 +248,7 @@ def main() -> int:
     parser.add_argument("--designs", nargs="*", help="default: every design of at most 10 repeats (with --long: 5-fold ones)")
     parser.add_argument("--methods", nargs="*", default=list(METHODS))
     parser.add_argument("--primary", help="the metric the rates are reported on (default: the scenario's first)")
+    parser.add_argument("--metrics", nargs="*", help="the study's metrics, primary first (default: the scenario's)")
     parser.add_argument("--futility-at-first-look", action="store_true",
                         help="let futility stop large estimates at the first look, as before issue 27 (to measure the rule's cost)")
     parser.add_argument("--simulate-only", action="store_true", help="fill the cache, report nothing")
@@ -267,8 +268,10 @@ def main() -> int:
         studies = load_or_simulate(scenario, args.studies, args.workers, args.long)
         if args.simulate_only:
             continue
-        if args.primary:
-            for study in studies:
+        for study in studies:
+            if args.metrics:
+                study.metrics = list(args.metrics)
+            if args.primary:
                 study.metrics = [args.primary, *(m for m in study.metrics if m != args.primary)]
         for alpha in args.alpha:
             table = report(scenario, studies, alpha, args.designs, args.methods)

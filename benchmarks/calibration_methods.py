@@ -62,7 +62,7 @@ class Study:
 
     def table(self, folds: int, repeats: int, rows_tell: bool = True) -> pd.DataFrame:
         s = self.scores
-        s = s[(s.folds == folds) & (s.repeat < repeats)].drop(columns="folds")
+        s = s[(s.folds == folds) & (s.repeat < repeats) & s.metric.isin(self.metrics)].drop(columns="folds")
         return s if rows_tell or "delta_variance" not in s else s.drop(columns="delta_variance")
 
 

@@ -32,6 +32,8 @@ class Dataset:
     version: str
     target_missing: int = 0
     data_spec: str = ""  # fingerprint of the spec's data section it was loaded for
+    split_groups: np.ndarray | None = None  # evaluation.groups: each row's group code (never a feature unless listed)
+    target_dropped: int = 0  # rows dropped for a missing target (data.missing_target: drop)
 
     @property
     def n_rows(self) -> int:
@@ -39,8 +41,9 @@ class Dataset:
 
 
 def data_spec_fingerprint(spec: StudySpec) -> str:
-    """What a dataset depends on in the spec: its data section."""
-    return spec.fingerprint(spec.data.model_dump(mode="json"))
+    """What a dataset depends on in the spec: its data section, and the column that groups its rows."""
+    data = spec.data.model_dump(mode="json")
+    return spec.fingerprint(data if spec.evaluation.groups is None else {**data, "split_groups": spec.evaluation.groups})
 
 
 def feature_names(spec: StudySpec, columns: list[str]) -> list[str]:
@@ -48,9 +51,11 @@ def feature_names(spec: StudySpec, columns: list[str]) -> list[str]:
     dataset whose target is another column, but its own class label `target`, which would give the
     answer away or stand in for it: name it in data.features to use it)."""
     check_target(spec, columns)
+    check_split_groups(spec, columns)
     if spec.data.features is None:
         label_column = is_bundled(spec.data) and spec.data.target != "target"  # a bundled dataset's own class label
-        names = [c for c in columns if c != spec.data.target and not (label_column and c == "target")]
+        names = [c for c in columns if c != spec.data.target and not (label_column and c == "target")
+                 and c != spec.evaluation.groups]
         if not names:
             raise DataError(f"{spec.label}: data.source: the data has no column besides the target '{spec.data.target}'")
         return names
@@ -73,12 +78,28 @@ def check_target(spec: StudySpec, columns: list[str]) -> None:
         )
 
 
+def check_split_groups(spec: StudySpec, columns: list[str]) -> None:
+    name = spec.evaluation.groups
+    if name is None:
+        return
+    if name == spec.data.target:
+        raise SpecError(f"{spec.label}: evaluation.groups: '{name}' is the target; name the column whose rows belong together")
+    if name not in columns:
+        raise SpecError(f"{spec.label}: evaluation.groups: unknown column '{name}'{did_you_mean(name, columns)}"
+                        f" (columns: {', '.join(map(str, columns[:12]))}{' ...' if len(columns) > 12 else ''})")
+
+
 def load_dataset(spec: StudySpec) -> Dataset:
-    """Read the source once, select features, type the columns and encode the target."""
+    """Read the source once, select features, type the columns and encode the target (and the groups)."""
     source = read_source(spec)
     frame = source.frame
     frame.columns = [str(c) for c in frame.columns]
     names = feature_names(spec, list(frame.columns))
+    dropped = 0
+    if spec.data.missing_target == "drop":
+        keep = frame[spec.data.target].notna().to_numpy()
+        dropped = int((~keep).sum())
+        frame = frame.loc[keep].reset_index(drop=True) if dropped else frame
     for i, name in enumerate(spec.data.categorical):
         if name == spec.data.target:
             raise SpecError(f"{spec.label}: data.categorical[{i}]: '{name}' is the target, not a feature")
@@ -105,7 +126,17 @@ def load_dataset(spec: StudySpec) -> Dataset:
         version=source.version,
         target_missing=int(raw_target.isna().sum()),
         data_spec=data_spec_fingerprint(spec),
+        split_groups=_group_codes(spec, frame),
+        target_dropped=dropped,
     )
+
+
+def _group_codes(spec: StudySpec, frame: pd.DataFrame) -> np.ndarray | None:
+    """Each row's group as a code (groups numbered in order of first appearance); -1 where missing."""
+    if spec.evaluation.groups is None:
+        return None
+    codes, _ = pd.factorize(frame[spec.evaluation.groups], sort=False)
+    return codes.astype(np.int64)
 
 
 def infer_task(target: pd.Series) -> Task:
@@ -145,6 +176,7 @@ def dataset_problems(spec: StudySpec, dataset: Dataset) -> list[str]:
         problems.append(f"{label}: data.target: column '{dataset.target_name}' has {int(np.isinf(dataset.target).sum())} "
                         "infinite value(s); drop or fix those rows")
     folds = spec.evaluation.folds
+    problems += _group_problems(spec, dataset)
     if dataset.n_rows < MIN_TEST_ROWS * folds:
         problems.append(f"{label}: evaluation.folds: {folds} folds need at least {MIN_TEST_ROWS * folds} rows "
                         f"({MIN_TEST_ROWS} per test fold, for the metrics); the data has {dataset.n_rows}")
@@ -164,6 +196,21 @@ def dataset_problems(spec: StudySpec, dataset: Dataset) -> list[str]:
                 f"{label}: evaluation.folds: {spec.evaluation.folds} stratified folds need at least "
                 f"{spec.evaluation.folds} rows per class; class '{smallest}' has {counts.min()}"
             )
+    return problems
+
+
+def _group_problems(spec: StudySpec, dataset: Dataset) -> list[str]:
+    codes = dataset.split_groups
+    if codes is None:
+        return []
+    name, folds = spec.evaluation.groups, spec.evaluation.folds
+    problems = []
+    if (codes < 0).any():
+        problems.append(f"{spec.label}: evaluation.groups: column '{name}' has {int((codes < 0).sum())} missing value(s); "
+                        "every row needs a group")
+    groups = int(np.unique(codes[codes >= 0]).size)
+    if groups < folds:
+        problems.append(f"{spec.label}: evaluation.groups: {folds} folds need at least {folds} groups; column '{name}' has {groups}")
     return problems
 
 

@@ -25,9 +25,12 @@ class Split:
 
 
 def make_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
-    """Repeated (stratified for classification) K-fold: one plan shared by the baseline and every variant."""
+    """Repeated (stratified for classification) K-fold: one plan shared by the baseline and every variant;
+    grouped when the dataset has groups."""
     from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
+    if dataset.split_groups is not None:
+        return _grouped_splits(dataset, evaluation)
     splitter_cls = RepeatedStratifiedKFold if dataset.task == Task.CLASSIFICATION else RepeatedKFold
     splitter = splitter_cls(n_splits=evaluation.folds, n_repeats=evaluation.planned_repeats, random_state=evaluation.seed)
     rows = np.zeros(dataset.n_rows)
@@ -35,6 +38,22 @@ def make_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
         Split(index=i, repeat=i // evaluation.folds, fold=i % evaluation.folds, train=train, test=test)
         for i, (train, test) in enumerate(splitter.split(rows, dataset.target))
     ]
+
+
+def _grouped_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
+    """Repeated group K-fold (stratified for classification): every group's rows on one side of each split.
+    Each repeat draws its own shuffling seed from one generator seeded by `evaluation.seed`, in order, so
+    the first R repeats are the same whatever the number planned (a longer design extends a shorter one)."""
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+
+    splitter_cls = StratifiedGroupKFold if dataset.task == Task.CLASSIFICATION else GroupKFold
+    seeds = np.random.RandomState(evaluation.seed).randint(np.iinfo(np.int32).max, size=evaluation.planned_repeats)
+    rows, splits = np.zeros(dataset.n_rows), []
+    for repeat, seed in enumerate(seeds):
+        splitter = splitter_cls(n_splits=evaluation.folds, shuffle=True, random_state=int(seed))
+        for fold, (train, test) in enumerate(splitter.split(rows, dataset.target, dataset.split_groups)):
+            splits.append(Split(index=len(splits), repeat=repeat, fold=fold, train=np.sort(train), test=np.sort(test)))
+    return splits
 
 
 def fold_labels(splits: Sequence[Split], rows: int) -> np.ndarray | None:

@@ -86,7 +86,8 @@ def dataset_asset(graph: StudyGraph) -> dg.AssetsDefinition:
         plan_splits = () if problems else tuple(steps.study_splits(setup_from(plan, loaded)))
         return dg.MaterializeResult(value=StudyData(loaded, plan_splits), data_version=dg.DataVersion(loaded.version),
                                     check_results=[result], metadata={
-            "rows": loaded.n_rows, "features": len(loaded.features.columns), "task": loaded.task.value,
+            "rows": loaded.n_rows, "rows_dropped_missing_target": loaded.target_dropped,
+            "features": len(loaded.features.columns), "task": loaded.task.value,
             "data_version": loaded.version, "categorical": ", ".join(loaded.categorical) or "none",
             "n_splits": len(plan_splits), "test_train_ratio": holdout_ratio(list(plan_splits)) if plan_splits else 0.0,
         })

@@ -64,6 +64,14 @@ class StudyPaths:
         """From the environment (and the command line's results root), as absolute paths."""
         return cls(Path(results or results_root()).resolve(), cache_dir().resolve(), key_file().resolve())
 
+    @classmethod
+    def of_project(cls, project: Path, results: Path | None = None, cache: Path | None = None) -> StudyPaths:
+        """A Dagster project's: the given folders, else the environment's, else `data/results` and
+        `data/cache` inside the project (never the tool's own checkout)."""
+        results = results or Path(os.environ.get("ABLATION_RESULTS_DIR") or project / "data" / "results")
+        cache = cache or Path(os.environ.get("ABLATION_CACHE_DIR") or project / "data" / "cache")
+        return cls(results.resolve(), cache.resolve(), key_file().resolve())
+
     def results_dir(self, spec: StudySpec) -> Path:
         return results_dir(spec, self.results_root)
 

@@ -99,6 +99,7 @@ def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score
             "spec_hash": spec.fingerprint(),
             "rows": str(setup.dataset.n_rows),
             "features": str(len(setup.plan.features)),
+            **({"rows_dropped_missing_target": str(setup.dataset.target_dropped)} if setup.dataset.target_dropped else {}),
         },
         omnibus=omnibus(score_table),
         factors={v.name: v.factor for v in setup.plan.variants if v.factor is not None},

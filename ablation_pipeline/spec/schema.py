@@ -64,17 +64,22 @@ class DataSpec(Frozen):
     features: tuple[str, ...] | None = None
     categorical: tuple[str, ...] = ()
     groups: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]] = {}
+    missing_target: Literal["refuse", "drop"] = Field(
+        default="refuse", description="rows whose target is missing: refuse the data (with their count), or drop them")
 
 
 class EvaluationSpec(Frozen):
     """Repeated K-fold (stratified for classification); J = folds x repeats paired splits. With
-    `repeats: auto` each variant takes repeats until its verdict is settled, at most `max_repeats`."""
+    `repeats: auto` each variant takes repeats until its verdict is settled, at most `max_repeats`.
+    With `groups` (a column) rows that share its value are never on both sides of a split."""
 
     folds: int = Field(default=5, ge=2, le=MAX_FOLDS)
     repeats: int | Literal["auto"] = "auto"
     max_repeats: int = Field(default=10, ge=2, le=MAX_REPEATS, description="the most repeats `repeats: auto` may take")
     seed: Seed = 0
     metrics: tuple[str, ...] = Field(default=(), description="first is primary; default by task")
+    groups: str | None = Field(default=None, min_length=1,
+                               description="a column whose rows belong together (patients, users, sites): grouped K-fold")
 
     @field_validator("repeats", mode="before")
     @classmethod
@@ -105,9 +110,11 @@ class EvaluationSpec(Frozen):
 
     @property
     def design_text(self) -> str:
-        """The design in words: '5 folds x 2 repeats', or '5 folds x auto repeats (at most 10)'."""
+        """The design in words: '5 folds x 2 repeats', or '5 folds x auto repeats (at most 10)', and the
+        column that groups the rows."""
         repeats = f"auto repeats (at most {self.max_repeats})" if self.adaptive else f"{self.repeats} repeats"
-        return f"{self.folds} folds x {repeats}"
+        grouped = f", grouped by '{self.groups}'" if self.groups else ""
+        return f"{self.folds} folds x {repeats}{grouped}"
 
     @property
     def planned_repeats(self) -> int:

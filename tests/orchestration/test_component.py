@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import pytest
 import yaml
 
 from ablation_pipeline.orchestration.component import AblationStudy
@@ -105,9 +104,73 @@ def test_dg_check_yaml_checks_an_inline_study_field_by_field(tmp_path):
     assert "attributes.study.evaluation" in output and "attributes.study.statistics.alpha" in output, output
 
 
-def test_exactly_one_source(tmp_path):
-    with pytest.raises(ValueError, match="give exactly one of spec"):
-        AblationStudy()
+def broken_keys(defs: dg.Definitions) -> set[dg.AssetKey]:
+    return set(defs.resolve_asset_graph().get_all_asset_keys())
+
+
+def test_an_instance_without_exactly_one_source_or_with_a_typo_is_one_asset_carrying_its_error(tmp_path):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    for attributes, expected in (({}, "give exactly one of spec"), ({"spek": "x.yaml"}, "unknown attribute 'spek'; did you mean 'spec'?"),
+                                 ({"spec": "missing.yaml"}, "missing.yaml")):
+        defs = AblationStudy(**attributes).definitions(folder)
+        (asset,) = defs.resolve_asset_graph().get_all_asset_keys()
+        assert asset == dg.AssetKey(["empty", "invalid_study"])
+        assert expected in defs.resolve_asset_graph().get(asset).description
     spec = write_study(tmp_path, small_spec(), linear_frame())
     defs = AblationStudy(spec=spec.name).definitions(tmp_path)
-    assert dg.AssetKey(["small", "report"]) in defs.resolve_asset_graph().get_all_asset_keys()
+    assert dg.AssetKey(["small", "report"]) in broken_keys(defs)
+
+
+def test_results_and_cache_live_in_the_users_project(tmp_path, monkeypatch):
+    monkeypatch.delenv("ABLATION_RESULTS_DIR", raising=False)
+    monkeypatch.delenv("ABLATION_CACHE_DIR", raising=False)
+    root = dg_project(tmp_path / "project")
+    folder = root / "studies" / "defs" / "study"
+    folder.mkdir()
+    paths = AblationStudy(spec="x.yaml").paths(folder)
+    assert (paths.results_root, paths.cache) == ((root / "data" / "results").resolve(), (root / "data" / "cache").resolve())
+    chosen = AblationStudy(spec="x.yaml", results_dir="../../../out", cache_dir="../../../fits").paths(folder)
+    assert (chosen.results_root, chosen.cache) == ((root / "out").resolve(), (root / "fits").resolve())
+    monkeypatch.setenv("ABLATION_RESULTS_DIR", str(tmp_path / "elsewhere"))
+    assert AblationStudy(spec="x.yaml").paths(folder).results_root == (tmp_path / "elsewhere").resolve()
+
+
+OWN_ASSET = """import dagster as dg
+
+
+@dg.asset
+def penguins_clean() -> None:
+    \"\"\"The user's own asset, which no study may take down.\"\"\"
+"""
+
+
+def test_a_users_project_loads_and_runs_whatever_its_study_instances_say(tmp_path):
+    """A scaffolded instance as dg writes it, an empty, a misspelt and a broken one beside the user's own
+    asset: dg check yaml names the misspelt attribute, and dg list defs / check defs / launch load the
+    project, the user's asset and the scaffolded study run, and each bad instance is one asset carrying
+    its error."""
+    root = dg_project(tmp_path / "project")
+    (root / "studies" / "defs" / "own.py").write_text(OWN_ASSET)
+    scaffolded = run_dg(root, "scaffold", "defs", TYPE, "penguin_study")
+    assert scaffolded.returncode == 0, scaffolded.stderr[-2000:]
+    template = (root / "studies" / "defs" / "penguin_study" / "defs.yaml").read_text()
+    assert template.count("#") > 10 and "name: penguin_study" in template
+    assert run_dg(root, "check", "yaml").returncode == 0
+    for name in ("empty", "misspelt", "missing"):
+        (root / "studies" / "defs" / name).mkdir()
+    instance(root, "empty", {})
+    instance(root, "misspelt", {"spek": "study.yaml"})
+    instance(root, "missing", {"spec": "nowhere.yaml"})
+    checked = run_dg(root, "check", "yaml", "studies/defs/misspelt")  # (dg 1.13 reports only some files' errors without a path)
+    assert checked.returncode != 0 and "'spek' was unexpected" in checked.stdout + checked.stderr
+    listed = run_dg(root, "list", "defs", "--json")
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assets = {a["asset_key"]: a["description"] or "" for a in json.loads(listed.stdout)["assets"]}
+    assert {"penguins_clean", "penguin_study/report", "empty/invalid_study", "misspelt/invalid_study",
+            "missing/invalid_study"} <= set(assets)
+    assert "unknown attribute 'spek'; did you mean 'spec'?" in assets["misspelt/invalid_study"]
+    assert "nowhere.yaml" in assets["missing/invalid_study"]
+    assert run_dg(root, "check", "defs").returncode == 0
+    launched = run_dg(root, "launch", "--assets", 'penguins_clean,+key:"penguin_study/baseline"')
+    assert launched.returncode == 0, launched.stderr[-2000:]

@@ -52,12 +52,13 @@ def cost_figure(comparison: pd.DataFrame, costs: pd.DataFrame, metric: str, simp
     rows = retrained_costs(comparison, costs, metric)
     base = costs[costs.variant == "baseline"]
     lean = None if simplified is None else simplified[simplified.metric == metric]
-    fig = Figure(figsize=(9, 3.8))
+    axes = [axis for axis in AXES if _known(rows, base, axis[0])] or AXES[-1:]  # an estimator without a parameter count: time only
+    fig = Figure(figsize=(4.8 * len(axes) - 0.6, 3.8))
     FigureCanvasAgg(fig)
-    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9, wspace=0.3)
+    fig.subplots_adjust(left=0.09 * 2 / len(axes), right=0.98, bottom=0.15, top=0.9, wspace=0.3)
     labels = []
-    for i, (column, lean_column, label) in enumerate(AXES):
-        ax = fig.add_subplot(1, 2, i + 1)
+    for i, (column, lean_column, label) in enumerate(axes):
+        ax = fig.add_subplot(1, len(axes), i + 1)
         shown = rows[rows[column].notna() & (rows[column] > 0)]
         ax.scatter(shown[column], shown["delta"], color="#D55E00", s=18)
         points = []
@@ -73,9 +74,15 @@ def cost_figure(comparison: pd.DataFrame, costs: pd.DataFrame, metric: str, simp
         ax.axhline(0, color="black", linewidth=0.8)
         ax.set_xlabel(label)
         ax.set_ylabel(f"Δ {metric}")
-    title = fig.suptitle(f"{metric}: what each retrained variant changes, against what it costs", fontsize=10)
+    words = f"{metric}: what each retrained variant changes, against what it costs"
+    title = fig.suptitle(words if len(axes) > 1 else textwrap.fill(words, 48), fontsize=10)
     keep_apart(fig, labels, title)
     return fig
+
+
+def _known(rows: pd.DataFrame, base: pd.DataFrame, column: str) -> bool:
+    """Whether any retrained variant or the baseline has a positive value on this axis."""
+    return bool((rows[column].fillna(0) > 0).any() or (not base.empty and (base[column].fillna(0) > 0).any()))
 
 
 def _label(ax, text: str, x: float, y: float):
@@ -98,7 +105,7 @@ def keep_apart(fig: Figure, labels: list, title) -> None:
         for dx, dy, align in PLACES:
             label.set_position((dx, dy))
             label.set_horizontalalignment(align)
-            box = label.get_window_extent(renderer)
+            box = label.get_window_extent(renderer).expanded(1.2, 1.1)  # small text grows faster than the figure at a higher dpi
             clear = inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0 and box.y1 <= inside.y1
             if clear and not any(box.overlaps(other) for other in taken):
                 taken.append(box)

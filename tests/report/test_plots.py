@@ -59,6 +59,14 @@ def crowded_study(variants: int = 30) -> tuple[pd.DataFrame, pd.DataFrame, pd.Da
     return comparison, costs, simplified
 
 
+def test_a_model_without_a_parameter_count_gets_the_time_axis_only():
+    comparison, costs, simplified = crowded_study()
+    figure = cost_figure(comparison, costs.assign(n_parameters=np.nan), "accuracy", simplified)
+    assert [ax.get_xlabel() for ax in figure.axes] == ["fit seconds per split (warm)"]
+    assert [ax.get_xlabel() for ax in cost_figure(comparison, costs, "accuracy", simplified).axes] == [
+        "learned parameters", "fit seconds per split (warm)"]
+
+
 def test_a_crowded_cost_plot_names_the_baseline_and_the_simplified_model_first():
     comparison, costs, simplified = crowded_study()
     figure = cost_figure(comparison, costs, "accuracy", simplified)
@@ -160,6 +168,7 @@ FIGURES = {
     "forest, higher is better": lambda: forest_figure(forest_table(12, "r2_of_the_held_out_rows"), "r2_of_the_held_out_rows", True, None),
     "cost": lambda: cost_figure(*study_table()[:2], "rmse"),
     "cost, crowded": lambda: cost_figure(*crowded_study()[:2], "accuracy", crowded_study()[2]),
+    "cost, no parameter counts": lambda: cost_figure(crowded_study()[0], crowded_study()[1].assign(n_parameters=np.nan), "accuracy"),
     "dose": lambda: dose_figure(dose_responses(study_table()[0], "rmse", study_table()[2])["model.params.alpha"], "alpha", "rmse",
                                 2.0, 0.05),
     "interactions, one pair": lambda: interaction_figure(interaction_table(["a", "b"], ["inconclusive"]), "rmse", False),

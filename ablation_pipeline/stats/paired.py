@@ -124,8 +124,9 @@ def noninferiority_pvalue(deltas, test_train_ratio: float, margin: float,
 
 
 def rows_test(deltas, split_variance: float, test_train_ratio: float, alpha: float = 0.05) -> PairedResult:
-    """The corrected test with each split delta's variance known from its test rows (`split_variance`:
-    var(paired row differences) / rows, averaged over the splits): se = sqrt((1/J + ratio) * variance),
+    """The corrected test with each split delta's variance known from its test rows (`split_variance`: one
+    split delta's variance as the rows tell it, averaged over the splits; stats.evidence derives it from
+    var(paired row differences) / rows): se = sqrt((1/J + ratio) * variance),
     a normal reference (df reported as 0). Zero variance means identical rows in every split: then every
     delta is 0 too, and the result is p = 1, CI [0, 0]."""
     d = _deltas(deltas)

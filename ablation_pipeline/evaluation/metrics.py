@@ -161,14 +161,19 @@ def trusted_inputs() -> contextlib.AbstractContextManager:
 
 def values_per_row(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, n_classes: int) -> np.ndarray:
     """Each test row's value of a metric that is a mean over rows (`metric.per_row` is set)."""
-    return metric.per_row(y_true, y_score if metric.uses_scores else y_pred, n_classes)
+    return metric.per_row(y_true, _input(metric, y_pred, y_score), n_classes)
 
 
 def evaluate(metric: Metric, y_true: np.ndarray, y_pred: np.ndarray, y_score: np.ndarray | None, n_classes: int) -> float:
     """One metric on one set of predictions."""
-    if metric.uses_scores:
-        if y_score is None:
-            raise SpecError(f"evaluation.metrics: '{metric.name}' needs predicted probabilities or decision scores, "
-                            "which this estimator does not provide")
-        return metric.compute(y_true, y_score, n_classes)
-    return metric.compute(y_true, y_pred, n_classes)
+    return metric.compute(y_true, _input(metric, y_pred, y_score), n_classes)
+
+
+def _input(metric: Metric, y_pred: np.ndarray, y_score: np.ndarray | None) -> np.ndarray:
+    """What the metric reads: predicted labels or values, or the probabilities / decision scores it needs."""
+    if not metric.uses_scores:
+        return y_pred
+    if y_score is None:
+        raise SpecError(f"evaluation.metrics: '{metric.name}' needs predicted probabilities or decision scores, "
+                        "which this estimator does not provide")
+    return y_score

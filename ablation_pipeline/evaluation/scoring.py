@@ -14,38 +14,30 @@ SCORE_COLUMNS = ["variant", "repeat", "fold", "metric", "value"]
 
 
 def score_outcomes(outcomes: list[Outcome], dataset: Dataset, splits: list[Split], metrics: list[Metric],
-                   baseline: str = "baseline") -> pd.DataFrame:
+                   baseline: str = "baseline", against: Outcome | None = None) -> pd.DataFrame:
     """Every metric for every outcome and split; random draws (permute) are averaged within a split. When
-    the `baseline` outcome is among them, each other outcome's row gets `delta_variance`: its split delta's variance
-    as the test rows tell it (NaN for the baseline and for metrics that are not means over rows)."""
+    the `baseline` outcome is among them (or is given as `against`), each other outcome's row gets
+    `delta_variance`: its split delta's variance as the test rows tell it (NaN for the baseline and for
+    metrics that are not means over rows). Each outcome's rows are scored once, the baseline's once per
+    split and metric, however many variants pair with them."""
     by_index = {s.index: s for s in splits}
     n_classes = len(dataset.classes) if dataset.classes else 0
+    base = against or next((o for o in outcomes if o.name == baseline), None)
+    paired = _BaselineRows(base, dataset, by_index, n_classes)
     rows = []
     with trusted_inputs():
-        _score(outcomes, dataset, by_index, n_classes, metrics, rows)
-    table = pd.DataFrame(rows, columns=SCORE_COLUMNS)
-    base = next((o for o in outcomes if o.name == baseline), None)
-    if base is None:
-        return table
-    found = [(o.name, by_index[f.split].repeat, by_index[f.split].fold, metric, value)
-             for o in outcomes if o is not base
-             for metric, values in delta_variances(o, base, dataset, splits, metrics).items()
-             for f, value in zip(o.folds, values, strict=True)]
-    dvar = pd.DataFrame(found, columns=["variant", "repeat", "fold", "metric", "delta_variance"])
-    return table.merge(dvar, how="left", on=["variant", "repeat", "fold", "metric"], validate="many_to_one")
-
-
-def _score(outcomes: list[Outcome], dataset: Dataset, by_index: dict, n_classes: int, metrics: list[Metric], rows: list) -> None:
-    for outcome in outcomes:
-        for fold in outcome.folds:
-            split = by_index[fold.split]
-            y_true = dataset.target[split.test]
-            for metric in metrics:
-                values = [
-                    evaluate(metric, y_true, fold.predictions[d], None if fold.scores is None else fold.scores[d], n_classes)
-                    for d in range(len(fold.predictions))
-                ]
-                rows.append((outcome.name, split.repeat, split.fold, metric.name, float(np.mean(values))))
+        for outcome in outcomes:
+            for fold in outcome.folds:
+                split = by_index[fold.split]
+                y_true = dataset.target[split.test]
+                for metric in metrics:
+                    value, per_row = _scored(metric, y_true, fold, n_classes)
+                    spread = np.nan
+                    if per_row is not None and base is not None and outcome is not base:
+                        spread = _split_variance(per_row - paired.rows(fold.split, metric))
+                    rows.append((outcome.name, split.repeat, split.fold, metric.name, value, spread))
+    table = pd.DataFrame(rows, columns=[*SCORE_COLUMNS, "delta_variance"])
+    return table if base is not None else table.drop(columns="delta_variance")
 
 
 def delta_variances(variant: Outcome, base: Outcome, dataset: Dataset, splits: list[Split],
@@ -55,28 +47,44 @@ def delta_variances(variant: Outcome, base: Outcome, dataset: Dataset, splits: l
     the same row under the two models, so this is never zero when their predictions differ, however
     coarse the metric's steps (accuracy on 60 rows moves by 1/60)."""
     by_index = {s.index: s for s in splits}
-    base_folds = {f.split: f for f in base.folds}
     n_classes = len(dataset.classes) if dataset.classes else 0
+    paired = _BaselineRows(base, dataset, by_index, n_classes)
     out: dict[str, list[float]] = {m.name: [] for m in metrics if m.per_row is not None}
-    if not out:
-        return out
     with trusted_inputs():
-        _paired_rows(variant, base_folds, dataset, by_index, n_classes, metrics, out)
+        for fold in variant.folds:
+            y_true = dataset.target[by_index[fold.split].test]
+            for metric in metrics:
+                if metric.per_row is not None:
+                    rows = _scored(metric, y_true, fold, n_classes)[1]
+                    out[metric.name].append(_split_variance(rows - paired.rows(fold.split, metric)))
     return out
 
 
-def _paired_rows(variant: Outcome, base_folds: dict, dataset: Dataset, by_index: dict, n_classes: int, metrics: list[Metric],
-                 out: dict[str, list[float]]) -> None:
-    for fold in variant.folds:
-        y_true = dataset.target[by_index[fold.split].test]
-        for metric in metrics:
-            if metric.per_row is None:
-                continue
-            rows = _mean_per_row(metric, y_true, fold, n_classes) - _mean_per_row(metric, y_true, base_folds[fold.split], n_classes)
-            out[metric.name].append(float(np.var(rows, ddof=1) / rows.size) if rows.size > 1 else 0.0)
+class _BaselineRows:
+    """The baseline's per-row values on each split and metric, computed once, when first paired."""
+
+    def __init__(self, base: Outcome | None, dataset: Dataset, by_index: dict, n_classes: int):
+        self.folds = {f.split: f for f in base.folds} if base is not None else {}
+        self.dataset, self.by_index, self.n_classes = dataset, by_index, n_classes
+        self.known: dict[tuple[int, str], np.ndarray] = {}
+
+    def rows(self, split: int, metric: Metric) -> np.ndarray:
+        key = (split, metric.name)
+        if key not in self.known:
+            y_true = self.dataset.target[self.by_index[split].test]
+            self.known[key] = _scored(metric, y_true, self.folds[split], self.n_classes)[1]
+        return self.known[key]
 
 
-def _mean_per_row(metric: Metric, y_true: np.ndarray, fold, n_classes: int) -> np.ndarray:
-    draws = [values_per_row(metric, y_true, fold.predictions[d], None if fold.scores is None else fold.scores[d], n_classes)
-             for d in range(len(fold.predictions))]
-    return np.mean(draws, axis=0)
+def _scored(metric: Metric, y_true: np.ndarray, fold, n_classes: int) -> tuple[float, np.ndarray | None]:
+    """The metric on one split (draws averaged) and, for a mean over rows, each row's value (draws averaged)."""
+    draws = range(len(fold.predictions))
+    scores = [None if fold.scores is None else fold.scores[d] for d in draws]
+    if metric.per_row is None:
+        return float(np.mean([evaluate(metric, y_true, fold.predictions[d], scores[d], n_classes) for d in draws])), None
+    per_draw = [values_per_row(metric, y_true, fold.predictions[d], scores[d], n_classes) for d in draws]
+    return float(np.mean([float(np.mean(r)) for r in per_draw])), np.mean(per_draw, axis=0)
+
+
+def _split_variance(differences: np.ndarray) -> float:
+    return float(np.var(differences, ddof=1) / differences.size) if differences.size > 1 else 0.0

@@ -6,6 +6,7 @@ definitions are built by the same code as the studies folder's (location.study_d
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,6 +62,14 @@ class AblationStudyScaffolder(dg.Scaffolder):
         (Path(request.target_path) / "defs.yaml").write_text(TEMPLATE.format(type_name=request.type_name, name=name))
 
 
+@cache
+def _lenient_model(component: type) -> type[BaseModel]:
+    """One class per component type, however often dg asks for it."""
+    derived = derive_model_type(component)
+    config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
+    return type(derived.__name__, (derived,), {"model_config": config, "__module__": __name__})
+
+
 @scaffold_with(AblationStudyScaffolder)
 class AblationStudy(dg.Component, dg.Model, dg.Resolvable):
     """One ablation study: a study spec file (`spec`, relative to this defs.yaml) or the spec inline
@@ -85,9 +94,7 @@ class AblationStudy(dg.Component, dg.Model, dg.Resolvable):
         """The attributes' model as dg derives it, except that an unknown attribute is kept for `problem` to
         name (one asset carrying it) instead of failing the whole code location; its JSON Schema, which
         `dg check yaml` applies, still refuses it."""
-        derived = derive_model_type(cls)
-        config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": False})
-        return type(derived.__name__, (derived,), {"model_config": config, "__module__": __name__})
+        return _lenient_model(cls)
 
     @classmethod
     def resolve_from_model(cls, context, model: BaseModel) -> AblationStudy:

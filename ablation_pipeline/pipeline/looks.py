@@ -35,9 +35,7 @@ AGAINST = "|against"  # the baseline block those variances were paired with
 def block_scores(setup: Setup, block: Sequence[Split], outcome: Outcome, base: Outcome | None = None) -> BlockScores:
     """Every metric on each split of the block (random draws averaged within a split), and with `base` the
     split deltas' variances the rows tell, for the metrics that are means over rows."""
-    outcomes = [outcome] if base is None else [outcome, base]
-    table = scores(setup, list(block), outcomes)
-    table = table[table.variant == outcome.name].sort_values(["repeat", "fold"], kind="stable")
+    table = scores(setup, list(block), [outcome], against=base).sort_values(["repeat", "fold"], kind="stable")
     found = {metric.name: table.loc[table.metric == metric.name, "value"].tolist() for metric in setup.metrics}
     if base is not None:
         found |= {metric.name + DVAR: table.loc[table.metric == metric.name, "delta_variance"].tolist()

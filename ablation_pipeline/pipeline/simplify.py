@@ -31,7 +31,7 @@ from .consistency import changed, require_comparison, require_filed
 from .identity import Identity
 from .looks import take_looks
 from .setup import Setup
-from .steps import metric_margins, sequential_looks
+from .steps import bounded_metrics, metric_margins, sequential_looks
 
 NAME = "simplified"
 KEPT = (Verdict.REMOVABLE, Verdict.HARMFUL)  # non-inferior: within the margin, or even better
@@ -97,7 +97,7 @@ def compare_simplified(setup: Setup, splits: list[Split], outcome: Outcome, base
     rows = compare_variants(table, variants, {m.name: m.higher_is_better for m in setup.metrics}, holdout_ratio(splits),
                             alpha=stats.alpha, correction=stats.correction, margins=metric_margins(setup), extra_columns=True,
                             looks=sequential_looks(setup), inference=stats.test,
-                            bounded=[m.name for m in setup.metrics if m.in_unit_interval])
+                            bounded=bounded_metrics(setup))
     sizes = [_mean_size(baseline), _mean_size(outcome)]
     saving = fit_time_saving(baseline, outcome, holdout_ratio(splits), stats.alpha)
     return rows.assign(

@@ -40,8 +40,8 @@ def sequential_looks(setup: Setup) -> tuple[int, ...] | None:
     return looks(setup.plan.spec.evaluation) if setup.plan.spec.evaluation.adaptive else None
 
 
-def scores(setup: Setup, splits: list[Split], outcomes: list[Outcome]) -> pd.DataFrame:
-    return score_outcomes(outcomes, setup.dataset, splits, list(setup.metrics))
+def scores(setup: Setup, splits: list[Split], outcomes: list[Outcome], against: Outcome | None = None) -> pd.DataFrame:
+    return score_outcomes(outcomes, setup.dataset, splits, list(setup.metrics), against=against)
 
 
 def variants_table(plan: StudyPlan) -> pd.DataFrame:
@@ -51,6 +51,11 @@ def variants_table(plan: StudyPlan) -> pd.DataFrame:
         [(v.name, v.kind, v.mode, v.components_text, families.of(v.mode)) for v in plan.variants],
         columns=["variant", "kind", "mode", "components", "family"],
     )
+
+
+def bounded_metrics(setup: Setup) -> list[str]:
+    """The study's metrics that live in [0, 1]: their intervals stay within what a difference can be."""
+    return [m.name for m in setup.metrics if m.in_unit_interval]
 
 
 def metric_margins(setup: Setup) -> dict[str, Margin]:
@@ -78,7 +83,7 @@ def comparison(setup: Setup, splits: list[Split], score_table: pd.DataFrame, ext
         looks=sequential_looks(setup),
         multiplicity=stats.multiplicity,
         inference=stats.test,
-        bounded=[m.name for m in setup.metrics if m.in_unit_interval],
+        bounded=bounded_metrics(setup),
     )
     return with_failures(table, variants, dict(failed or {}), [m.name for m in setup.metrics]) if failed else table
 

@@ -16,6 +16,7 @@ import difflib
 import importlib
 import inspect
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sklearn.base import (
@@ -37,6 +38,7 @@ from ..spec.model import MISSING_MODEL, ModelSpec
 from ..spec.trust import Trust
 from ..vocabulary import Task
 from .foreign import class_estimator, factory_estimator
+from .networks import network_estimator
 from .sweeps import apply_setting
 
 ALLOWED_MODULES = ("sklearn",)
@@ -90,17 +92,16 @@ def resolve_estimator(name: str, where: str = "model.estimator") -> type:
     return cls
 
 
-def make_estimator(model: ModelSpec, task: Task, label: str = "", trust: Trust | None = None) -> BaseEstimator:
+def make_estimator(model: ModelSpec, task: Task, label: str = "", trust: Trust | None = None, base_dir: Path | None = None,
+                   pretrained: bool = False) -> BaseEstimator:
     """Instantiate and validate the estimator: it must suit the task and accept its params. Code from
-    outside scikit-learn only from the modules `trust` names (default: scikit-learn alone)."""
+    outside scikit-learn only from the modules `trust` names (default: scikit-learn alone). A network's
+    checkpoint is relative to `base_dir` (the spec's folder); `pretrained` evaluates it as given."""
     prefix = f"{label}: " if label else ""
     if not model.given:
         raise SpecError(f"{prefix}{MISSING_MODEL}")
     if model.network is not None:
-        from ..torch_nets.estimator import TorchClassifier, TorchRegressor
-
-        torch_cls = TorchClassifier if task == Task.CLASSIFICATION else TorchRegressor
-        return torch_cls(network=model.network.model_dump(mode="json"))
+        return network_estimator(model.network, task, prefix, trust, base_dir, pretrained)
     if model.factory is not None:
         return factory_estimator(model, task, trust or Trust(), prefix)
     if not is_scikit_learn_name(model.estimator):
@@ -127,14 +128,14 @@ def make_estimator(model: ModelSpec, task: Task, label: str = "", trust: Trust |
 
 
 def estimator_with_setting(model: ModelSpec, path: str, value: Any, task: Task, where: str,
-                           trust: Trust | None = None) -> BaseEstimator:
+                           trust: Trust | None = None, base_dir: Path | None = None) -> BaseEstimator:
     """The study's estimator with one setting changed (a retrained sweep's variant), validated as the
     study's own is; `where` names the spec entry in messages."""
     try:
         changed = apply_setting(model, path, value)
     except SpecError as exc:
         raise SpecError("\n".join(f"{where}: {line}" for line in str(exc).splitlines())) from None
-    return make_estimator(changed, task, where, trust)
+    return make_estimator(changed, task, where, trust, base_dir)
 
 
 def _find(name: str, where: str) -> type | None:

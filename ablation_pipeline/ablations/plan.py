@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import SpecError, did_you_mean, listed
-from ..spec.network import removable_layers
+from ..spec.network import UnitSlice, removable_layers
 from ..spec.schema import AblationSpec, StudySpec
 from ..vocabulary import Kind, Mode
 from .sweeps import apply_setting
@@ -28,6 +28,7 @@ class Variant:
     permutations: int
     origin: str
     factor: float | None = None  # the swept factor (scale, noise) or value (param sweep)
+    units: UnitSlice | None = None  # the slice of a layer's units it knocks out (layers with `units`)
 
     def __post_init__(self) -> None:
         """Plain strings ('feature', 'drop') become their vocabulary members (an unknown one raises)."""
@@ -60,6 +61,8 @@ class Variant:
             identity["permutations"] = self.permutations
         if self.factor is not None:
             identity["factor"] = self.factor
+        if self.units is not None:
+            identity["units"] = self.units.identity()
         return identity
 
 
@@ -79,11 +82,22 @@ def factor_slug(factor: float) -> str:
     return ("m" if factor < 0 else "") + slug(f"{abs(factor):g}".replace(".", "_"))
 
 
-def plan_variants(spec: StudySpec, features: list[str],
-                  clusters: Mapping[int, Sequence[tuple[str, ...]]] | None = None) -> list[Variant]:
+@dataclass(frozen=True)
+class ModuleLayers:
+    """What planning knows of a user's nn.Module: its submodules' dotted names, its direct children, and
+    the shape each submodule takes and gives on one example batch ((), () for one the dry run did not reach)."""
+
+    names: tuple[str, ...]
+    children: tuple[str, ...]
+    shapes: Mapping[str, tuple[tuple[int, ...], tuple[int, ...]]]
+    problem: str = ""  # why the dry run failed, if it did (the shapes are then unknown)
+
+
+def plan_variants(spec: StudySpec, features: list[str], clusters: Mapping[int, Sequence[tuple[str, ...]]] | None = None,
+                  module_layers: ModuleLayers | None = None) -> list[Variant]:
     """Every variant of the study, in spec order; names are `<mode>__<feature or group>`. `clusters`
     gives, per ablation entry with `features: clusters`, the clusters of associated features found in
-    the data (each one variant)."""
+    the data (each one variant); `module_layers` the layers of a network given as the user's module."""
     label = spec.label
     groups = _checked_groups(spec, features, label)
     variants: list[Variant] = []
@@ -94,6 +108,8 @@ def plan_variants(spec: StudySpec, features: list[str],
         mode = ablation.resolved_mode
         if ablation.param is not None:
             targets = _param_target(spec, ablation, f"{label}: ablations[{i}]", problems)
+        elif ablation.layers is not None and module_layers is not None:
+            targets = _module_targets(module_layers, ablation, f"{label}: ablations[{i}]", problems)
         elif ablation.layers is not None:
             targets = _layer_targets(spec, ablation, f"{label}: ablations[{i}]", problems)
         elif ablation.features == "clusters":
@@ -101,22 +117,26 @@ def plan_variants(spec: StudySpec, features: list[str],
         else:
             targets = _targets(ablation, features, groups, f"{label}: ablations[{i}]", problems)
         sweep = ablation.factors or ablation.values or (None,)
-        expanded = [(j, name, parts, factor) for j, name, parts in targets for factor in sweep]
-        for j, name_part, components, factor in expanded:
+        expanded = [(j, name, parts, factor, units) for j, name, parts in targets for factor in sweep
+                    for units in _unit_slices(ablation, parts, module_layers, f"{label}: ablations[{i}]", problems)]
+        for j, name_part, components, factor, units in expanded:
             where = f"ablations[{i}]" if j is None else f"ablations[{i}].{ablation.target}[{j}]"
             marker = "v" if ablation.param is not None else "x"
             suffix = "" if factor is None else f"__{marker}{factor_slug(factor)}"
+            suffix += "" if units is None else f"__u{units.start}_{units.stop}"
             variant = Variant(
-                name=f"{mode}__{slug(name_part)}{suffix}",
+                name=f"{mode}__{layer_slug(name_part) if ablation.layers is not None else slug(name_part)}{suffix}",
                 kind=ablation.kind,
                 mode=mode,
-                label=name_part,
+                label=name_part if units is None else f"{name_part}{units.text}",
                 components=components,
                 permutations=ablation.permutations,
                 origin=where,
                 factor=factor,
+                units=units,
             )
-            twin = seen.get(variant.name) or seen_components.get((variant.mode, frozenset(components), factor))
+            same = (variant.mode, frozenset(components), factor if units is None else (factor, *units.identity()))
+            twin = seen.get(variant.name) or seen_components.get(same)
             if twin is not None and _from_clusters(spec, twin, variant):
                 continue  # a cluster found in the data that another entry asks for anyway: computed once
             if twin is not None:
@@ -130,7 +150,7 @@ def plan_variants(spec: StudySpec, features: list[str],
                 problems.append(f"{label}: {where}: mode conditional draws a component given the other features, and "
                                 f"{'+'.join(components)} is {what}: nothing to condition on (use permute or mean)")
                 continue
-            seen[variant.name] = seen_components[(variant.mode, frozenset(components), factor)] = variant
+            seen[variant.name] = seen_components[same] = variant
             variants.append(variant)
     if problems:
         raise SpecError("\n".join(dict.fromkeys(problems)))
@@ -180,6 +200,60 @@ def _layer_targets(spec: StudySpec, ablation: AblationSpec, where: str,
         if not bad:
             targets.append((j, "_and_".join(members), members))
     return targets
+
+
+def layer_slug(name: str) -> str:
+    """A layer's (dotted) name as a variant name part: `block1.fc2` -> `block1_fc2`."""
+    return slug(name.replace(".", "_"))
+
+
+def _module_targets(layers: ModuleLayers, ablation: AblationSpec, where: str,
+                    problems: list[str]) -> list[tuple[int | None, str, tuple[str, ...]]]:
+    """Submodules of the user's module by dotted name (or [blocks] of them); `each` is its direct children."""
+    if ablation.layers == "each":
+        return [(None, name, (name,)) for name in layers.children]
+    targets = []
+    for j, item in enumerate(ablation.layers):
+        members = (item,) if isinstance(item, str) else tuple(dict.fromkeys(item))
+        unknown = [(k, m) for k, m in enumerate(members) if m not in layers.names]
+        for k, member in unknown:
+            place = f"{where}.layers[{j}]" + ("" if isinstance(item, str) else f"[{k}]")
+            near = [n for n in layers.names if n.split(".")[0] == member.split(".")[0]] or list(layers.children)
+            problems.append(f"{place}: '{member}' is not a layer of the module{did_you_mean(member, layers.names)} "
+                            f"(near it: {listed(near)}; `ablation layers` lists them all)")
+        if not unknown:
+            targets.append((j, "_and_".join(members), members))
+    return targets
+
+
+def _unit_slices(ablation: AblationSpec, members: tuple[str, ...], layers: ModuleLayers | None, where: str,
+                 problems: list[str]) -> list[UnitSlice | None]:
+    """The slices of `units` for one target (a single layer): [0, size), [size, 2 size), ... up to the
+    layer's width along `dim`, as the dry run measured it (a last, shorter slice is kept)."""
+    units = ablation.units
+    if units is None:
+        return [None]
+    if layers is None:
+        problems.append(f"{where}.units: units need a network given as module (model.network.module), whose shapes are measured")
+        return []
+    if len(members) != 1:
+        problems.append(f"{where}.units: units slice one layer at a time; list layers singly, not as [blocks]")
+        return []
+    given, made = layers.shapes.get(members[0], ((), ()))
+    shape = given if units.on == "input" else made
+    if not shape:
+        why = layers.problem or "the module's forward never calls it"
+        problems.append(f"{where}.units: cannot measure the {units.on} of '{members[0]}' ({why})")
+        return []
+    if not -len(shape) < units.dim < len(shape):
+        problems.append(f"{where}.units.dim: {units.dim} is not a dimension of '{members[0]}'s {units.on}, of shape "
+                        f"(N{''.join(f', {d}' for d in shape[1:])})")
+        return []
+    width = shape[units.dim]
+    if units.size > width:
+        problems.append(f"{where}.units.size: {units.size} is more than the {width} units '{members[0]}' has along dim {units.dim}")
+        return []
+    return [UnitSlice(units.dim, start, min(start + units.size, width), units.on) for start in range(0, width, units.size)]
 
 
 def _checked_groups(spec: StudySpec, features: list[str], label: str) -> dict[str, tuple[str, ...]]:

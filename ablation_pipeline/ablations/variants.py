@@ -77,7 +77,7 @@ def knockout_predictions(variant: Variant, model: Pipeline, dataset: Dataset, sp
 
     rows = dataset.features.iloc[split.test]
     options = {"X_train": dataset.features.iloc[split.train] if variant.mode == Mode.MEAN else None,
-               "seed": derive_seed(seed, variant.name, split.index), "factor": variant.factor}
+               "seed": derive_seed(seed, variant.name, split.index), "factor": variant.factor, "units": variant.units}
     layers = list(variant.components)
     if dataset.task == Task.CLASSIFICATION:
         proba = predict_proba_with_knockout(model, rows, layers, variant.mode, **options)

@@ -24,15 +24,17 @@ PROBE_ROWS = 200  # rows of the data a `preprocessing: none` estimator is tried 
 
 
 def origin(estimator: Any) -> dict[str, str]:
-    """Where an estimator's code comes from: its library and version ('lightgbm', '4.7.0'), or, for a
-    module of the project's own (no installed distribution), a hash of that module's source."""
-    module = type(estimator).__module__
+    """Where an estimator's code (or a class's, or a function's) comes from: its library and version
+    ('lightgbm', '4.7.0'), or, for a module of the project's own (no installed distribution), a hash of
+    that module's source."""
+    code = estimator if inspect.isclass(estimator) or inspect.isfunction(estimator) else type(estimator)
+    module = code.__module__
     root = module.split(".")[0]
     version = distribution_version(root)
     if version is not None:
         return {"library": root, "version": version}
     try:
-        source = inspect.getsource(inspect.getmodule(type(estimator)))
+        source = inspect.getsource(inspect.getmodule(code))
     except (OSError, TypeError):
         source = ""
     return {"library": module, "source": hashlib.sha256(source.encode()).hexdigest()[:16]}
@@ -47,7 +49,12 @@ def model_identity(model: ModelSpec, estimator: Any, given: bool = False) -> dic
         return {**model_part, **{k: v for k, v in model.model_dump(mode="json").items() if k in ("preprocessing", "fit_params",
                                                                                                "early_stopping")},
                 **origin(estimator)}
-    return {"spec": model.model_dump(mode="json"), **origin(estimator)}
+    identity = {"spec": model.model_dump(mode="json"), **origin(estimator)}
+    if model.network is not None and model.network.is_module:
+        weights = estimator.get_params(deep=False)["weights"]
+        identity["network_module"] = origin(estimator.get_params(deep=False)["module"])
+        identity["checkpoint"] = weights.digest if weights is not None else None
+    return identity
 
 
 def json_safe(value: Any) -> Any:

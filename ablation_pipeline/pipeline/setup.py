@@ -5,6 +5,7 @@ can have reported together, one line each, before anything is fitted."""
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from sklearn.base import BaseEstimator
 
 from ..ablations.clusters import Cluster, feature_clusters
 from ..ablations.estimators import estimator_with_setting, make_estimator
+from ..ablations.networks import module_layers
 from ..ablations.pairs import Pair, check_top, named_pairs
 from ..ablations.plan import Variant, plan_variants
 from ..ablations.preparation import FitOptions, build_pipeline
@@ -94,14 +96,24 @@ def plan_study(spec: StudySpec, cache: ResultCache | None = None, trust: Trust |
             with contextlib.suppress(OSError):  # a cache that cannot be written is only not used
                 cache.put(key, learned, kind="plan", study=spec.name)
     features = feature_names(spec, list(learned.header))
-    variants = plan_variants(spec, features, _members(learned.clusters))
     trust = trust or project_trust(spec.path)
+    network = spec.model.network
+    layers = module_layers(network, trust, _input_width(spec, features), f"{spec.label}: ") \
+        if network is not None and network.is_module and estimator is None else None
+    variants = plan_variants(spec, features, _members(learned.clusters), layers)
     if len(variants) > trust.max_variants:
         raise SpecError(trust.too_many(len(variants), f"{spec.label}: ablations"))
     pairs = named_pairs(spec, features)
     check_top(spec, variants)
     return StudyPlan(spec, tuple(features), tuple(variants), tuple(pairs), learned.clusters, learned.clusters_from,
                      trust, estimator)
+
+
+def _input_width(spec: StudySpec, features: list[str]) -> int:
+    """The input width planning sizes a module network's layers with: its `input_shape`, else one value
+    per feature (exact for numeric data; a one-hot encoded category widens it at set-up)."""
+    shape = spec.model.network.input_shape
+    return math.prod(shape) if shape is not None else len(features)
 
 
 @dataclass(frozen=True)
@@ -135,7 +147,7 @@ def setup_from(plan: StudyPlan, dataset: Dataset) -> Setup:
     problems: list[AblationError] = []
     metrics = _attempt(problems, lambda: tuple(resolve_metrics(plan.spec.evaluation.metrics, dataset.task, plan.label)))
     estimator = plan.estimator if plan.estimator is not None else \
-        _attempt(problems, lambda: make_estimator(plan.spec.model, dataset.task, plan.label, plan.trust))
+        _attempt(problems, lambda: make_estimator(plan.spec.model, dataset.task, plan.label, plan.trust, plan.spec.base_dir))
     if metrics is not None:
         _attempt(problems, lambda: check_margins(plan, metrics))
     if metrics is not None and estimator is not None:
@@ -168,12 +180,12 @@ def check_study(path: str | Path) -> Setup:
     dataset = _attempt(problems, lambda: load_dataset(spec))
     if dataset is not None:
         _attempt(problems, lambda: require_fit_for_study(spec, dataset))
-        interim = plan or StudyPlan(spec, (), ())
+        interim = plan or StudyPlan(spec, (), (), trust=_attempt([], lambda: project_trust(spec.path)) or Trust())
         setup = _attempt(problems, lambda: setup_from(interim, dataset))
         if setup is not None:
             _attempt(problems, lambda: check_network(setup))
             _attempt(problems, lambda: check_sweeps(setup))
-            _attempt(problems, lambda: check_with_data(spec.model, setup.estimator, dataset, plan.label if plan else spec.label))
+            _attempt(problems, lambda: check_with_data(spec.model, setup.estimator, dataset, interim.label))
     raise_all(problems)
     return setup
 
@@ -238,16 +250,24 @@ def check_network(setup: Setup) -> None:
     if network is None:
         return
     from ..torch_nets.build import build_network
+    from ..torch_nets.user_module import build_module
 
-    prepare = build_pipeline(setup.estimator, list(setup.dataset.numeric), list(setup.dataset.categorical), None)[0]
+    prepare = build_pipeline(setup.estimator, list(setup.dataset.numeric), list(setup.dataset.categorical), None,
+                             setup.fit_options)[0]
     width = prepare.fit(setup.dataset.features).transform(setup.dataset.features.head(2)).shape[1]  # every category counts
     outputs = len(setup.dataset.classes) if setup.dataset.classes else 1
+    estimator = setup.estimator
+
+    def build(remove: tuple[str, ...], field: str) -> object:
+        if network.is_module:
+            return build_module(network, estimator.module, estimator.weights, width, outputs, remove, field)
+        return build_network(network, width, outputs, remove=remove, field=field)
+
     problems: list[AblationError] = []
-    _attempt(problems, lambda: build_network(network, width, outputs, field=f"{setup.plan.label}: model.network"))
+    _attempt(problems, lambda: build((), f"{setup.plan.label}: model.network"))
     for v in setup.plan.variants:
         if v.mode == Mode.REMOVE:
-            _attempt(problems, lambda v=v: build_network(network, width, outputs, remove=v.components,
-                                                         field=f"{setup.plan.label}: {v.origin}"))
+            _attempt(problems, lambda v=v: build(v.components, f"{setup.plan.label}: {v.origin}"))
     raise_all(problems)
 
 
@@ -258,7 +278,7 @@ def sweep_estimator(setup: Setup, variant: Variant) -> BaseEstimator:
         return clone_with(setup.plan.estimator, variant.components[0].removeprefix("model.params."), variant.factor,
                           f"{setup.plan.label}: {variant.origin}")
     return estimator_with_setting(setup.plan.spec.model, variant.components[0], variant.factor, setup.dataset.task,
-                                  f"{setup.plan.label}: {variant.origin}", setup.plan.trust)
+                                  f"{setup.plan.label}: {variant.origin}", setup.plan.trust, setup.plan.spec.base_dir)
 
 
 def clone_with(estimator: BaseEstimator, name: str, value: object, where: str) -> BaseEstimator:

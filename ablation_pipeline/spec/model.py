@@ -51,6 +51,16 @@ class ModelSpec(Frozen):
     fit_params: dict[str, Annotated[Any, AfterValidator(_param_value)]] = {}
     early_stopping: EarlyStoppingSpec | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _checkpoint_inputs_as_read(cls, raw: Any) -> Any:
+        """A checkpoint was trained on its own scale: its network gets the rows as read unless the spec
+        asks for preprocessing."""
+        if isinstance(raw, dict) and "preprocessing" not in raw and isinstance(raw.get("network"), dict) \
+                and raw["network"].get("checkpoint") is not None:
+            return {**raw, "preprocessing": "none"}
+        return raw
+
     @field_validator("preprocessing", mode="before")
     @classmethod
     def _known_preprocessing(cls, value: Any) -> Any:
@@ -62,9 +72,9 @@ class ModelSpec(Frozen):
         if len(given) > 1:
             raise ValueError("give exactly one of estimator (a class), factory (module:function returning an estimator) or "
                              f"network (torch layers); got {' and '.join(given)}")
-        if self.network is not None and (self.params or self.fit_params or self.early_stopping or self.preprocessing != "auto"):
-            raise ValueError("params, fit_params, early_stopping and preprocessing belong to an estimator; a network takes "
-                             "its settings under network.training")
+        if self.network is not None and (self.params or self.fit_params or self.early_stopping):
+            raise ValueError("params, fit_params and early_stopping belong to an estimator; a network takes its settings "
+                             "under network.training")
         return self
 
     @property

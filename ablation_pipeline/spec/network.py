@@ -1,14 +1,17 @@
-"""A torch network as data: an ordered list of named `torch.nn` layers from an allowed list, plus
-training settings. Validation never imports torch, so specs parse where torch is not installed."""
+"""A torch network as data: an ordered list of named `torch.nn` layers from an allowed list, or the
+user's own `nn.Module` named by a trusted module path (with its keyword arguments and an optional
+checkpoint), plus training settings. Validation never imports torch, so specs parse where torch is
+not installed."""
 
 from __future__ import annotations
 
 import math
 import re
 import typing
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, ValidationError, field_validator
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
 from ..errors import SpecError, did_you_mean, require_one_of
 from .base import Frozen
@@ -136,10 +139,17 @@ class TrainingSpec(Frozen):
 
 
 class NetworkSpec(Frozen):
-    """Layers in order, the last one marked `output: true`. `input_shape` (e.g. [1, 8, 8]) reshapes
-    each flat feature row before the first layer."""
+    """Either `layers` in order, the last one marked `output: true`, or `module`: the user's own
+    `nn.Module` class (or a factory returning one) as `package.module:Name` from a module the project
+    trusts, built with `kwargs`, its weights loaded from `checkpoint` (a state_dict file, relative to
+    the spec) when given. `input_shape` (e.g. [1, 8, 8]) reshapes each flat feature row first."""
 
-    layers: tuple[LayerSpec, ...]
+    layers: tuple[LayerSpec, ...] = ()
+    module: str | None = Field(default=None, min_length=1, description="an nn.Module class or a factory returning one, "
+                               "as package.module:Name, from a module the project trusts")
+    kwargs: dict[str, Any] = Field(default={}, description="keyword arguments of module")
+    checkpoint: str | None = Field(default=None, min_length=1, description="a state_dict saved with torch.save, relative to "
+                                   "the spec; loaded with weights_only=True")
     input_shape: tuple[typing.Annotated[int, Field(ge=1)], ...] | None = Field(default=None, min_length=1)
     training: TrainingSpec = TrainingSpec()
 
@@ -147,7 +157,7 @@ class NetworkSpec(Frozen):
     @classmethod
     def _names_and_output(cls, layers: tuple[LayerSpec, ...]) -> tuple[LayerSpec, ...]:
         if not layers:
-            raise ValueError("empty list; declare at least one layer, the last one with `output: true`")
+            return layers  # `module` instead, or the one-line "give layers or module" below
         seen: dict[str, int] = {}
         for i, layer in enumerate(layers):
             if layer.name in seen:
@@ -166,6 +176,34 @@ class NetworkSpec(Frozen):
             )
         return layers
 
+    @field_validator("kwargs")
+    @classmethod
+    def _plain_kwargs(cls, kwargs: dict[str, Any]) -> dict[str, Any]:
+        for key, value in kwargs.items():
+            if not _is_plain(value):
+                raise ValueError(f"argument '{key}' must be a number, string, boolean, null or a list of them, got {shown(value)}")
+            try:
+                require_finite(value)
+            except ValueError as exc:
+                raise ValueError(f"argument '{key}': {exc}") from None
+        return {key: _numeric(value) for key, value in kwargs.items()}
+
+    @model_validator(mode="after")
+    def _layers_or_module(self) -> NetworkSpec:
+        if bool(self.layers) == (self.module is not None):
+            raise ValueError("give either layers (torch.nn layers in order) or module (your own nn.Module as "
+                             "package.module:Name), not both" if self.layers else
+                             "give layers (torch.nn layers in order, the last with `output: true`) or module (your own "
+                             "nn.Module as package.module:Name)")
+        if self.module is None and (self.kwargs or self.checkpoint):
+            raise ValueError("kwargs and checkpoint belong to a module network (model.network.module)")
+        return self
+
+    @property
+    def is_module(self) -> bool:
+        """The user's own nn.Module, rather than declared layers."""
+        return self.module is not None
+
     @property
     def output_layer(self) -> LayerSpec:
         return self.layers[-1]
@@ -174,8 +212,43 @@ class NetworkSpec(Frozen):
         return next(i for i, layer in enumerate(self.layers) if layer.name == name)
 
 
+class UnitsSpec(Frozen):
+    """Units inside a layer, one variant per slice: `size` consecutive positions along `dim` of the
+    layer's output (neurons: dim -1; channels: dim 1), or of its input with `on: input` (attention
+    heads: the input of the output projection, where each head is still its own slice)."""
+
+    size: int = Field(ge=1, description="positions per slice: one variant per slice")
+    dim: int = Field(default=-1, description="the dimension sliced, counted with the batch (1: channels, -1: last)")
+    on: Literal["output", "input"] = "output"
+
+    @field_validator("dim")
+    @classmethod
+    def _not_the_batch(cls, dim: int) -> int:
+        if dim == 0:
+            raise ValueError("dim 0 is the batch; slice a layer's features (-1) or channels (1)")
+        return dim
+
+
+@dataclass(frozen=True)
+class UnitSlice:
+    """One slice of a layer's units: positions [start, stop) along `dim` of its output (or input)."""
+
+    dim: int
+    start: int
+    stop: int
+    on: str = "output"
+
+    @property
+    def text(self) -> str:
+        where = "" if self.on == "output" else " of its input"
+        return f"[{self.start}:{self.stop}] along dim {self.dim}{where}"
+
+    def identity(self) -> list:
+        return [self.dim, self.start, self.stop, self.on]
+
+
 def removable_layers(net: NetworkSpec | dict) -> list[str]:
-    """Layers worth removing one at a time: all but the output layer and the pure reshapes."""
+    """Declared layers worth removing one at a time: all but the output layer and the pure reshapes."""
     net = parse_network(net)
     return [layer.name for layer in net.layers[:-1] if layer.type not in RESHAPES]
 

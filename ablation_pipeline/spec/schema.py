@@ -23,7 +23,7 @@ from .cron import check_cron
 from .interactions import InteractionsSpec
 from .messages import shown
 from .model import EarlyStoppingSpec, ModelSpec  # noqa: F401  (part of the spec's public types)
-from .network import Seed, require_finite
+from .network import Seed, UnitsSpec, require_finite
 
 STUDY_NAME = r"^[a-z][a-z0-9_]*$"
 TARGET_KINDS = {"features": Kind.FEATURE, "layers": Kind.LAYER, "param": Kind.PARAM}
@@ -134,6 +134,7 @@ class AblationSpec(Frozen):
     threshold: float | None = Field(default=None, gt=0, le=1, description="features: clusters joins features whose average "
                                     f"absolute association is at least this (default {DEFAULT_CLUSTER_THRESHOLD})")
     layers: Literal["each"] | tuple[FeatureItem, ...] | None = None
+    units: UnitsSpec | None = Field(default=None, description="layers: one variant per slice of each layer's units")
     mode: OptionalMode = None
     permutations: int = Field(default=5, ge=1, le=MAX_PERMUTATIONS,
                               description="random draws per fold for modes permute, conditional and noise")
@@ -168,6 +169,8 @@ class AblationSpec(Frozen):
             raise ValueError(f"mode '{self.resolved_mode}' does not apply to {self.target}; expected one of {', '.join(allowed)}")
         if self.resolved_mode.takes_factors != (self.factors is not None):
             raise ValueError("modes scale and noise need factors (e.g. [0, 0.5, 1]), and factors need one of them")
+        if self.units is not None and (self.layers is None or self.resolved_mode not in (Mode.ZERO, Mode.MEAN, Mode.RESAMPLE)):
+            raise ValueError("units slice a layer's output for modes zero, mean and resample; give layers and one of those modes")
         if self.threshold is not None and self.features != "clusters":
             raise ValueError("threshold applies to features: clusters (the association at which features join one cluster)")
         return self

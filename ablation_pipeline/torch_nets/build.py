@@ -205,7 +205,7 @@ def _make_layer(layer: LayerSpec, where: str, shape: tuple[int, ...], n_outputs:
     except TypeError as exc:
         raise SpecError(f"{where}.args: {_argument_problem(cls, args, exc)}") from None
     except (ValueError, RuntimeError) as exc:
-        raise SpecError(f"{where}.args: {layer.type}: {_first_line(exc)}") from None
+        raise SpecError(f"{where}.args: {layer.type}: {first_line(exc)}") from None
 
 
 def _dry_run(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -215,7 +215,7 @@ def _dry_run(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     try:
         out = module(x)
     except (RuntimeError, ValueError, TypeError, IndexError) as exc:
-        raise _ShapeProblem(f"fails on input of shape {_batch_shape(tuple(x.shape))}: {_first_line(exc)}") from None
+        raise _ShapeProblem(f"fails on input of shape {_batch_shape(tuple(x.shape))}: {first_line(exc)}") from None
     finally:
         module.train()
     if not isinstance(out, torch.Tensor) or out.ndim < 2 or out.numel() == 0:
@@ -243,14 +243,14 @@ def _argument_problem(cls: type, args: dict[str, Any], exc: TypeError) -> str:
                and p.kind is not p.VAR_POSITIONAL]
     if missing:
         return f"{cls.__name__} needs argument(s) {', '.join(missing)}"
-    return f"{cls.__name__}: {_first_line(exc)}"
+    return f"{cls.__name__}: {first_line(exc)}"
 
 
 def _batch_shape(shape: tuple[int, ...]) -> str:
     return "(N, " + ", ".join(str(s) for s in shape[1:]) + ")"
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
     return line if len(line) <= 200 else line[:197] + "..."

@@ -1,10 +1,16 @@
-"""scikit-learn estimators around a declared torch network, so pipelines, cloning, cross-validation
-and permutation importance work on it unchanged. The network is a plain-dict parameter (clone and
-get_params copy it like any other value); `remove` names layers to leave out of the build."""
+"""scikit-learn estimators around a torch network (declared layers, or the user's own module), so
+pipelines, cloning, cross-validation and permutation importance work on it unchanged. The network is a
+plain-dict parameter (clone and get_params copy it like any other value); `remove` names layers to leave
+out of the build (a module's submodules become `nn.Identity`). A user's module comes as its resolved
+factory (`module`) and checkpoint (`weights`); `pretrained` evaluates the checkpoint as given.
+
+The public protocol the knock-outs use: `model_` (the fitted nn.Module), `inputs(X)` (rows as the
+tensor it takes), `outputs(tensor)` (its raw outputs, batched) and `decode` / `decode_proba`."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -26,6 +32,7 @@ from .train import (
     train_network,
     validation_split,
 )
+from .user_module import Weights, build_module
 
 try:
     from sklearn.utils.validation import validate_data
@@ -41,9 +48,13 @@ FIELD = "model.network"
 class _TorchEstimator(BaseEstimator):
     """Shared fit/forward; subclasses say how targets become tensors and outputs become predictions."""
 
-    def __init__(self, network: dict | NetworkSpec | None = None, remove: tuple = ()):
+    def __init__(self, network: dict | NetworkSpec | None = None, remove: tuple = (), module: Callable[..., Any] | None = None,
+                 weights: Weights | None = None, pretrained: bool = False):
         self.network = network
         self.remove = remove
+        self.module = module
+        self.weights = weights
+        self.pretrained = pretrained
 
     # --- subclass hooks
     def _encode_targets(self, y: np.ndarray) -> tuple[torch.Tensor, int]:
@@ -59,11 +70,15 @@ class _TorchEstimator(BaseEstimator):
             raise SpecError(f"{FIELD}: required; declare the layers of the network")
         spec = parse_network(self.network, FIELD)
         training = spec.training
+        if self.pretrained and self.weights is None:
+            raise SpecError(f"{FIELD}: pretrained needs a checkpoint (model.network.checkpoint)")
         X, y = validate_data(self, X, y, dtype=np.float32, multi_output=self._multi_output, y_numeric=self._multi_output)
         targets, n_outputs = self._encode_targets(y)
         device = resolve_device(training.device, FIELD)
         with torch_threads(training.threads), deterministic(training.seed, device):
-            model = build_network(spec, X.shape[1], n_outputs, self.remove, FIELD).to(device)
+            model = self._build(spec, X.shape[1], n_outputs).to(device)
+            if self.pretrained:
+                return self._fitted(spec, model.eval(), device, TrainingResult(), started)
             X_t, y_t = torch.from_numpy(X).to(device), targets.to(device)
             validation = None
             if training.early_stopping is not None:
@@ -73,6 +88,18 @@ class _TorchEstimator(BaseEstimator):
                 X_t, y_t = X_t[fit_rows], y_t[fit_rows]
             generator = torch.Generator().manual_seed(training.seed)
             result = train_network(model, X_t, y_t, self._loss(), training, generator, validation)
+        return self._fitted(spec, model, device, result, started)
+
+    def _build(self, spec: NetworkSpec, n_inputs: int, n_outputs: int) -> nn.Module:
+        if not spec.is_module:
+            return build_network(spec, n_inputs, n_outputs, self.remove, FIELD)
+        if not callable(self.module):
+            raise SpecError(f"{FIELD}.module: {spec.module} was not resolved to code; build the estimator with "
+                            "ablations.estimators.make_estimator (it checks the project's trusted_modules)")
+        return build_module(spec, self.module, self.weights, n_inputs, n_outputs, self.remove, FIELD)
+
+    def _fitted(self, spec: NetworkSpec, model: nn.Module, device: torch.device, result: TrainingResult,
+                started: float) -> _TorchEstimator:
         self.network_spec_ = spec
         self.model_ = model
         self.device_ = device
@@ -80,6 +107,11 @@ class _TorchEstimator(BaseEstimator):
         self.n_parameters_ = count_parameters(model)
         self.fit_seconds_ = time.perf_counter() - started
         return self
+
+    @property
+    def _raw_targets(self) -> bool:
+        """A checkpoint's outputs are in the units it was trained on: its targets are not standardized."""
+        return self.weights is not None
 
     @property
     def loss_curve_(self) -> list[float]:
@@ -100,10 +132,14 @@ class _TorchEstimator(BaseEstimator):
 
     def _forward(self, X: Any) -> torch.Tensor:
         """Raw network outputs on CPU (logits, or standardized regression values)."""
-        with torch_threads(self.network_spec_.training.threads):
-            return predict_batches(self.model_, self._tensor(X)).cpu()
+        return self.outputs(self.inputs(X))
 
-    def _tensor(self, X: Any) -> torch.Tensor:
+    def outputs(self, X_t: torch.Tensor) -> torch.Tensor:
+        """The fitted network's raw outputs for a tensor of rows (from `inputs`), batched, on CPU."""
+        with torch_threads(self.network_spec_.training.threads):
+            return predict_batches(self.model_, X_t).cpu()
+
+    def inputs(self, X: Any) -> torch.Tensor:
         """Validated rows as a tensor on the model's device (for knock-outs and mean activations).
         A plain finite 2-D array of the fitted width (what a pipeline hands over, once per ablation
         variant) skips scikit-learn's general validation, which costs more than a small forward pass."""
@@ -157,8 +193,8 @@ class TorchRegressor(RegressorMixin, _TorchEstimator):
         y = np.asarray(y, dtype=np.float64)
         self._y_1d = y.ndim == 1
         y2 = y.reshape(len(y), -1)
-        self.y_mean_ = y2.mean(axis=0)
-        scale = y2.std(axis=0)
+        self.y_mean_ = np.zeros(y2.shape[1]) if self._raw_targets else y2.mean(axis=0)
+        scale = np.ones(y2.shape[1]) if self._raw_targets else y2.std(axis=0)
         self.y_scale_ = np.where(scale > 0, scale, 1.0)
         standardized = ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
         return torch.from_numpy(standardized), y2.shape[1]

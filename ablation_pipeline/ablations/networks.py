@@ -4,17 +4,20 @@ read once and hashed; and what planning needs to know of such a module (its laye
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sklearn.base import BaseEstimator
 
+from ..data.dataset import Dataset
 from ..errors import SpecError
 from ..spec.network import NetworkSpec
 from ..spec.trust import Trust
 from ..vocabulary import Task
 from .imports import trusted_object
 from .plan import ModuleLayers
+from .preparation import FitOptions, build_pipeline
 
 FIELD = "model.network"
 
@@ -79,3 +82,41 @@ def module_layers(network: NetworkSpec, trust: Trust, n_inputs: int, prefix: str
     except SpecError as exc:
         return ModuleLayers(names, children, {}, str(exc))
     return ModuleLayers(names, children, shapes)
+
+
+def input_width(estimator: BaseEstimator, dataset: Dataset, options: FitOptions) -> int:
+    """How many values per row the network receives after the study's preprocessing (every category counts)."""
+    prepare = build_pipeline(estimator, list(dataset.numeric), list(dataset.categorical), None, options)[0]
+    return prepare.fit(dataset.features).transform(dataset.features.head(2)).shape[1]
+
+
+def built_network(network: NetworkSpec, estimator: BaseEstimator, dataset: Dataset, options: FitOptions,
+                  remove: tuple[str, ...] = (), field: str = FIELD) -> Any:
+    """The study's network (declared or the user's module, with its checkpoint) built on the real input
+    width, `remove`d layers left out: every shape and size check of a fit, without training."""
+    from ..torch_nets.build import build_network
+    from ..torch_nets.user_module import build_module
+
+    width = input_width(estimator, dataset, options)
+    outputs = len(dataset.classes) if dataset.classes else 1
+    if network.is_module:
+        params = estimator.get_params(deep=False)
+        return build_module(network, params["module"], params["weights"], width, outputs, remove, field)
+    return build_network(network, width, outputs, remove=remove, field=field)
+
+
+def network_catalog(network: NetworkSpec, estimator: BaseEstimator, dataset: Dataset, options: FitOptions) -> list:
+    """Every layer of the built network (`torch_nets.user_module.LayerInfo`): dotted name, type, output shape
+    on a batch, parameters, and whether `remove` can take it out (a declared layer: all but the output
+    layer and pure reshapes; a module's: where an Identity fits)."""
+    import torch
+
+    from ..spec.network import removable_layers
+    from ..torch_nets.user_module import module_catalog
+
+    module = built_network(network, estimator, dataset, options)
+    rows = module_catalog(module, torch.zeros(2, input_width(estimator, dataset, options)))
+    if network.is_module:
+        return rows
+    declared = set(removable_layers(network))
+    return [replace(row, removable=row.name in declared) for row in rows if not row.name.startswith("_")]

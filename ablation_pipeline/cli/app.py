@@ -195,6 +195,25 @@ def show(
     print_interactions(out, path.parent, chosen)
 
 
+@app.command()
+def layers(study: str = typer.Argument(..., help="A study name or spec path whose model is a torch network.")) -> None:
+    """Print the network's layers as ablations name them: dotted name, type, output shape, parameters, and
+    whether mode remove can take the layer out."""
+    from ..pipeline.setup import study_layers
+
+    try:
+        rows = study_layers(resolve_study(study))
+    except AblationError as exc:
+        fail(exc)
+    table = Table("layer", "type", "output", "parameters", "remove")
+    for row in rows:
+        removable = "yes" if row.removable else "no" if row.called else "-"
+        table.add_row(escape("  " * row.name.count(".") + row.name), row.type, row.output_shape, f"{row.parameters:,}", removable)
+    out.print(table)
+    out.print("Name any of these in ablations[].layers; `layers: each` takes the top-level ones. `remove` needs a layer whose "
+              "output has its input's shape; mode zero works on any.", highlight=False)
+
+
 @app.command("list")
 def list_studies() -> None:
     """List the studies in the studies folder, with whether they have results."""

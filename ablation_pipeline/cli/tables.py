@@ -51,7 +51,8 @@ def print_comparison(out: Console, table: list[Row], metric: str, folds: int) ->
     splits (`repeats: auto`) a wide table shows them: each baseline mean is over its variant's splits."""
     rows = [r for r in table if r["metric"] == metric]
     low, high, adjusted = interval_columns(table[0])
-    what = "CI and p corrected for repeated CV" + (", both adjusted like the verdicts" if adjusted else "")
+    what = ("CI and p paired over the held-out rows" if folds == 1 else "CI and p corrected for repeated CV") + \
+        (", both adjusted like the verdicts" if adjusted else "")
     compact = out.width < WIDE
     splits = not compact and varies(r.get("n_splits") for r in rows)
     view = Table(title=f"{metric}: variant - baseline ({what})", title_justify="left",

@@ -34,6 +34,7 @@ class Dataset:
     data_spec: str = ""  # fingerprint of the spec's data section it was loaded for
     split_groups: np.ndarray | None = None  # evaluation.groups: each row's group code (never a feature unless listed)
     target_dropped: int = 0  # rows dropped for a missing target (data.missing_target: drop)
+    held_out: int = 0  # the last rows came from evaluation.holdout.source: the held-out set
 
     @property
     def n_rows(self) -> int:
@@ -92,13 +93,18 @@ def check_split_groups(spec: StudySpec, columns: list[str]) -> None:
 def load_dataset(spec: StudySpec) -> Dataset:
     """Read the source once, select features, type the columns and encode the target (and the groups)."""
     source = read_source(spec)
-    frame = source.frame
+    frame, version, held_out = source.frame, source.version, 0
     frame.columns = [str(c) for c in frame.columns]
+    holdout = spec.evaluation.holdout
+    if holdout is not None and holdout.source is not None:
+        extra = _read_held_out(spec)
+        frame, held_out, version = _with_held_out(spec, frame, extra.frame), len(extra.frame), f"{version}+{extra.version}"
     names = feature_names(spec, list(frame.columns))
     dropped = 0
     if spec.data.missing_target == "drop":
         keep = frame[spec.data.target].notna().to_numpy()
         dropped = int((~keep).sum())
+        held_out = int(keep[len(keep) - held_out:].sum()) if held_out else 0
         frame = frame.loc[keep].reset_index(drop=True) if dropped else frame
     for i, name in enumerate(spec.data.categorical):
         if name == spec.data.target:
@@ -123,12 +129,36 @@ def load_dataset(spec: StudySpec) -> Dataset:
         numeric=numeric,
         categorical=categorical,
         classes=classes,
-        version=source.version,
+        version=version,
         target_missing=int(raw_target.isna().sum()),
         data_spec=data_spec_fingerprint(spec),
         split_groups=_group_codes(spec, frame),
         target_dropped=dropped,
+        held_out=held_out,
     )
+
+
+def _read_held_out(spec: StudySpec):
+    """The held-out file, read as a data source is (relative to the spec; CSV or Parquet); its problems name
+    evaluation.holdout.source."""
+    as_data = spec.model_copy(update={"data": spec.data.model_copy(update={"source": spec.evaluation.holdout.source})})
+    try:
+        return read_source(as_data)
+    except DataError as exc:
+        raise DataError(str(exc).replace(": data.source:", ": evaluation.holdout.source:", 1)) from None
+
+
+def _with_held_out(spec: StudySpec, frame: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    """The data's rows, then the held-out file's, which must have the same columns (in any order)."""
+    extra.columns = [str(c) for c in extra.columns]
+    missing = [c for c in frame.columns if c not in extra.columns]
+    surplus = [c for c in extra.columns if c not in frame.columns]
+    if missing or surplus:
+        parts = [f"missing {listed(missing)}" if missing else "", f"extra {listed(surplus)}" if surplus else ""]
+        raise DataError(f"{spec.label}: evaluation.holdout.source: its columns are not the data's ({'; '.join(p for p in parts if p)})")
+    if extra.empty:
+        raise DataError(f"{spec.label}: evaluation.holdout.source: {spec.evaluation.holdout.source} has no rows")
+    return pd.concat([frame, extra[list(frame.columns)]], ignore_index=True)
 
 
 def _group_codes(spec: StudySpec, frame: pd.DataFrame) -> np.ndarray | None:

@@ -18,7 +18,7 @@ from ..errors import DataError
 from ..spec.schema import DataSpec, StudySpec
 
 BUNDLED_PREFIX = "sklearn:"
-FILE_SUFFIXES = (".csv", ".parquet", ".pq")
+FILE_SUFFIXES = (".csv", ".parquet", ".pq", ".npz")
 MAX_HEADER_BYTES = 1 << 20  # a header line longer than this is not a header
 
 
@@ -83,7 +83,7 @@ def data_file(spec: StudySpec) -> tuple[Path, str]:
     path = source_path(spec)
     suffix = path.suffix.lower()
     if suffix not in FILE_SUFFIXES:
-        raise DataError(f"{spec.label}: data.source: unsupported file type '{suffix}' in {path.name}; expected .csv or .parquet")
+        raise DataError(f"{spec.label}: data.source: unsupported file type '{suffix}' in {path.name}; expected .csv, .parquet or .npz")
     return path, ".parquet" if suffix == ".pq" else suffix
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import DataError, SpecError, did_you_mean
 from ..spec.schema import StudySpec
+from .arrays import npz_frame
 from .files import BUNDLED_PREFIX, bundled_version, data_file, is_bundled, open_regular_file, read_regular_file, version_of
 
 BUNDLED = ("breast_cancer", "diabetes", "digits", "iris", "wine")
@@ -38,6 +39,8 @@ def read_source(spec: StudySpec) -> Source:
     raw = read_regular_file(path, f"{spec.label}: data.source")
     if suffix == ".csv":
         _refuse_duplicate_header(spec, path, raw)
+    if suffix == ".npz":
+        return Source(npz_frame(spec, path, raw), version_of(raw))
     frame = _parse(spec, path, lambda: pd.read_csv(io.BytesIO(raw)) if suffix == ".csv" else pd.read_parquet(io.BytesIO(raw)))
     return Source(frame, version_of(raw))
 
@@ -47,6 +50,8 @@ def read_header(spec: StudySpec) -> list[str]:
     if is_bundled(spec.data):
         return [str(c) for c in _bundled_frame(spec).columns]
     path, suffix = data_file(spec)
+    if suffix == ".npz":  # the arrays' shapes are in the file's members: read it whole (planning caches what it learns)
+        return list(npz_frame(spec, path, read_regular_file(path, f"{spec.label}: data.source")).columns)
     if suffix == ".csv":
         first = read_regular_file(path, f"{spec.label}: data.source", first_line=True)
         _refuse_duplicate_header(spec, path, first)

@@ -22,6 +22,7 @@ class Split:
     fold: int
     train: np.ndarray
     test: np.ndarray
+    held_out: bool = False  # the one split of a held-out design (evaluation.holdout)
 
 
 def make_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
@@ -29,6 +30,8 @@ def make_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
     grouped when the dataset has groups."""
     from sklearn.model_selection import RepeatedKFold, RepeatedStratifiedKFold
 
+    if evaluation.holdout is not None:
+        return [_held_out_split(dataset, evaluation)]
     if dataset.split_groups is not None:
         return _grouped_splits(dataset, evaluation)
     splitter_cls = RepeatedStratifiedKFold if dataset.task == Task.CLASSIFICATION else RepeatedKFold
@@ -38,6 +41,20 @@ def make_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
         Split(index=i, repeat=i // evaluation.folds, fold=i % evaluation.folds, train=train, test=test)
         for i, (train, test) in enumerate(splitter.split(rows, dataset.target))
     ]
+
+
+def _held_out_split(dataset: Dataset, evaluation: EvaluationSpec) -> Split:
+    """The one split of a held-out design: the rows of `holdout.source` (the dataset's last rows), or a seeded
+    `holdout.fraction` of the rows (stratified for classification), the model fitted on the rest."""
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(dataset.n_rows)
+    if dataset.held_out:
+        train, test = rows[: dataset.n_rows - dataset.held_out], rows[dataset.n_rows - dataset.held_out:]
+    else:
+        stratify = dataset.target if dataset.task == Task.CLASSIFICATION else None
+        train, test = train_test_split(rows, test_size=evaluation.holdout.fraction, random_state=evaluation.seed, stratify=stratify)
+    return Split(index=0, repeat=0, fold=0, train=np.sort(train), test=np.sort(test), held_out=True)
 
 
 def _grouped_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
@@ -86,5 +103,8 @@ def from_fold_labels(labels: np.ndarray) -> tuple[Split, ...]:
 
 
 def holdout_ratio(splits: list[Split]) -> float:
-    """n_test / n_train averaged over splits, for the Nadeau-Bengio variance correction."""
+    """n_test / n_train averaged over splits, for the Nadeau-Bengio variance correction; 0 for a held-out
+    design, whose comparison is of one fitted model on one set of rows (no training set is resampled)."""
+    if splits and all(s.held_out for s in splits):
+        return 0.0
     return float(np.mean([len(s.test) / len(s.train) for s in splits]))

@@ -47,7 +47,7 @@ def build_study_assets(plan: StudyPlan, paths: StudyPaths | None = None) -> list
     graph = StudyGraph.of(plan, paths)
     entries = [entry_asset(graph, entry, members) for entry, members in by_entry(plan.variants).items()]
     pairs = [interactions_asset(graph)] if plan.spec.interactions is not None else []
-    simplified = [simplified_asset(graph)] if plan.spec.statistics.simplify else []
+    simplified = [simplified_asset(graph)] if plan.spec.simplifies else []
     return [source_asset(graph), dataset_asset(graph), baseline_asset(graph), *entries,
             scores_asset(graph), comparison_asset(graph), *simplified, *pairs, report_asset(graph)]
 

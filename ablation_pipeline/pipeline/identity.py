@@ -56,7 +56,7 @@ def snapshot_key(spec: StudySpec, data_version: str, model: dict | None = None) 
 
 def looks(evaluation: EvaluationSpec) -> tuple[int, ...]:
     """Cumulative repeats after which a variant may stop (one look: a fixed design)."""
-    return rule.looks_for(evaluation.max_repeats) if evaluation.adaptive else (int(evaluation.repeats),)
+    return rule.looks_for(evaluation.max_repeats) if evaluation.adaptive else (evaluation.planned_repeats,)
 
 
 def blocks(evaluation: EvaluationSpec, splits: Sequence[Split]) -> list[list[Split]]:
@@ -177,7 +177,7 @@ def code_versions(plan: StudyPlan) -> dict[str, str]:
         # the variants it reads, too: without them a removed variant would stay in the tables, nothing stale
         "scores": spec.fingerprint(spec.evaluation.metrics, [v.name for v in plan.variants], cut_by, CODE_VERSION),
         "comparison": spec.fingerprint(statistics, CODE_VERSION),
-        **({"simplified": spec.fingerprint(evaluation, statistics, CODE_VERSION)} if spec.statistics.simplify else {}),
+        **({"simplified": spec.fingerprint(evaluation, statistics, CODE_VERSION)} if spec.simplifies else {}),
         **({"interactions": spec.fingerprint(evaluation, statistics, spec.interactions.model_dump(mode="json"), CODE_VERSION)}
            if spec.interactions is not None else {}),
         # the sections it assembles: switching one off must re-run it (and remove that section's files)
@@ -193,7 +193,7 @@ def tests_of(spec: StudySpec) -> dict:
 
 def report_sections(spec: StudySpec) -> list[str]:
     """The optional steps whose results the report includes."""
-    return [*(["simplified"] if spec.statistics.simplify else []), *(["interactions"] if spec.interactions is not None else [])]
+    return [*(["simplified"] if spec.simplifies else []), *(["interactions"] if spec.interactions is not None else [])]
 
 
 def tables_version(identity: Identity, cuts: dict[str, Sequence[str]]) -> str:

@@ -15,10 +15,10 @@ from sklearn.base import BaseEstimator
 
 from ..ablations.clusters import Cluster, feature_clusters
 from ..ablations.estimators import estimator_with_setting, make_estimator
-from ..ablations.networks import module_layers
+from ..ablations.networks import built_network, module_layers, network_catalog
 from ..ablations.pairs import Pair, check_top, named_pairs
 from ..ablations.plan import Variant, plan_variants
-from ..ablations.preparation import FitOptions, build_pipeline
+from ..ablations.preparation import FitOptions
 from ..data.dataset import Dataset, data_spec_fingerprint, feature_names, load_dataset, require_fit_for_study
 from ..data.files import source_identity
 from ..data.sources import read_header
@@ -101,6 +101,7 @@ def plan_study(spec: StudySpec, cache: ResultCache | None = None, trust: Trust |
     layers = module_layers(network, trust, _input_width(spec, features), f"{spec.label}: ") \
         if network is not None and network.is_module and estimator is None else None
     variants = plan_variants(spec, features, _members(learned.clusters), layers)
+    check_held_out(spec, variants)
     if len(variants) > trust.max_variants:
         raise SpecError(trust.too_many(len(variants), f"{spec.label}: ablations"))
     pairs = named_pairs(spec, features)
@@ -114,6 +115,22 @@ def _input_width(spec: StudySpec, features: list[str]) -> int:
     per feature (exact for numeric data; a one-hot encoded category widens it at set-up)."""
     shape = spec.model.network.input_shape
     return math.prod(shape) if shape is not None else len(features)
+
+
+def check_held_out(spec: StudySpec, variants: list[Variant]) -> None:
+    """A held-out study judges one fitted (or pretrained) model's variants on the same rows: a variant that
+    retrains would differ by its training too, which one split cannot measure. Refused, naming the entry."""
+    if spec.evaluation.holdout is None:
+        return
+    why = "the checkpoint is evaluated as given" if spec.pretrained else "one split cannot tell a retrained model's " \
+        "difference from its training noise"
+    lines = [f"{spec.label}: {origin}: mode {mode} retrains, and a held-out study retrains nothing ({why}); use an "
+             "inference-time mode (zero, mean, permute...) or run it in a cross-validated study (drop evaluation.holdout)"
+             for origin, mode in dict.fromkeys((v.entry, v.mode) for v in variants if v.refits)]
+    if spec.interactions is not None:
+        lines.append(f"{spec.label}: interactions: a held-out study does not test interactions yet; run them cross-validated")
+    if lines:
+        raise SpecError("\n".join(lines))
 
 
 @dataclass(frozen=True)
@@ -145,9 +162,11 @@ def setup_from(plan: StudyPlan, dataset: Dataset) -> Setup:
     All problems are reported together, one line each."""
     check_same_snapshot(plan, dataset)
     problems: list[AblationError] = []
-    metrics = _attempt(problems, lambda: tuple(resolve_metrics(plan.spec.evaluation.metrics, dataset.task, plan.label)))
+    metrics = _attempt(problems, lambda: tuple(resolve_metrics(plan.spec.evaluation.metrics, dataset.task, plan.label,
+                                                               per_row=plan.spec.evaluation.holdout is not None)))
     estimator = plan.estimator if plan.estimator is not None else \
-        _attempt(problems, lambda: make_estimator(plan.spec.model, dataset.task, plan.label, plan.trust, plan.spec.base_dir))
+        _attempt(problems, lambda: make_estimator(plan.spec.model, dataset.task, plan.label, plan.trust, plan.spec.base_dir,
+                                                  plan.spec.pretrained))
     if metrics is not None:
         _attempt(problems, lambda: check_margins(plan, metrics))
     if metrics is not None and estimator is not None:
@@ -249,19 +268,9 @@ def check_network(setup: Setup) -> None:
     network = setup.plan.spec.model.network
     if network is None:
         return
-    from ..torch_nets.build import build_network
-    from ..torch_nets.user_module import build_module
-
-    prepare = build_pipeline(setup.estimator, list(setup.dataset.numeric), list(setup.dataset.categorical), None,
-                             setup.fit_options)[0]
-    width = prepare.fit(setup.dataset.features).transform(setup.dataset.features.head(2)).shape[1]  # every category counts
-    outputs = len(setup.dataset.classes) if setup.dataset.classes else 1
-    estimator = setup.estimator
 
     def build(remove: tuple[str, ...], field: str) -> object:
-        if network.is_module:
-            return build_module(network, estimator.module, estimator.weights, width, outputs, remove, field)
-        return build_network(network, width, outputs, remove=remove, field=field)
+        return built_network(network, setup.estimator, setup.dataset, setup.fit_options, remove, field)
 
     problems: list[AblationError] = []
     _attempt(problems, lambda: build((), f"{setup.plan.label}: model.network"))
@@ -269,6 +278,18 @@ def check_network(setup: Setup) -> None:
         if v.mode == Mode.REMOVE:
             _attempt(problems, lambda v=v: build(v.components, f"{setup.plan.label}: {v.origin}"))
     raise_all(problems)
+
+
+def study_layers(path: str | Path) -> list:
+    """The layers of a study's network (`ablation layers`), built on its data's width with its checkpoint:
+    read without planning the ablations, so a spec whose layer names are wrong still lists the right ones."""
+    spec = load_spec(path)
+    if spec.model.network is None:
+        raise SpecError(f"{spec.label}: model: layers are listed for torch networks (model.network); "
+                        f"{spec.model.label} has none")
+    dataset = load_dataset(spec)
+    estimator = make_estimator(spec.model, dataset.task, spec.label, project_trust(spec.path), spec.base_dir, spec.pretrained)
+    return network_catalog(spec.model.network, estimator, dataset, fit_options(spec.model, dataset))
 
 
 def sweep_estimator(setup: Setup, variant: Variant) -> BaseEstimator:

@@ -153,7 +153,7 @@ def run(setup: Setup, identity: Identity, comparison: pd.DataFrame, baseline: Fi
     version = require_comparison(setup, identity, comparison)
     require_filed(setup, identity, {"baseline": baseline})
     remove_owned(folder / "simplified.csv")
-    if not setup.plan.spec.statistics.simplify:
+    if not setup.plan.spec.simplifies:
         return SimplifiedResult(None, None, version=version)
     order = removal_order(setup, comparison)
     retrained = [v for v in setup.plan.variants if v.mode in (Mode.DROP, Mode.REMOVE)]

@@ -104,9 +104,11 @@ def with_failures(table: pd.DataFrame, variants: pd.DataFrame, failed: dict[str,
 
 def omnibus(score_table: pd.DataFrame) -> dict[str, dict]:
     """Per metric, the blocked ANOVA on the splits every variant was scored on (with `repeats: auto`,
-    those of the repeats every variant took)."""
+    those of the repeats every variant took); none for one held-out split, which has no blocks."""
     tests = {}
     for metric, rows in score_table.groupby("metric", sort=False):
         scored_by = rows.groupby(["repeat", "fold"])["variant"].transform("nunique")
-        tests[metric] = blocked_anova(rows[scored_by == rows["variant"].nunique()])
+        complete = rows[scored_by == rows["variant"].nunique()]
+        if complete.groupby(["repeat", "fold"]).ngroups >= 2:
+            tests[metric] = blocked_anova(complete)
     return tests

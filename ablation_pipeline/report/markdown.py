@@ -50,13 +50,22 @@ def _how_to_read(comparison: pd.DataFrame, ctx: ReportContext, metrics: Sequence
     interval = (f"the interval is the {confidence_label(ctx.alpha)} adjusted like the verdicts (it excludes 0 exactly "
                 "when the adjusted p is below α; comparison.csv also has the unadjusted ci_low and ci_high)"
                 if adjusted else f"the CI is the (unadjusted) {confidence_label(ctx.alpha)} of Δ")
+    held_out = ctx.design.startswith("held-out")
+    method = ("is evaluated on the same held-out rows as the baseline, whose model is fitted (or loaded from its checkpoint) "
+              f"once ({ctx.design}). For every variant and metric, Δ = variant − baseline is tested with a paired z-test on the "
+              "per-row differences (each row's correctness, loss or error, variant minus baseline): the rows are independent "
+              "given the model, so their spread is the test's variance. Verdicts are about this fitted model, not about "
+              "retraining it"
+              if held_out else
+              f"is evaluated on the same cross-validation splits as the baseline ({ctx.design}"
+              f"{SEQUENTIAL_NOTE if 'auto' in ctx.design else ''}). For every variant and metric, "
+              "Δ = variant − baseline is tested with the corrected repeated cross-validation t-test "
+              "(Nadeau & Bengio 2003; Bouckaert & Frank 2004), whose variance correction accounts for the "
+              "overlap between training sets")
     return (
         "**How to read this.** Each variant takes one or more components out of the model "
-        f"({modes_meaning(comparison)}) and is evaluated on the same cross-validation splits as the baseline "
-        f"({ctx.design}{SEQUENTIAL_NOTE if 'auto' in ctx.design else ''}). For every variant and metric, "
-        "Δ = variant − baseline is tested with the corrected repeated cross-validation t-test "
-        "(Nadeau & Bengio 2003; Bouckaert & Frank 2004), whose variance correction accounts for the "
-        f"overlap between training sets; {_adjustment(ctx, correction)} and compared with α = {ctx.alpha:g}; {interval}. "
+        f"({modes_meaning(comparison)}) and {method}; {_adjustment(ctx, correction)} and compared with α = {ctx.alpha:g}; "
+        f"{interval}. "
         f"{BAYESIAN_NOTE if ctx.test == Inference.BAYESIAN else ''}Δ is in the metric's own units, so for a "
         "lower-is-better metric a positive Δ is a loss. Non-inferiority margins: "
         f"{margins}. Verdicts: {verdicts}. "

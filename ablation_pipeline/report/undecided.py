@@ -31,17 +31,26 @@ def undecided_markdown(comparison: pd.DataFrame, metric: str, design: str) -> li
     open_rows, _ = _inconclusive(comparison.to_dict("records"), metric)
     if not open_rows:
         return []
-    lines = [f"## What would decide the inconclusive variants ({metric})", "",
+    held_out = all(int(r["n_splits"]) == 1 for r in open_rows)  # one held-out split: only more rows would tell more
+    intro = (f"On these rows ({design}) a true Δ smaller than the minimum detectable effect (MDE: found with 80% power at "
+             "the level the verdicts face) is likely to stay inconclusive. *Held-out rows needed* is how many times as "
+             "many held-out rows would likely decide the variant if its estimated Δ were the truth."
+             if held_out else
              f"At this design ({design}) a true Δ smaller than the minimum detectable effect (MDE: found with 80% power "
              "at the level the verdicts face) is likely to stay inconclusive. *Splits needed* is how many splits "
              "(whole repeats) would likely decide the variant if its estimated Δ were the truth; *out of reach* means no "
              "number of repeats would: the effect is closer to 0 and to the margin than cross-validation of this data "
-             "can resolve (more rows, a wider `statistics.margin`, or accepting it as inconclusive).", "",
-             "| variant | Δ | margin | MDE | splits used | splits needed |", "|---|---:|---:|---:|---:|---:|"]
+             "can resolve (more rows, a wider `statistics.margin`, or accepting it as inconclusive).")
+    header = "| variant | Δ | margin | MDE | held-out rows needed |" if held_out else \
+        "| variant | Δ | margin | MDE | splits used | splits needed |"
+    lines = [f"## What would decide the inconclusive variants ({metric})", "", intro, "", header,
+             "|---|---:|---:|---:|---:|" if held_out else "|---|---:|---:|---:|---:|---:|"]
     for r in open_rows:
         needed = _number(r["splits_to_decide"])
+        shown = "out of reach" if not math.isfinite(needed) else f"{needed:.0f}x" if held_out else str(int(needed))
+        used = "" if held_out else f"{int(r['n_splits'])} | "
         lines.append(f"| `{r['variant']}` | {fmt_num(r['delta'], True)} | {fmt_num(r['margin'])} | {fmt_num(r['mde'])} | "
-                     f"{int(r['n_splits'])} | {int(needed) if math.isfinite(needed) else 'out of reach'} |")
+                     f"{used}{shown} |")
     return [*lines, ""]
 
 
@@ -56,7 +65,10 @@ def undecided_hint(rows: Sequence[Mapping], metric: str, folds: int) -> str | No
     needed = [(_number(r["splits_to_decide"]), _number(r["n_splits"])) for r in open_rows]
     reachable = [n for n, used in needed if math.isfinite(n) and n > used]
     line = f"{len(open_rows)} of {judged} variants are inconclusive on {metric}"
-    if reachable:
+    if reachable and folds == 1:  # one held-out split: only more held-out rows would tell more
+        line += (f"; {len(reachable)} would likely be decided with about {statistics.median(reachable):.0f} times as many "
+                 "held-out rows")
+    elif reachable:
         repeats = math.ceil(statistics.median(reachable) / folds)
         line += (f"; {len(reachable)} would likely be decided with about {repeats} repeats of {folds} folds "
                  f"(evaluation.repeats: auto with max_repeats: {max(2, repeats)})")

@@ -20,17 +20,16 @@ from ..errors import did_you_mean, require_one_of
 from ..vocabulary import Correction, Families, Inference, Kind, Mode, Multiplicity, Task
 from .base import Frozen, OptionalMode
 from .cron import check_cron
+from .evaluation import MAX_FOLDS, MAX_REPEATS, EvaluationSpec, HoldoutSpec  # noqa: F401  (part of the spec's public types)
 from .interactions import InteractionsSpec
 from .messages import shown
 from .model import EarlyStoppingSpec, ModelSpec  # noqa: F401  (part of the spec's public types)
-from .network import Seed, UnitsSpec, require_finite
+from .network import UnitsSpec, require_finite
 
 STUDY_NAME = r"^[a-z][a-z0-9_]*$"
 TARGET_KINDS = {"features": Kind.FEATURE, "layers": Kind.LAYER, "param": Kind.PARAM}
 
 MAX_NAME_LENGTH = 64  # the name is a results folder and the prefix of every Dagster asset key
-MAX_FOLDS = 100  # folds x repeats fits per variant; more folds than this only shrink the test folds
-MAX_REPEATS = 100
 MAX_PERMUTATIONS = 1000  # random draws per fold and variant; permutation importance rarely needs 100
 MAX_SWEEP = 100  # factors or values in one ablation entry, each a variant of its own
 DEFAULT_CLUSTER_THRESHOLD = 0.7
@@ -56,10 +55,14 @@ Number = Annotated[Union[int, float], BeforeValidator(_number)]
 
 
 class DataSpec(Frozen):
-    """Where the rows come from: a CSV/Parquet file or a bundled dataset such as `sklearn:diabetes`."""
+    """Where the rows come from: a CSV/Parquet file, a bundled dataset such as `sklearn:diabetes`, or an
+    `.npz` file of named arrays (`x`: the inputs, N x ..., flattened into columns `<x>_0`, `<x>_1`, ...;
+    `y`: the N targets, the target column unless `target` names it otherwise)."""
 
     source: str = Field(min_length=1)
     target: str = Field(min_length=1)
+    x: str | None = Field(default=None, min_length=1, description="an .npz source: the array of inputs")
+    y: str | None = Field(default=None, min_length=1, description="an .npz source: the array of targets")
     task: Task | None = None
     features: tuple[str, ...] | None = None
     categorical: tuple[str, ...] = ()
@@ -67,59 +70,22 @@ class DataSpec(Frozen):
     missing_target: Literal["refuse", "drop"] = Field(
         default="refuse", description="rows whose target is missing: refuse the data (with their count), or drop them")
 
-
-class EvaluationSpec(Frozen):
-    """Repeated K-fold (stratified for classification); J = folds x repeats paired splits. With
-    `repeats: auto` each variant takes repeats until its verdict is settled, at most `max_repeats`.
-    With `groups` (a column) rows that share its value are never on both sides of a split."""
-
-    folds: int = Field(default=5, ge=2, le=MAX_FOLDS)
-    repeats: int | Literal["auto"] = "auto"
-    max_repeats: int = Field(default=10, ge=2, le=MAX_REPEATS, description="the most repeats `repeats: auto` may take")
-    seed: Seed = 0
-    metrics: tuple[str, ...] = Field(default=(), description="first is primary; default by task")
-    groups: str | None = Field(default=None, min_length=1,
-                               description="a column whose rows belong together (patients, users, sites): grouped K-fold")
-
-    @field_validator("repeats", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _count_or_auto(cls, repeats: Any) -> Any:
-        if repeats == "auto":
-            return repeats
-        if isinstance(repeats, float) and repeats.is_integer():
-            repeats = int(repeats)
-        if isinstance(repeats, bool) or not isinstance(repeats, int):
-            suggestion = did_you_mean(repeats, ("auto",)) if isinstance(repeats, str) else ""
-            raise ValueError(f"expected a whole number of repeats or 'auto', got {shown(repeats)}{suggestion}")
-        if not 1 <= repeats <= MAX_REPEATS:
-            bound = "greater than or equal to 1" if repeats < 1 else f"less than or equal to {MAX_REPEATS}"
-            raise ValueError(f"Input should be {bound}, got {repeats}")
-        return repeats
+    def _arrays_name_their_target(cls, raw: Any) -> Any:
+        """An .npz source's target is its `y` array unless `target` says otherwise."""
+        if isinstance(raw, dict) and "target" not in raw and isinstance(raw.get("y"), str):
+            return {**raw, "target": raw["y"]}
+        return raw
 
     @model_validator(mode="after")
-    def _max_only_with_auto(self) -> EvaluationSpec:
-        default = type(self).model_fields["max_repeats"].default  # a re-read snapshot carries the default explicitly
-        if not self.adaptive and self.max_repeats != default:
-            raise ValueError(f"max_repeats applies to repeats: auto; with repeats: {self.repeats} every variant takes exactly "
-                             f"{self.repeats} (drop max_repeats, or set repeats: auto)")
+    def _arrays_only_in_npz(self) -> DataSpec:
+        npz = self.source.lower().endswith(".npz")
+        if npz and (self.x is None or self.y is None):
+            raise ValueError("an .npz source needs x and y: the names of its input and target arrays")
+        if not npz and (self.x is not None or self.y is not None):
+            raise ValueError("x and y name the arrays of an .npz source; a table's columns are its features and target")
         return self
-
-    @property
-    def adaptive(self) -> bool:
-        return self.repeats == "auto"
-
-    @property
-    def design_text(self) -> str:
-        """The design in words: '5 folds x 2 repeats', or '5 folds x auto repeats (at most 10)', and the
-        column that groups the rows."""
-        repeats = f"auto repeats (at most {self.max_repeats})" if self.adaptive else f"{self.repeats} repeats"
-        grouped = f", grouped by '{self.groups}'" if self.groups else ""
-        return f"{self.folds} folds x {repeats}{grouped}"
-
-    @property
-    def planned_repeats(self) -> int:
-        """The repeats of the split plan: all a variant may take."""
-        return self.max_repeats if self.adaptive else int(self.repeats)
 
 
 FeatureItem = Union[str, tuple[str, ...]]
@@ -343,6 +309,18 @@ class StudySpec(Frozen):
     @property
     def base_dir(self) -> Path:
         return self.path.parent if self.path else Path.cwd()
+
+    @property
+    def simplifies(self) -> bool:
+        """Whether the study retrains a simplified model: asked for, and on a cross-validated design (a
+        held-out study judges one model's knock-outs and retrains nothing)."""
+        return self.statistics.simplify and self.evaluation.holdout is None
+
+    @property
+    def pretrained(self) -> bool:
+        """A checkpoint on a held-out design: the network is evaluated as given, never trained."""
+        network = self.model.network
+        return network is not None and network.checkpoint is not None and self.evaluation.holdout is not None
 
     @property
     def label(self) -> str:

@@ -62,8 +62,9 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
     for metric, ms in scores.groupby("metric", sort=False):
         by_variant = dict(list(ms.groupby("variant", sort=False)))  # one pass, not a filter of the table per variant
         base = _split_series(by_variant.get(baseline, empty), f"baseline {baseline!r} ({metric})")
-        if len(base) < 2:
-            raise StatsInputError(f"metric {metric!r}: the baseline has {len(base)} split(s); at least 2 are needed")
+        if len(base) < 2 and (len(base) == 0 or "delta_variance" not in ms.columns):  # one held-out split: rows give variance
+            raise StatsInputError(f"metric {metric!r}: the baseline has {len(base)} split(s); at least 2 are needed (or one "
+                                  "held-out split whose scores give each delta's variance from its rows)")
         design = _design(base, ratio, looks)
         margin = _margin(metric, margins.get(metric), base)
         direction = Direction.of(bool(higher_is_better[metric]))

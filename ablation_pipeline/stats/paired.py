@@ -36,11 +36,11 @@ class PairedResult:
     se: float  # corrected standard error of the mean delta
 
 
-def _deltas(deltas) -> np.ndarray:
+def _deltas(deltas, least: int = 2) -> np.ndarray:
     d = np.asarray(deltas, dtype=float)
     if d.ndim != 1:
         raise StatsInputError(f"deltas must be one-dimensional, got shape {d.shape}")
-    if d.size < 2:
+    if d.size < least:
         raise StatsInputError(
             f"the corrected t-test needs at least 2 paired splits (J >= 2), got J = {d.size}"
         )
@@ -129,7 +129,7 @@ def rows_test(deltas, split_variance: float, test_train_ratio: float, alpha: flo
     var(paired row differences) / rows): se = sqrt((1/J + ratio) * variance),
     a normal reference (df reported as 0). Zero variance means identical rows in every split: then every
     delta is 0 too, and the result is p = 1, CI [0, 0]."""
-    d = _deltas(deltas)
+    d = _deltas(deltas, least=1)  # one held-out split: its rows tell the variance
     ratio = checked_ratio(test_train_ratio)
     mean = float(np.mean(d))
     se = math.sqrt((1.0 / d.size + ratio) * max(0.0, float(split_variance)))

@@ -109,13 +109,11 @@ def network_catalog(network: NetworkSpec, estimator: BaseEstimator, dataset: Dat
     """Every layer of the built network (`torch_nets.user_module.LayerInfo`): dotted name, type, output shape
     on a batch, parameters, and whether `remove` can take it out (a declared layer: all but the output
     layer and pure reshapes; a module's: where an Identity fits)."""
-    import torch
-
     from ..spec.network import removable_layers
     from ..torch_nets.user_module import module_catalog
 
     module = built_network(network, estimator, dataset, options)
-    rows = module_catalog(module, torch.zeros(2, input_width(estimator, dataset, options)))
+    rows = module_catalog(module, input_width(estimator, dataset, options))
     if network.is_module:
         return rows
     declared = set(removable_layers(network))

@@ -11,7 +11,7 @@ from ..errors import SpecError, did_you_mean
 from ..spec.messages import describe_errors
 from ..spec.model import ModelSpec
 
-PREFIXES = ("model.params.", "model.network.training.", "model.network.layers.")
+PREFIXES = ("model.params.", "model.network.training.", "model.network.layers.", "model.network.kwargs.")
 
 
 def apply_setting(model: ModelSpec, path: str, value: Any) -> ModelSpec:
@@ -27,6 +27,8 @@ def apply_setting(model: ModelSpec, path: str, value: Any) -> ModelSpec:
         if key not in allowed:
             raise SpecError(f"unknown training setting '{key}'{did_you_mean(key, allowed)}")
         data["network"]["training"][key] = value
+    elif path.startswith("model.network.kwargs.") and model.network is not None and model.network.is_module:
+        data["network"]["kwargs"][path.removeprefix("model.network.kwargs.")] = value  # the module's signature checks it
     elif path.startswith("model.network.layers.") and model.network is not None:
         layer, _, arg = path.removeprefix("model.network.layers.").partition(".args.")
         names = [entry["name"] for entry in data["network"]["layers"]]

@@ -26,6 +26,7 @@ from ..errors import AblationError, ChangedDuringRunError, SpecError, did_you_me
 from ..evaluation.metrics import Metric, resolve_metrics
 from ..spec.loading import load_spec
 from ..spec.model import MISSING_MODEL
+from ..spec.network import parse_network
 from ..spec.schema import StudySpec
 from ..spec.trust import Trust, project_trust
 from ..store.cache import ResultCache, fingerprint
@@ -317,23 +318,18 @@ def check_sweeps(setup: Setup) -> None:
     torch network, a network that builds on the real input width within the size limits, as
     `check_network` builds the baseline's: a problem names the value, `ablations[i].values[j]`."""
     problems: list[AblationError] = []
-    spec, sizes = setup.plan.spec, None
+    spec = setup.plan.spec
     for variant in setup.plan.variants:
         if variant.kind != Kind.PARAM:
             continue
         estimator = _attempt(problems, lambda variant=variant: sweep_estimator(setup, variant))
         if estimator is None or spec.model.network is None:
             continue
-        from ..ablations.preparation import prepared_width
-        from ..torch_nets.build import build_network
-
-        if sizes is None:
-            dataset = setup.dataset
-            sizes = (prepared_width(dataset.features, list(dataset.numeric), list(dataset.categorical)),
-                     len(dataset.classes) if dataset.classes else 1)
         entry = next(a for i, a in enumerate(spec.ablations) if f"ablations[{i}]" == variant.origin)
         field = f"{setup.plan.label}: {variant.origin}.values[{entry.values.index(variant.factor)}]: model.network"
-        _attempt(problems, lambda net=estimator.network, field=field, sizes=sizes: build_network(net, *sizes, field=field))
+        network = parse_network(estimator.get_params(deep=False)["network"], field)
+        _attempt(problems, lambda network=network, estimator=estimator, field=field:
+                 built_network(network, estimator, setup.dataset, setup.fit_options, field=field))
     raise_all(problems)
 
 

@@ -215,11 +215,12 @@ class LayerInfo:
     called: bool
 
 
-def module_catalog(module: nn.Module, example: torch.Tensor) -> list[LayerInfo]:
-    """Every submodule with its type, output shape (per batch), parameter count, and whether `remove`
-    may replace it (its input and output shapes match); `called` is False for one the forward skips."""
+def module_catalog(module: nn.Module, n_inputs: int) -> list[LayerInfo]:
+    """Every submodule with its type, output shape on a batch of `n_inputs` features, parameter count, and
+    whether `remove` may replace it (its input and output shapes match); `called` is False for one the
+    forward skips."""
     layers = submodules(module)
-    shapes = shapes_of(module, example, list(layers))
+    shapes = shapes_of(module, torch.zeros(2, n_inputs), list(layers))
     rows = []
     for name, sub in layers.items():
         given, made = shapes.get(name, ((), ()))

@@ -21,7 +21,7 @@ def test_code_location_loads_every_shipped_study():
     defs = build_definitions(load_plans(study_files(STUDIES)))
     groups = {a.group_name for a in defs.resolve_asset_graph().asset_nodes}
     assert groups == {"house_prices", "diabetes", "breast_cancer", "digits_cnn", "breast_cancer_mlp", "house_prices_factory",
-                      "penguins_boosted"}
+                      "penguins_boosted", "digits_resnet", "digits_resnet_cv"}
 
 
 @pytest.mark.parametrize("cli", ["dagster"])

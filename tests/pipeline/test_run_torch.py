@@ -47,3 +47,28 @@ def test_width_sweep_retrains_the_network(tmp_path):
     assert accuracy["sweep__out_features__v16"] == 0.0  # the declared width: the baseline, bit for bit
     costs = pd.read_csv(tmp_path / "out" / "costs.csv").set_index("variant")["n_parameters"]
     assert costs["sweep__out_features__v4"] == 6 * 4 + 4 + 4 * 8 + 8 + 8 * 2 + 2
+
+
+def test_a_study_of_the_users_own_module(tmp_path, monkeypatch):
+    """The example's residual network by cross-validation: knock-outs by dotted name, a block removed and
+    retrained (an Identity in its place), a constructor argument swept; reproducible."""
+    from builders import REPO
+
+    monkeypatch.syspath_prepend(str(REPO))
+    monkeypatch.setenv("ABLATION_TRUSTED_MODULES", "data.digits_nets")
+    spec = {"name": "own_module", "data": {"source": "sklearn:digits", "target": "target"},
+            "model": {"network": {"module": "data.digits_nets:DigitsResNet", "kwargs": {"channels": 8},
+                                  "input_shape": [1, 8, 8], "training": {"epochs": 5, "lr": 0.01}}},
+            "evaluation": {"folds": 3, "repeats": 1, "metrics": ["accuracy"]},
+            "ablations": [{"layers": ["block1.conv2", "block2"], "mode": "zero"}, {"layers": ["block2"], "mode": "remove"},
+                          {"param": "model.network.kwargs.channels", "values": [2]}],
+            "statistics": {"simplify": False}}
+    path = write_study(tmp_path, spec)
+    result = run_study(load_spec(path), tmp_path / "out")
+    accuracy = result.comparison[result.comparison.metric == "accuracy"].set_index("variant")
+    assert set(accuracy.index) == {"zero__block1_conv2", "zero__block2", "remove__block2", "sweep__channels__v2"}
+    assert accuracy.verdict.ne("failed").all() and accuracy.baseline_mean.iloc[0] > 0.5
+    costs = pd.read_csv(result.files["costs"]).set_index("variant")
+    assert costs.loc["remove__block2", "n_parameters"] == costs.loc["baseline", "n_parameters"] - 2 * (8 * 8 * 9 + 8)
+    again = run_study(load_spec(path), tmp_path / "again")
+    pd.testing.assert_frame_equal(again.scores, result.scores)

@@ -1,0 +1,105 @@
+"""Calibration of the held-out test (issue 24) by simulation with known truth: error rates and power of the
+paired z-test on per-row differences that judges a pretrained (or once-fitted) model's variants on one
+held-out set, measured on the product's own scoring (`score_outcomes`: per-row values, delta variances)
+and statistics (`compare_variants`: Holm across the family, non-inferiority at the margin).
+
+Each simulated study draws `rows` held-out rows of a 10-class problem. The baseline is right on a row with
+probability 0.90; each variant's correctness is drawn jointly with the baseline's so that its accuracy is
+exactly 0.90 - delta in the population and it disagrees with the baseline on a set share of rows
+(`discordance`): the truth of every claim is known. Per study: four null variants (delta 0; discordance
+2%, 5%, 10%, 20%), one at half the margin, one at the margin, one each at 2, 5 and 10 margins, and one
+harmful at -5 margins (the variant better); margin 0.01 accuracy, one family (mode zero).
+
+    .venv/bin/python benchmarks/calibration_holdout.py [--studies 2000] [--rows 200 1000 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pandas as pd
+
+from ablation_pipeline.ablations.fitting import FoldPredictions, Outcome
+from ablation_pipeline.data.dataset import Dataset
+from ablation_pipeline.data.splits import Split, holdout_ratio
+from ablation_pipeline.evaluation.metrics import resolve_metrics
+from ablation_pipeline.evaluation.scoring import score_outcomes
+from ablation_pipeline.stats.comparison import compare_variants
+from ablation_pipeline.vocabulary import Task
+
+CLASSES, ACCURACY, MARGIN = 10, 0.90, 0.01
+# name -> (delta in margins, discordance: the share of rows where variant and baseline differ in correctness)
+VARIANTS = {"null_2": (0, 0.02), "null_5": (0, 0.05), "null_10": (0, 0.10), "null_20": (0, 0.20),
+            "half_margin": (0.5, 0.05), "at_margin": (1, 0.05), "two": (2, 0.05), "five": (5, 0.08), "ten": (10, 0.12),
+            "harmful_five": (-5, 0.08)}
+
+
+def variant_correctness(base: np.ndarray, delta: float, discordance: float, rng: np.random.Generator) -> np.ndarray:
+    """The variant's correctness given the baseline's, so that P(variant right) = ACCURACY - delta and
+    P(they differ) = discordance: b = (discordance + delta) / 2 of the rows only the baseline gets right,
+    c = (discordance - delta) / 2 only the variant."""
+    only_base, only_variant = (discordance + delta) / 2, (discordance - delta) / 2
+    keep = (ACCURACY - only_base) / ACCURACY  # P(variant right | baseline right)
+    gain = only_variant / (1 - ACCURACY)  # P(variant right | baseline wrong)
+    return np.where(base, rng.random(len(base)) < keep, rng.random(len(base)) < gain)
+
+
+def predictions(y: np.ndarray, right: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    wrong = (y + rng.integers(1, CLASSES, len(y))) % CLASSES
+    return np.where(right, y, wrong)
+
+
+def study(rng: np.random.Generator, rows: int, metrics) -> pd.DataFrame:
+    y = rng.integers(0, CLASSES, rows)
+    split = Split(0, 0, 0, np.arange(0), np.arange(rows), held_out=True)
+    dataset = Dataset(features=pd.DataFrame(index=range(rows)), target=y, target_name="y", task=Task.CLASSIFICATION,
+                      numeric=(), categorical=(), classes=tuple(str(k) for k in range(CLASSES)), version="sim")
+    base = rng.random(rows) < ACCURACY
+    outcomes = [Outcome(name, [FoldPredictions.of_draws(0, [(predictions(y, variant_correctness(base, d * MARGIN, r, rng), rng),
+                                                              None)], 0.0, None)])
+                for name, (d, r) in VARIANTS.items()]
+    outcomes.append(Outcome("baseline", [FoldPredictions.of_draws(0, [(predictions(y, base, rng), None)], 0.0, None)]))
+    scores = score_outcomes(outcomes, dataset, [split], metrics)
+    variants = pd.DataFrame({"variant": list(VARIANTS), "kind": "layer", "mode": "zero", "components": list(VARIANTS)})
+    return compare_variants(scores, variants, {"accuracy": True}, holdout_ratio([split]), margins={"accuracy": MARGIN},
+                            bounded=("accuracy",))
+
+
+def rates(tables: list[pd.DataFrame]) -> dict[str, float]:
+    """Family-wise false essential/harmful among the nulls, wrong removable, and power."""
+    verdict = pd.concat([t.set_index("variant")["verdict"].rename(i) for i, t in enumerate(tables)], axis=1).T
+    nulls = [v for v in VARIANTS if VARIANTS[v][0] == 0]
+    beyond = [v for v in VARIANTS if VARIANTS[v][0] >= 1]
+    return {
+        "false essential/harmful (family, nulls)": float(verdict[nulls].isin(["essential", "harmful"]).any(axis=1).mean()),
+        "wrong removable | delta = margin": float((verdict["at_margin"] == "removable").mean()),
+        "wrong removable | delta >= 2 margins (any)": float((verdict[[v for v in beyond if v != "at_margin"]] == "removable")
+                                                            .any(axis=1).mean()),
+        "removable | null": float((verdict[nulls] == "removable").to_numpy().mean()),
+        "removable | half margin": float((verdict["half_margin"] == "removable").mean()),
+        "essential | 2 margins": float((verdict["two"] == "essential").mean()),
+        "essential | 5 margins": float((verdict["five"] == "essential").mean()),
+        "essential | 10 margins": float((verdict["ten"] == "essential").mean()),
+        "harmful | -5 margins": float((verdict["harmful_five"] == "harmful").mean()),
+        "wrong-sign claims": float(((verdict["five"] == "harmful") | (verdict["ten"] == "harmful")
+                                    | (verdict["harmful_five"] == "essential")).mean()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--studies", type=int, default=2000)
+    parser.add_argument("--rows", type=int, nargs="*", default=[200, 1000, 5000])
+    args = parser.parse_args()
+    metrics = resolve_metrics(("accuracy",), Task.CLASSIFICATION)
+    table = {}
+    for rows in args.rows:
+        rng = np.random.default_rng(rows)
+        table[f"{rows} rows"] = rates([study(rng, rows, metrics) for _ in range(args.studies)])
+    print(f"held-out test, {args.studies} studies per size, alpha 0.05, margin {MARGIN} accuracy")
+    print(pd.DataFrame(table).round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()

@@ -72,9 +72,10 @@ def test_an_untrusted_module_is_never_imported(tmp_path):
         from ablation_pipeline.errors import SpecError
         from ablation_pipeline.spec.model import ModelSpec
         from ablation_pipeline.vocabulary import Task
-        for name in ("evil_models.M", "evil_models:M", "evil_models.sub.M"):
+        for model in ({{"estimator": "evil_models.M"}}, {{"estimator": "evil_models:M"}}, {{"estimator": "evil_models.sub.M"}},
+                      {{"network": {{"module": "evil_models:M"}}}}):
             try:
-                make_estimator(ModelSpec(estimator=name), Task.REGRESSION, "s.yaml")
+                make_estimator(ModelSpec(**model), Task.REGRESSION, "s.yaml")
             except SpecError as exc:
                 print(str(exc))
         print("IMPORTED" if any(m.startswith("evil_models") for m in seen) else "NOT IMPORTED")
@@ -82,8 +83,9 @@ def test_an_untrusted_module_is_never_imported(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     lines = done.stdout.splitlines()
     assert lines[-1] == "NOT IMPORTED" and not marker.exists(), done.stderr
-    assert len(lines) == 4 and all("which this project does not trust" in line and "ABLATION_TRUSTED_MODULES" in line
-                                   for line in lines[:3])
+    assert len(lines) == 5 and all("which this project does not trust" in line and "ABLATION_TRUSTED_MODULES" in line
+                                   for line in lines[:4])
+    assert "model.network.module" in lines[3]
 
 
 def test_an_alias_is_judged_by_where_it_lives(tmp_path, monkeypatch):

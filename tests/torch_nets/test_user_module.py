@@ -218,6 +218,22 @@ def test_a_pretrained_checkpoint_is_evaluated_as_given(usernets, tmp_path):
     assert given.weights.digest.startswith("sha256:")
 
 
+def test_a_pretrained_regressor_predicts_in_the_units_it_was_trained_on(usernets, tmp_path):
+    """No standardization of the targets: the checkpoint's outputs are the predictions, whatever y's scale."""
+    from usernets import ResMLP
+
+    torch.manual_seed(0)
+    net = ResMLP(n_out=1).eval()
+    torch.save(net.state_dict(), tmp_path / "reg.pt")
+    X = np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32)
+    y = 1000 + 50 * X[:, 0]
+    spec = ModelSpec(network={"module": "usernets:ResMLP", "kwargs": {"n_out": 1}, "checkpoint": "reg.pt"})
+    fitted = make_estimator(spec, Task.REGRESSION, "s.yaml", usernets, tmp_path, pretrained=True).fit(X, y)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(X)).double().numpy().ravel()
+    assert np.allclose(fitted.predict(X), expected, atol=1e-6)
+
+
 def test_remove_swaps_in_an_identity_where_shapes_match_and_retrains(usernets):
     pipe, X, y = _fitted(usernets, epochs=10)
     removed = pipe[-1].__class__(**{**pipe[-1].get_params(), "remove": ("block2",)})

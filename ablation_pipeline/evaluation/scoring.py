@@ -11,14 +11,18 @@ from ..data.splits import Split
 from .metrics import Metric, evaluate, trusted_inputs, values_per_row
 
 SCORE_COLUMNS = ["variant", "repeat", "fold", "metric", "value"]
+# What a split's paired row differences say (metrics that are means over rows; NaN otherwise): the delta's
+# variance, var(differences) / rows; the share of rows whose correctness differs (differences of -1, 0, 1
+# only, else NaN), from which a held-out test takes its null-restricted variance; the rows.
+PAIRED_COLUMNS = ("delta_variance", "discordance", "test_rows")
 
 
 def score_outcomes(outcomes: list[Outcome], dataset: Dataset, splits: list[Split], metrics: list[Metric],
                    baseline: str = "baseline", against: Outcome | None = None) -> pd.DataFrame:
     """Every metric for every outcome and split; random draws (permute) are averaged within a split. When
-    the `baseline` outcome is among them (or is given as `against`), each other outcome's row gets
-    `delta_variance`: its split delta's variance as the test rows tell it (NaN for the baseline and for
-    metrics that are not means over rows). Each outcome's rows are scored once, the baseline's once per
+    the `baseline` outcome is among them (or is given as `against`), each other outcome's row gets the
+    PAIRED_COLUMNS: its split delta's variance as the test rows tell it, the share of discordant rows and the
+    rows (NaN for the baseline and for metrics that are not means over rows). Each outcome's rows are scored once, the baseline's once per
     split and metric, however many variants pair with them."""
     by_index = {s.index: s for s in splits}
     n_classes = len(dataset.classes) if dataset.classes else 0
@@ -32,12 +36,12 @@ def score_outcomes(outcomes: list[Outcome], dataset: Dataset, splits: list[Split
                 y_true = dataset.target[split.test]
                 for metric in metrics:
                     value, per_row = _scored(metric, y_true, fold, n_classes)
-                    spread = np.nan
+                    paired_rows = (np.nan, np.nan, np.nan)
                     if per_row is not None and base is not None and outcome is not base:
-                        spread = _split_variance(per_row - paired.rows(fold.split, metric))
-                    rows.append((outcome.name, split.repeat, split.fold, metric.name, value, spread))
-    table = pd.DataFrame(rows, columns=[*SCORE_COLUMNS, "delta_variance"])
-    return table if base is not None else table.drop(columns="delta_variance")
+                        paired_rows = _paired_rows(per_row - paired.rows(fold.split, metric))
+                    rows.append((outcome.name, split.repeat, split.fold, metric.name, value, *paired_rows))
+    table = pd.DataFrame(rows, columns=[*SCORE_COLUMNS, *PAIRED_COLUMNS])
+    return table if base is not None else table.drop(columns=list(PAIRED_COLUMNS))
 
 
 def delta_variances(variant: Outcome, base: Outcome, dataset: Dataset, splits: list[Split],
@@ -84,6 +88,12 @@ def _scored(metric: Metric, y_true: np.ndarray, fold, n_classes: int) -> tuple[f
         return float(np.mean([evaluate(metric, y_true, fold.predictions[d], scores[d], n_classes) for d in draws])), None
     per_draw = [values_per_row(metric, y_true, fold.predictions[d], scores[d], n_classes) for d in draws]
     return float(np.mean([float(np.mean(r)) for r in per_draw])), np.mean(per_draw, axis=0)
+
+
+def _paired_rows(differences: np.ndarray) -> tuple[float, float, float]:
+    binary = bool(np.isin(differences, (-1.0, 0.0, 1.0)).all())
+    discordance = float(np.mean(np.abs(differences))) if binary and differences.size else np.nan
+    return _split_variance(differences), discordance, float(differences.size)
 
 
 def _split_variance(differences: np.ndarray) -> float:

@@ -54,7 +54,8 @@ def _how_to_read(comparison: pd.DataFrame, ctx: ReportContext, metrics: Sequence
     method = ("is evaluated on the same held-out rows as the baseline, whose model is fitted (or loaded from its checkpoint) "
               f"once ({ctx.design}). For every variant and metric, Δ = variant − baseline is tested with a paired z-test on the "
               "per-row differences (each row's correctness, loss or error, variant minus baseline): the rows are independent "
-              "given the model, so their spread is the test's variance. Verdicts are about this fitted model, not about "
+              "given the model, so their spread is the test's variance (for correctness, each claim's null's: McNemar's "
+              "for a difference, Nam's at the margin for removable). Verdicts are about this fitted model, not about "
               "retraining it"
               if held_out else
               f"is evaluated on the same cross-validation splits as the baseline ({ctx.design}"

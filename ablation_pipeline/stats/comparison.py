@@ -72,8 +72,9 @@ def compare_variants(scores: pd.DataFrame, variants: pd.DataFrame,
         for v in vt.itertuples(index=False):
             var = _split_series(by_variant.get(v.variant, empty), f"variant {v.variant!r} ({metric})")
             paired_base = _paired_baseline(base, var, v.variant, metric, looks)
+            own = by_variant.get(v.variant, empty)
             found = evidence((var - paired_base).to_numpy(), design, margin, direction, alpha,
-                             _delta_variances(by_variant.get(v.variant, empty), v.variant, metric))
+                             _delta_variances(own, v.variant, metric), _discordant(own))
             block.append((v, found, float(paired_base.mean()), float(var.mean())))
         families = [getattr(v, "family", "") for v, *_ in block]
         decided = {}
@@ -140,6 +141,15 @@ def _delta_variances(frame: pd.DataFrame, name: str, metric: str) -> np.ndarray 
         return None
     values = _split_series(frame, f"variant {name!r} ({metric})", "delta_variance").to_numpy(dtype=float)
     return values if values.size and np.all(np.isfinite(values)) and np.all(values >= 0) else None
+
+
+def _discordant(frame: pd.DataFrame) -> tuple[float, float] | None:
+    """(share of rows whose correctness differs, rows) of a variant scored on one split, when its row differences
+    were all -1, 0 or 1 (the scores' `discordance` and `test_rows`); None otherwise."""
+    if len(frame) != 1 or not {"discordance", "test_rows"} <= set(frame.columns):
+        return None
+    share, rows = float(frame["discordance"].iloc[0]), float(frame["test_rows"].iloc[0])
+    return (share, rows) if np.isfinite(share) and np.isfinite(rows) and rows > 0 else None
 
 
 def _design(base: pd.Series, ratio: float, looks: tuple[int, ...] | None) -> Design:

@@ -25,7 +25,7 @@ from scipy import stats as sps
 
 from ..vocabulary import Direction
 from . import sequential
-from .paired import PairedResult, corrected_paired_ttest, rows_test
+from .paired import PairedResult, corrected_paired_ttest, discordant_variances, rows_test
 from .sequential import POWER, Boundaries, Design, boundaries
 
 
@@ -40,6 +40,7 @@ class Evidence:
     ses: np.ndarray  # its corrected standard error
     sd: float  # standard deviation of the deltas at the last look
     result: PairedResult  # the fixed-sample corrected t-test on every split used
+    noninferiority_ses: np.ndarray | None = None  # the removable claim's own standard errors (a held-out set's score test)
 
     @property
     def looks_taken(self) -> int:
@@ -61,8 +62,12 @@ class Evidence:
     def superiority_statistics(self) -> np.ndarray:
         return _ratio(self.means, self.ses)
 
+    @property
+    def ni_ses(self) -> np.ndarray:
+        return self.ses if self.noninferiority_ses is None else self.noninferiority_ses
+
     def noninferiority_statistics(self) -> np.ndarray:
-        return _ratio(self.margin - self.degradations(), self.ses)
+        return _ratio(self.margin - self.degradations(), self.ni_ses)
 
     def p_superiority(self) -> float:
         """Two-sided: is the variant different from the baseline? (the last look's repeated p-value)"""
@@ -82,11 +87,12 @@ class Evidence:
     def degradation_bound(self, level: float) -> float:
         """One-sided upper bound of the degradation at `level`: below the margin exactly when the
         non-inferiority p-value is below `level`."""
-        return float(self.degradations()[-1] + self._half_widths(level, self.removable_bounds)[-1])
+        return float(self.degradations()[-1] + self._half_widths(level, self.removable_bounds, self.ni_ses)[-1])
 
-    def _half_widths(self, level: float, bounds: Boundaries | None = None) -> np.ndarray:
+    def _half_widths(self, level: float, bounds: Boundaries | None = None, ses: np.ndarray | None = None) -> np.ndarray:
         critical = (bounds or self.bounds).upper(level)[: self.looks_taken]
-        return np.where(self.ses > 0, critical * self.ses, 0.0)
+        ses = self.ses if ses is None else ses
+        return np.where(ses > 0, critical * ses, 0.0)
 
     def minimum_detectable(self, level: float) -> float:
         """The smallest true effect the full design finds with POWER at two-sided `level`: that far from
@@ -121,10 +127,12 @@ class Evidence:
 
 
 def evidence(deltas: np.ndarray, design: Design, margin: float, direction: Direction, alpha: float,
-             delta_variances: np.ndarray | None = None) -> Evidence:
+             delta_variances: np.ndarray | None = None, discordant: tuple[float, float] | None = None) -> Evidence:
     """The evidence of `deltas` (ordered by repeat, then fold; their count one of the design's looks).
     With `delta_variances` (each split delta's variance as its test rows tell it, in the same order) the
-    variance comes from the rows, on a design whose rows tell the variance."""
+    variance comes from the rows, on a design whose rows tell the variance. `discordant` (the share of rows
+    whose correctness differs, and the rows) on one held-out split: each claim's variance is its null's
+    (`paired.discordant_variances`)."""
     deltas = np.asarray(deltas, dtype=float)
     if delta_variances is not None and not design.rows_tell_variance:
         design = replace(design, rows_tell_variance=True)
@@ -137,8 +145,12 @@ def evidence(deltas: np.ndarray, design: Design, margin: float, direction: Direc
         variances = np.asarray(delta_variances, dtype=float) * _partition_factor(design.folds)
         tests = [rows_test(deltas[:n], float(np.mean(variances[:n])), design.ratio, alpha) for n in counts]
         sd = math.sqrt(float(np.mean(variances)))
-    return Evidence(design=design, direction=direction, margin=float(margin),
-                    means=np.array([t.mean_delta for t in tests]), ses=np.array([t.se for t in tests]), sd=sd, result=tests[-1])
+    noninferiority_ses = None
+    if discordant is not None and deltas.size == 1 and design.ratio == 0.0:
+        superiority, at_margin = discordant_variances(float(direction.degradation(deltas[0])), *discordant, margin)
+        tests, noninferiority_ses = [rows_test(deltas, superiority, 0.0, alpha)], np.array([math.sqrt(at_margin)])
+    return Evidence(design=design, direction=direction, margin=float(margin), means=np.array([t.mean_delta for t in tests]),
+                    ses=np.array([t.se for t in tests]), sd=sd, result=tests[-1], noninferiority_ses=noninferiority_ses)
 
 
 def _partition_factor(folds: int) -> float:

@@ -24,7 +24,7 @@ def test_study_writes_exact_outputs(small_study, tmp_path):
     # reason: only for failed variants; splits_to_decide: empty when out of reach
     assert not written[list(COMPARISON_COLUMNS)].drop(columns=["t", "effect_size_dz", "reason"]).isna().any().any()
     scores = pd.read_csv(tmp_path / "out" / "scores.csv")
-    assert list(scores.columns) == ["variant", "repeat", "fold", "metric", "value", "delta_variance"]
+    assert list(scores.columns) == ["variant", "repeat", "fold", "metric", "value", "delta_variance", "discordance", "test_rows"]
     # 1 baseline + 7 variants, 6 splits, 2 metrics
     assert len(scores) == 8 * 6 * 2
     assert set(result.comparison.variant) == {

@@ -142,3 +142,29 @@ def test_the_scores_table_carries_each_variants_row_told_variance():
     assert got["drop__a", "log_loss"] > 0
     assert np.isnan(got["drop__a", "f1"]) and np.isnan(got["baseline", "accuracy"])  # f1 is not a mean over rows
     assert delta_variances(base, base, dataset, [split], metrics) == {"accuracy": [0.0], "log_loss": [0.0]}
+
+
+def test_held_out_score_variances_are_the_restricted_maximum_likelihood():
+    """Nam's non-inferiority variance: at the (w, v) that maximise the multinomial likelihood of the observed
+    worse / better / same counts subject to w - v = margin; McNemar's at w = v. Checked by brute force."""
+    from ablation_pipeline.stats.paired import discordant_variances
+
+    rows, margin = 200, 0.01
+    for worse, better in ((3, 5), (0, 0), (12, 2), (0, 9), (40, 35)):
+        degradation, share = (worse - better) / rows, (worse + better) / rows
+        superiority, at_margin = discordant_variances(degradation, share, rows, margin)
+        grid = np.linspace(margin + 1e-9, (1 + margin) / 2 - 1e-9, 400_001)
+        with np.errstate(divide="ignore"):
+            loglik = worse * np.log(grid) + better * np.log(grid - margin) + (rows - worse - better) * np.log(1 - 2 * grid + margin)
+        w = grid[np.argmax(np.where(np.isfinite(loglik), loglik, -np.inf))]
+        assert at_margin == pytest.approx((2 * w - margin - margin**2) / rows, rel=1e-4)
+        assert superiority == pytest.approx(share / rows)
+
+
+def test_a_held_out_claim_of_no_loss_needs_evidence_even_with_no_discordant_rows():
+    """200 held-out rows on which the variant never differs from the baseline: a loss of 1% would leave no
+    discordant row 13% of the time (0.99 ** 200), so that is not proof of non-inferiority at the 1% margin."""
+    found = evidence(np.array([0.0]), Design(1, (1,), 0.0, True), 0.01, Direction.HIGHER, 0.05, np.array([0.0]), (0.0, 200.0))
+    assert found.p_noninferiority() > 0.05 and found.p_superiority() == 1.0
+    many = evidence(np.array([0.0]), Design(1, (1,), 0.0, True), 0.01, Direction.HIGHER, 0.05, np.array([0.0]), (0.0, 2000.0))
+    assert many.p_noninferiority() < 0.05  # 0.99 ** 2000: a 1% loss would show

@@ -12,6 +12,10 @@ harmful at -5 margins (the variant better); margin 0.01 accuracy, one family (mo
 
     .venv/bin/python benchmarks/calibration_holdout.py [--studies 2000] [--rows 200 1000 5000]
 
+`--exact` enumerates every outcome of a held-out set of `rows` rows at a loss of exactly the margin (the
+removable claim's null) and prints the exact chance of a wrong removable claim, with the score test's
+null-restricted variance (the product's) and with the sample variance (what a plain paired z-test does).
+
 `--versus-cv N` also runs N whole studies both ways on the same data (calibration.py's logistic scenario at
 1,000 rows, LogisticRegression, every feature permuted, effects known in margins): cross-validated (5 folds,
 repeats: auto) and held out (30% of the rows, the model fitted once on the rest), and prints each design's
@@ -95,6 +99,29 @@ def rates(tables: list[pd.DataFrame]) -> dict[str, float]:
     }
 
 
+def exact_wrong_removable(rows: int, discordance: float, alpha: float = 0.05) -> tuple[float, float]:
+    """P(removable) when the variant is worse by exactly the margin, summed over every (worse, better) count:
+    (with the score test's variance, with the sample variance)."""
+    from scipy import stats
+
+    from ablation_pipeline.stats.paired import discordant_variances
+
+    worse_share, better_share = (discordance + MARGIN) / 2, (discordance - MARGIN) / 2
+    critical = float(stats.norm.isf(alpha))
+    worse, better = np.meshgrid(np.arange(rows + 1), np.arange(rows + 1), indexing="ij")
+    keep = worse + better <= rows
+    worse, better = worse[keep], better[keep]
+    chance = stats.multinomial.pmf(np.column_stack([worse, better, rows - worse - better]), rows,
+                                   [worse_share, better_share, 1 - discordance])
+    degradation, share = (worse - better) / rows, (worse + better) / rows
+    score = np.array([discordant_variances(d, s, rows, MARGIN)[1] for d, s in zip(degradation, share, strict=True)])
+    sample = (share - degradation**2) / (rows - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        by_score = (MARGIN - degradation) / np.sqrt(score) >= critical
+        by_sample = np.where(sample > 0, (MARGIN - degradation) / np.sqrt(sample) >= critical, MARGIN > degradation)
+    return float(chance[by_score].sum()), float(chance[by_sample].sum())
+
+
 def versus_cv(studies: int) -> pd.DataFrame:
     """Verdict rates by true effect (in drop-margins; permuting costs about twice that) for both designs."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -133,7 +160,13 @@ def main() -> None:
     parser.add_argument("--studies", type=int, default=2000)
     parser.add_argument("--rows", type=int, nargs="*", default=[200, 1000, 5000])
     parser.add_argument("--versus-cv", type=int, default=0, help="whole studies both ways on the same data")
+    parser.add_argument("--exact", action="store_true", help="exact wrong-removable rates at the margin")
     args = parser.parse_args()
+    if args.exact:
+        table = {f"{rows} rows, {share:.0%} discordant": exact_wrong_removable(rows, share)
+                 for rows in args.rows for share in (0.02, 0.05, 0.1, 0.2)}
+        print(pd.DataFrame(table, index=["score variance (ours)", "sample variance"]).T.round(4).to_string())
+        return
     if args.versus_cv:
         print(versus_cv(args.versus_cv).to_string())
         return

@@ -100,7 +100,8 @@ def plan_study(spec: StudySpec, cache: ResultCache | None = None, trust: Trust |
     trust = trust or project_trust(spec.path)
     network = spec.model.network
     layers = module_layers(network, trust, _input_width(spec, features), f"{spec.label}: ") \
-        if network is not None and network.is_module and estimator is None else None
+        if network is not None and network.is_module and estimator is None and any(a.layers is not None for a in spec.ablations) \
+        else None
     variants = plan_variants(spec, features, _members(learned.clusters), layers)
     check_held_out(spec, variants)
     if len(variants) > trust.max_variants:

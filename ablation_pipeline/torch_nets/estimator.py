@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
@@ -75,10 +76,12 @@ class _TorchEstimator(BaseEstimator):
         X, y = validate_data(self, X, y, dtype=np.float32, multi_output=self._multi_output, y_numeric=self._multi_output)
         targets, n_outputs = self._encode_targets(y)
         device = resolve_device(training.device, FIELD)
+        if self.pretrained:  # nothing is trained: no seeding or deterministic kernels (whose first use imports ~1.5 s of torch)
+            with torch_threads(training.threads), torch.random.fork_rng(devices=[]):
+                model = self._build(spec, X.shape[1], n_outputs).to(device)
+            return self._fitted(spec, model.eval(), device, TrainingResult(), started)
         with torch_threads(training.threads), deterministic(training.seed, device):
             model = self._build(spec, X.shape[1], n_outputs).to(device)
-            if self.pretrained:
-                return self._fitted(spec, model.eval(), device, TrainingResult(), started)
             X_t, y_t = torch.from_numpy(X).to(device), targets.to(device)
             validation = None
             if training.early_stopping is not None:
@@ -145,6 +148,9 @@ class _TorchEstimator(BaseEstimator):
         variant) skips scikit-learn's general validation, which costs more than a small forward pass."""
         if not hasattr(self, "model_"):  # scikit-learn's check is slow enough to show once per variant
             check_is_fitted(self, "model_")
+        if isinstance(X, pd.DataFrame) and list(X.columns) == list(getattr(self, "feature_names_in_", X.columns)) \
+                and all(getattr(d, "kind", "O") in "fiub" for d in X.dtypes):
+            X = X.to_numpy(dtype=np.float32)  # rows handed over as read (preprocessing: none), all numeric, in order
         if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == self.n_features_in_ and X.dtype.kind == "f":
             rows = np.ascontiguousarray(X, dtype=np.float32)
             if np.isfinite(rows).all():

@@ -118,7 +118,7 @@ def exact_wrong_removable(rows: int, discordance: float, alpha: float = 0.05) ->
     sample = (share - degradation**2) / (rows - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         by_score = (MARGIN - degradation) / np.sqrt(score) >= critical
-        by_sample = np.where(sample > 0, (MARGIN - degradation) / np.sqrt(sample) >= critical, MARGIN > degradation)
+        by_sample = np.where(sample > 0, (MARGIN - degradation) / np.sqrt(sample) >= critical, degradation < MARGIN)
     return float(chance[by_score].sum()), float(chance[by_sample].sum())
 
 

@@ -82,7 +82,7 @@ class _TorchEstimator(BaseEstimator):
             return self._fitted(spec, model.eval(), device, TrainingResult(), started)
         with torch_threads(training.threads), deterministic(training.seed, device):
             model = self._build(spec, X.shape[1], n_outputs).to(device)
-            X_t, y_t = torch.from_numpy(X).to(device), targets.to(device)
+            X_t, y_t = torch.from_numpy(np.require(X, requirements="W")).to(device), targets.to(device)  # a read-only view copied
             validation = None
             if training.early_stopping is not None:
                 fit_rows, val_rows = validation_split(len(X_t), training.early_stopping.validation_fraction, training.seed)

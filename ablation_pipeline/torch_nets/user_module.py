@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import io
 import math
+import warnings
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,9 @@ def read_checkpoint(path: Path, where: str) -> Weights:
     if len(raw) > MAX_CHECKPOINT_BYTES:
         raise SpecError(f"{where}: {path} holds {len(raw):,} bytes, more than the {MAX_CHECKPOINT_BYTES:,} a checkpoint may")
     try:
-        state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's notes on an odd file: ours below is the one line the user needs
+            warnings.simplefilter("ignore")
+            state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception as exc:  # torch's unpickler refuses anything but tensors and plain containers
         raise SpecError(f"{where}: {path} is not a checkpoint torch.load(weights_only=True) can read ({type(exc).__name__}: "
                         f"{first_line(exc)})") from None

@@ -303,3 +303,15 @@ def test_a_module_that_cannot_serve_is_one_line(usernets, network, message):
     with pytest.raises(SpecError) as caught:
         make_estimator(ModelSpec(network=network), Task.CLASSIFICATION, "s.yaml", usernets).fit(X, y)
     assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_numeric_frame_is_taken_as_rows_only_with_the_fitted_columns_in_order(usernets):
+    import pandas as pd
+
+    X, y = _three_classes()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    spec = ModelSpec(network={"module": "usernets:ResMLP", "training": {"epochs": 2, "seed": 0}})
+    fitted = make_estimator(spec, Task.CLASSIFICATION, "s.yaml", usernets).fit(frame, y)
+    assert np.array_equal(fitted.predict_proba(frame), fitted.predict_proba(X))
+    with pytest.raises(ValueError, match="feature names"):
+        fitted.predict(frame[["b", "a", "c", "d"]])

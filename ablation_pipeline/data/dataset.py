@@ -33,6 +33,7 @@ class Dataset:
     target_missing: int = 0
     data_spec: str = ""  # fingerprint of the spec's data section it was loaded for
     split_groups: np.ndarray | None = None  # evaluation.groups: each row's group code (never a feature unless listed)
+    split_order: np.ndarray | None = None  # evaluation.order: the rows' indices in time order (stable for ties)
     target_dropped: int = 0  # rows dropped for a missing target (data.missing_target: drop)
     held_out: int = 0  # the last rows came from evaluation.holdout.source: the held-out set
 
@@ -42,9 +43,14 @@ class Dataset:
 
 
 def data_spec_fingerprint(spec: StudySpec) -> str:
-    """What a dataset depends on in the spec: its data section, and the column that groups its rows."""
+    """What a dataset depends on in the spec: its data section, and the columns that group or order its rows."""
     data = spec.data.model_dump(mode="json")
-    return spec.fingerprint(data if spec.evaluation.groups is None else {**data, "split_groups": spec.evaluation.groups})
+    evaluation = spec.evaluation
+    if evaluation.groups is not None:
+        data = {**data, "split_groups": evaluation.groups}
+    if evaluation.order is not None:
+        data = {**data, "split_order": evaluation.order}
+    return spec.fingerprint(data)
 
 
 def feature_names(spec: StudySpec, columns: list[str]) -> list[str]:
@@ -56,7 +62,7 @@ def feature_names(spec: StudySpec, columns: list[str]) -> list[str]:
     if spec.data.features is None:
         label_column = is_bundled(spec.data) and spec.data.target != "target"  # a bundled dataset's own class label
         names = [c for c in columns if c != spec.data.target and not (label_column and c == "target")
-                 and c != spec.evaluation.groups]
+                 and c not in (spec.evaluation.groups, spec.evaluation.order)]
         if not names:
             raise DataError(f"{spec.label}: data.source: the data has no column besides the target '{spec.data.target}'")
         return names
@@ -80,14 +86,16 @@ def check_target(spec: StudySpec, columns: list[str]) -> None:
 
 
 def check_split_groups(spec: StudySpec, columns: list[str]) -> None:
-    name = spec.evaluation.groups
-    if name is None:
-        return
-    if name == spec.data.target:
-        raise SpecError(f"{spec.label}: evaluation.groups: '{name}' is the target; name the column whose rows belong together")
-    if name not in columns:
-        raise SpecError(f"{spec.label}: evaluation.groups: unknown column '{name}'{did_you_mean(name, columns)}"
-                        f" (columns: {', '.join(map(str, columns[:12]))}{' ...' if len(columns) > 12 else ''})")
+    """The columns that group (evaluation.groups) or order (evaluation.order) the rows must exist and not be the target."""
+    for field, name, meant in (("groups", spec.evaluation.groups, "whose rows belong together"),
+                               ("order", spec.evaluation.order, "that orders the rows in time")):
+        if name is None:
+            continue
+        if name == spec.data.target:
+            raise SpecError(f"{spec.label}: evaluation.{field}: '{name}' is the target; name the column {meant}")
+        if name not in columns:
+            raise SpecError(f"{spec.label}: evaluation.{field}: unknown column '{name}'{did_you_mean(name, columns)}"
+                            f" (columns: {', '.join(map(str, columns[:12]))}{' ...' if len(columns) > 12 else ''})")
 
 
 def load_dataset(spec: StudySpec) -> Dataset:
@@ -133,6 +141,7 @@ def load_dataset(spec: StudySpec) -> Dataset:
         target_missing=int(raw_target.isna().sum()),
         data_spec=data_spec_fingerprint(spec),
         split_groups=_group_codes(spec, frame),
+        split_order=_time_order(spec, frame),
         target_dropped=dropped,
         held_out=held_out,
     )
@@ -159,6 +168,36 @@ def _with_held_out(spec: StudySpec, frame: pd.DataFrame, extra: pd.DataFrame) ->
     if extra.empty:
         raise DataError(f"{spec.label}: evaluation.holdout.source: {spec.evaluation.holdout.source} has no rows")
     return pd.concat([frame, extra[list(frame.columns)]], ignore_index=True)
+
+
+def _time_order(spec: StudySpec, frame: pd.DataFrame) -> np.ndarray | None:
+    """The rows' indices sorted by evaluation.order (stable: ties keep the file's order). Numbers sort as
+    numbers, ISO dates or times (2024-01-31, 2024-01-31T08:00) as those; other text is refused rather than
+    sorted as text ('10' before '9', 'Feb' before 'Jan'), and so is a missing value (a row with no time has
+    no place in the chain)."""
+    name = spec.evaluation.order
+    if name is None:
+        return None
+    values = frame[name]
+    missing = int(values.isna().sum())
+    if missing:
+        raise DataError(f"{spec.label}: evaluation.order: column '{name}' has {missing} missing value(s); every row needs a time")
+    if not (pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)):
+        try:
+            values = pd.to_datetime(values, format="ISO8601")
+        except (ValueError, TypeError):
+            example = next((v for v in values if _not_a_date(v)), values.iloc[0])
+            raise DataError(f"{spec.label}: evaluation.order: column '{name}' holds {example!r}, which is neither a number nor an "
+                            "ISO date or time (2024-01-31, 2024-01-31T08:00); text would not sort in time") from None
+    return np.argsort(values.to_numpy(), kind="stable")
+
+
+def _not_a_date(value: object) -> bool:
+    try:
+        pd.to_datetime(value, format="ISO8601")
+    except (ValueError, TypeError):
+        return True
+    return False
 
 
 def _group_codes(spec: StudySpec, frame: pd.DataFrame) -> np.ndarray | None:
@@ -207,8 +246,9 @@ def dataset_problems(spec: StudySpec, dataset: Dataset) -> list[str]:
                         "infinite value(s); drop or fix those rows")
     folds = spec.evaluation.folds
     problems += _group_problems(spec, dataset)
-    if dataset.n_rows < MIN_TEST_ROWS * folds:
-        problems.append(f"{label}: evaluation.folds: {folds} folds need at least {MIN_TEST_ROWS * folds} rows "
+    blocks = folds + 1 if spec.evaluation.order is not None else folds  # forward chaining trains on a first block
+    if dataset.n_rows < MIN_TEST_ROWS * blocks:
+        problems.append(f"{label}: evaluation.folds: {folds} folds need at least {MIN_TEST_ROWS * blocks} rows "
                         f"({MIN_TEST_ROWS} per test fold, for the metrics); the data has {dataset.n_rows}")
     for column in dataset.features.columns[dataset.features.isna().all().to_numpy()]:
         problems.append(f"{label}: data.features: column '{column}' is entirely missing")

@@ -32,6 +32,8 @@ def make_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
 
     if evaluation.holdout is not None:
         return [_held_out_split(dataset, evaluation)]
+    if dataset.split_order is not None:
+        return _forward_chaining_splits(dataset, evaluation)
     if dataset.split_groups is not None:
         return _grouped_splits(dataset, evaluation)
     splitter_cls = RepeatedStratifiedKFold if dataset.task == Task.CLASSIFICATION else RepeatedKFold
@@ -55,6 +57,14 @@ def _held_out_split(dataset: Dataset, evaluation: EvaluationSpec) -> Split:
         stratify = dataset.target if dataset.task == Task.CLASSIFICATION else None
         train, test = train_test_split(rows, test_size=evaluation.holdout.fraction, random_state=evaluation.seed, stratify=stratify)
     return Split(index=0, repeat=0, fold=0, train=np.sort(train), test=np.sort(test), held_out=True)
+
+
+def _forward_chaining_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:
+    """The rows in time order, cut into folds + 1 blocks of (nearly) equal size; split k trains on blocks
+    0..k and tests on block k + 1: never trained on the future. One chain (no repeats, no shuffling)."""
+    blocks = np.array_split(dataset.split_order, evaluation.folds + 1)
+    return [Split(index=k, repeat=0, fold=k, train=np.sort(np.concatenate(blocks[: k + 1])), test=np.sort(blocks[k + 1]))
+            for k in range(evaluation.folds)]
 
 
 def _grouped_splits(dataset: Dataset, evaluation: EvaluationSpec) -> list[Split]:

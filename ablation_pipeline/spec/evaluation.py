@@ -39,7 +39,8 @@ class HoldoutSpec(Frozen):
 class EvaluationSpec(Frozen):
     """Repeated K-fold (stratified for classification); J = folds x repeats paired splits. With
     `repeats: auto` each variant takes repeats until its verdict is settled, at most `max_repeats`.
-    With `groups` (a column) rows that share its value are never on both sides of a split."""
+    With `groups` (a column) rows that share its value are never on both sides of a split; with `order` (a
+    column, e.g. a date) the splits chain forward in time: train on the past, test on the next block."""
 
     folds: int = Field(default=5, ge=1, le=MAX_FOLDS, description="K of K-fold, at least 2 (1: the one split of a holdout)")
     repeats: int | Literal["auto"] = "auto"
@@ -50,6 +51,8 @@ class EvaluationSpec(Frozen):
                                description="a column whose rows belong together (patients, users, sites): grouped K-fold")
     holdout: HoldoutSpec | None = Field(default=None, description="one held-out set instead of repeated K-fold: for a "
                                         "pretrained network (checkpoint) evaluated as given, or any model fitted once")
+    order: str | None = Field(default=None, min_length=1, description="a column that orders the rows in time: the rows are "
+                              "cut into folds + 1 blocks and split k trains on blocks 0..k, tests on block k + 1")
 
     @model_validator(mode="before")
     @classmethod
@@ -80,6 +83,12 @@ class EvaluationSpec(Frozen):
     @model_validator(mode="after")
     def _max_only_with_auto(self) -> EvaluationSpec:
         default = type(self).model_fields["max_repeats"].default  # a re-read snapshot carries the default explicitly
+        if self.order is not None and (self.groups is not None or self.holdout is not None):
+            raise ValueError("order chains the splits forward in time; it cannot be combined with "
+                             f"{'groups' if self.groups is not None else 'holdout'}")
+        if self.order is not None and (self.repeats not in ("auto", 1) or self.max_repeats != default):
+            given = "max_repeats" if self.repeats in ("auto", 1) else "repeats"
+            raise ValueError(f"{given}: splits ordered in time are one fixed chain, nothing to repeat; drop {given}")
         if not self.adaptive and self.max_repeats != default and self.holdout is None:
             raise ValueError(f"max_repeats applies to repeats: auto; with repeats: {self.repeats} every variant takes exactly "
                              f"{self.repeats} (drop max_repeats, or set repeats: auto)")
@@ -92,7 +101,7 @@ class EvaluationSpec(Frozen):
 
     @property
     def adaptive(self) -> bool:
-        return self.repeats == "auto" and self.holdout is None
+        return self.repeats == "auto" and self.holdout is None and self.order is None
 
     @property
     def design_text(self) -> str:
@@ -100,6 +109,8 @@ class EvaluationSpec(Frozen):
         column that groups the rows."""
         if self.holdout is not None:
             return self.holdout.text
+        if self.order is not None:
+            return f"{self.folds} forward-chaining folds ordered by '{self.order}'"
         repeats = f"auto repeats (at most {self.max_repeats})" if self.adaptive else f"{self.repeats} repeats"
         grouped = f", grouped by '{self.groups}'" if self.groups else ""
         return f"{self.folds} folds x {repeats}{grouped}"
@@ -107,6 +118,6 @@ class EvaluationSpec(Frozen):
     @property
     def planned_repeats(self) -> int:
         """The repeats of the split plan: all a variant may take."""
-        if self.holdout is not None:
+        if self.holdout is not None or self.order is not None:
             return 1
         return self.max_repeats if self.adaptive else int(self.repeats)

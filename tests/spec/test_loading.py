@@ -45,7 +45,7 @@ def test_every_schema_problem_is_its_own_line_with_its_field_path():
     assert str(caught.value).splitlines() == [
         "<spec>: data.source: required field is missing",
         "<spec>: evaluation.foldz: unknown key 'foldz'; did you mean 'folds'? "
-        "(allowed: folds, repeats, max_repeats, seed, metrics, groups, holdout)",
+        "(allowed: folds, repeats, max_repeats, seed, metrics, groups, holdout, order)",
         "<spec>: statistics.alpha: Input should be less than 1, got 2",
     ]
 

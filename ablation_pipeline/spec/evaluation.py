@@ -60,8 +60,10 @@ class EvaluationSpec(Frozen):
         """A held-out design is one split: folds 1 (set here), and no repeats to choose."""
         if not isinstance(raw, dict) or raw.get("holdout") is None:
             return raw
-        if raw.get("folds", 1) != 1 or raw.get("repeats", "auto") not in ("auto", 1):
-            given = "folds" if raw.get("folds", 1) != 1 else "repeats"
+        default = cls.model_fields["max_repeats"].default  # a re-read snapshot carries it explicitly
+        if raw.get("folds", 1) != 1 or raw.get("repeats", "auto") not in ("auto", 1) or raw.get("max_repeats", default) != default:
+            given = "folds" if raw.get("folds", 1) != 1 else "repeats" if raw.get("repeats", "auto") not in ("auto", 1) \
+                else "max_repeats"
             raise ValueError(f"{given} apply to K-fold cross-validation; a held-out design (holdout) is one split: drop {given}")
         return {**raw, "folds": 1}
 
@@ -81,7 +83,8 @@ class EvaluationSpec(Frozen):
         return repeats
 
     @model_validator(mode="after")
-    def _max_only_with_auto(self) -> EvaluationSpec:
+    def _a_consistent_design(self) -> EvaluationSpec:
+        """Settings that only some designs use are refused on the others, naming what to drop."""
         default = type(self).model_fields["max_repeats"].default  # a re-read snapshot carries the default explicitly
         if self.order is not None and (self.groups is not None or self.holdout is not None):
             raise ValueError("order chains the splits forward in time; it cannot be combined with "

@@ -33,9 +33,6 @@ def network_estimator(network: NetworkSpec, task: Task, prefix: str = "", trust:
         return cls(network=network.model_dump(mode="json"))
     factory = module_factory(network, trust or Trust(), prefix)
     weights = checkpoint_weights(network, base_dir, prefix)
-    if pretrained and weights is None:
-        raise SpecError(f"{prefix}{FIELD}.checkpoint: a held-out study evaluates a pretrained network as given; name its "
-                        "checkpoint, or drop evaluation.holdout to train it by cross-validation")
     return cls(network=network.model_dump(mode="json"), module=factory, weights=weights, pretrained=pretrained)
 
 
@@ -84,25 +81,25 @@ def module_layers(network: NetworkSpec, trust: Trust, n_inputs: int, prefix: str
     return ModuleLayers(names, children, shapes)
 
 
-def input_width(estimator: BaseEstimator, dataset: Dataset, options: FitOptions) -> int:
-    """How many values per row the network receives after the study's preprocessing (every category counts)."""
+def network_sizes(estimator: BaseEstimator, dataset: Dataset, options: FitOptions) -> tuple[int, int]:
+    """(values per row the network receives after the study's preprocessing, every category counting; the
+    outputs the task needs): what every build of the study's network is sized with, found once per check."""
     prepare = build_pipeline(estimator, list(dataset.numeric), list(dataset.categorical), None, options)[0]
-    return prepare.fit(dataset.features).transform(dataset.features.head(2)).shape[1]
+    width = prepare.fit(dataset.features).transform(dataset.features.head(2)).shape[1]
+    return width, len(dataset.classes) if dataset.classes else 1
 
 
-def built_network(network: NetworkSpec, estimator: BaseEstimator, dataset: Dataset, options: FitOptions,
-                  remove: tuple[str, ...] = (), field: str = FIELD) -> Any:
-    """The study's network (declared or the user's module, with its checkpoint) built on the real input
-    width, `remove`d layers left out: every shape and size check of a fit, without training."""
+def built_network(network: NetworkSpec, estimator: BaseEstimator, sizes: tuple[int, int], remove: tuple[str, ...] = (),
+                  field: str = FIELD) -> Any:
+    """The study's network (declared or the user's module, with its checkpoint) built at `sizes`
+    (`network_sizes`), `remove`d layers left out: every shape and size check of a fit, without training."""
     from ..torch_nets.build import build_network
     from ..torch_nets.user_module import build_module
 
-    width = input_width(estimator, dataset, options)
-    outputs = len(dataset.classes) if dataset.classes else 1
     if network.is_module:
         params = estimator.get_params(deep=False)
-        return build_module(network, params["module"], params["weights"], width, outputs, remove, field)
-    return build_network(network, width, outputs, remove=remove, field=field)
+        return build_module(network, params["module"], params["weights"], *sizes, remove, field)
+    return build_network(network, *sizes, remove=remove, field=field)
 
 
 def network_catalog(network: NetworkSpec, estimator: BaseEstimator, dataset: Dataset, options: FitOptions) -> list:
@@ -112,8 +109,8 @@ def network_catalog(network: NetworkSpec, estimator: BaseEstimator, dataset: Dat
     from ..spec.network import removable_layers
     from ..torch_nets.user_module import module_catalog
 
-    module = built_network(network, estimator, dataset, options)
-    rows = module_catalog(module, input_width(estimator, dataset, options))
+    sizes = network_sizes(estimator, dataset, options)
+    rows = module_catalog(built_network(network, estimator, sizes), sizes[0])
     if network.is_module:
         return rows
     declared = set(removable_layers(network))

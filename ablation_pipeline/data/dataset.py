@@ -105,7 +105,7 @@ def load_dataset(spec: StudySpec) -> Dataset:
     frame.columns = [str(c) for c in frame.columns]
     holdout = spec.evaluation.holdout
     if holdout is not None and holdout.source is not None:
-        extra = _read_held_out(spec)
+        extra = read_source(spec, holdout.source, "evaluation.holdout.source")
         frame, held_out, version = _with_held_out(spec, frame, extra.frame), len(extra.frame), f"{version}+{extra.version}"
     names = feature_names(spec, list(frame.columns))
     dropped = 0
@@ -145,16 +145,6 @@ def load_dataset(spec: StudySpec) -> Dataset:
         target_dropped=dropped,
         held_out=held_out,
     )
-
-
-def _read_held_out(spec: StudySpec):
-    """The held-out file, read as a data source is (relative to the spec; CSV or Parquet); its problems name
-    evaluation.holdout.source."""
-    as_data = spec.model_copy(update={"data": spec.data.model_copy(update={"source": spec.evaluation.holdout.source})})
-    try:
-        return read_source(as_data)
-    except DataError as exc:
-        raise DataError(str(exc).replace(": data.source:", ": evaluation.holdout.source:", 1)) from None
 
 
 def _with_held_out(spec: StudySpec, frame: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:

@@ -26,14 +26,16 @@ def is_bundled(data: DataSpec) -> bool:
     return data.source.startswith(BUNDLED_PREFIX)
 
 
-def source_path(spec: StudySpec) -> Path:
-    """The data file, relative to the spec's folder first, then to the working directory."""
-    raw = Path(spec.data.source).expanduser()
+def source_path(spec: StudySpec, source: str | None = None, field: str = "data.source") -> Path:
+    """The data file (`data.source`, or another file of rows the spec names in `field`), relative to the
+    spec's folder first, then to the working directory."""
+    source = source or spec.data.source
+    raw = Path(source).expanduser()
     candidates = [raw] if raw.is_absolute() else [spec.base_dir / raw, Path.cwd() / raw]
     for candidate in candidates:
         if candidate.exists():
             return candidate.resolve()
-    raise DataError(f"{spec.label}: data.source: file not found: {spec.data.source} (looked in {spec.base_dir})")
+    raise DataError(f"{spec.label}: {field}: file not found: {source} (looked in {spec.base_dir})")
 
 
 def source_identity(spec: StudySpec) -> str:
@@ -79,11 +81,11 @@ def read_regular_file(path: Path, where: str, first_line: bool = False) -> bytes
         return handle.readline(MAX_HEADER_BYTES) if first_line else handle.read()
 
 
-def data_file(spec: StudySpec) -> tuple[Path, str]:
-    path = source_path(spec)
+def data_file(spec: StudySpec, source: str | None = None, field: str = "data.source") -> tuple[Path, str]:
+    path = source_path(spec, source, field)
     suffix = path.suffix.lower()
     if suffix not in FILE_SUFFIXES:
-        raise DataError(f"{spec.label}: data.source: unsupported file type '{suffix}' in {path.name}; expected .csv, .parquet or .npz")
+        raise DataError(f"{spec.label}: {field}: unsupported file type '{suffix}' in {path.name}; expected .csv, .parquet or .npz")
     return path, ".parquet" if suffix == ".pq" else suffix
 
 

@@ -31,17 +31,19 @@ class Source:
     version: str
 
 
-def read_source(spec: StudySpec) -> Source:
-    """Every column of the source, with the version of exactly the bytes they came from."""
-    if is_bundled(spec.data):
+def read_source(spec: StudySpec, source: str | None = None, field: str = "data.source") -> Source:
+    """Every column of the source, with the version of exactly the bytes they came from. `source`: another
+    file of rows the spec names in `field` (evaluation.holdout.source), read the same way."""
+    if source is None and is_bundled(spec.data):
         return Source(_bundled_frame(spec), bundled_version(spec))
-    path, suffix = data_file(spec)
-    raw = read_regular_file(path, f"{spec.label}: data.source")
+    path, suffix = data_file(spec, source, field)
+    raw = read_regular_file(path, f"{spec.label}: {field}")
     if suffix == ".csv":
-        _refuse_duplicate_header(spec, path, raw)
+        _refuse_duplicate_header(spec, path, raw, field)
     if suffix == ".npz":
         return Source(npz_frame(spec, path, raw), version_of(raw))
-    frame = _parse(spec, path, lambda: pd.read_csv(io.BytesIO(raw)) if suffix == ".csv" else pd.read_parquet(io.BytesIO(raw)))
+    frame = _parse(spec, path, lambda: pd.read_csv(io.BytesIO(raw)) if suffix == ".csv" else pd.read_parquet(io.BytesIO(raw)),
+                   field)
     return Source(frame, version_of(raw))
 
 
@@ -64,23 +66,23 @@ def read_header(spec: StudySpec) -> list[str]:
     return [str(c) for c in frame.columns]
 
 
-def _refuse_duplicate_header(spec: StudySpec, path: Path, raw: bytes) -> None:
+def _refuse_duplicate_header(spec: StudySpec, path: Path, raw: bytes, field: str = "data.source") -> None:
     """pandas would silently rename a repeated column to 'x.1'; a study must name each column once."""
     first = raw.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace")
     names = next(csv.reader([first]), [])
     repeated = [name for name, count in Counter(names).items() if count > 1 and name]
     if repeated:
-        raise DataError(f"{spec.label}: data.source: column '{repeated[0]}' appears more than once in the header of {path.name}")
+        raise DataError(f"{spec.label}: {field}: column '{repeated[0]}' appears more than once in the header of {path.name}")
 
 
-def _parse(spec: StudySpec, path: Path, parse) -> pd.DataFrame:
+def _parse(spec: StudySpec, path: Path, parse, field: str = "data.source") -> pd.DataFrame:
     try:
         frame = parse()
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{spec.label}: data.source: cannot read {path}: {reason}") from None
+        raise DataError(f"{spec.label}: {field}: cannot read {path}: {reason}") from None
     if frame.columns.empty:
-        raise DataError(f"{spec.label}: data.source: {path} has no columns")
+        raise DataError(f"{spec.label}: {field}: {path} has no columns")
     return frame
 
 

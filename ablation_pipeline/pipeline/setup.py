@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator
 
 from ..ablations.clusters import Cluster, feature_clusters
 from ..ablations.estimators import estimator_with_setting, make_estimator
-from ..ablations.networks import built_network, module_layers, network_catalog
+from ..ablations.networks import built_network, module_layers, network_catalog, network_sizes
 from ..ablations.pairs import Pair, check_top, named_pairs
 from ..ablations.plan import Variant, plan_variants
 from ..ablations.preparation import FitOptions
@@ -271,8 +271,10 @@ def check_network(setup: Setup) -> None:
     if network is None:
         return
 
+    sizes = network_sizes(setup.estimator, setup.dataset, setup.fit_options)
+
     def build(remove: tuple[str, ...], field: str) -> object:
-        return built_network(network, setup.estimator, setup.dataset, setup.fit_options, remove, field)
+        return built_network(network, setup.estimator, sizes, remove, field)
 
     problems: list[AblationError] = []
     _attempt(problems, lambda: build((), f"{setup.plan.label}: model.network"))
@@ -319,7 +321,7 @@ def check_sweeps(setup: Setup) -> None:
     torch network, a network that builds on the real input width within the size limits, as
     `check_network` builds the baseline's: a problem names the value, `ablations[i].values[j]`."""
     problems: list[AblationError] = []
-    spec = setup.plan.spec
+    spec, sizes = setup.plan.spec, None
     for variant in setup.plan.variants:
         if variant.kind != Kind.PARAM:
             continue
@@ -329,8 +331,9 @@ def check_sweeps(setup: Setup) -> None:
         entry = next(a for i, a in enumerate(spec.ablations) if f"ablations[{i}]" == variant.origin)
         field = f"{setup.plan.label}: {variant.origin}.values[{entry.values.index(variant.factor)}]: model.network"
         network = parse_network(estimator.get_params(deep=False)["network"], field)
-        _attempt(problems, lambda network=network, estimator=estimator, field=field:
-                 built_network(network, estimator, setup.dataset, setup.fit_options, field=field))
+        sizes = sizes or network_sizes(setup.estimator, setup.dataset, setup.fit_options)
+        _attempt(problems, lambda network=network, estimator=estimator, field=field, sizes=sizes:
+                 built_network(network, estimator, sizes, field=field))
     raise_all(problems)
 
 

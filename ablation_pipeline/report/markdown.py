@@ -50,7 +50,7 @@ def _how_to_read(comparison: pd.DataFrame, ctx: ReportContext, metrics: Sequence
     interval = (f"the interval is the {confidence_label(ctx.alpha)} adjusted like the verdicts (it excludes 0 exactly "
                 "when the adjusted p is below α; comparison.csv also has the unadjusted ci_low and ci_high)"
                 if adjusted else f"the CI is the (unadjusted) {confidence_label(ctx.alpha)} of Δ")
-    held_out = ctx.design.startswith("held-out")
+    held_out = ctx.folds == 1  # one held-out split (evaluation.holdout): a K-fold design has at least two
     method = ("is evaluated on the same held-out rows as the baseline, whose model is fitted (or loaded from its checkpoint) "
               f"once ({ctx.design}). For every variant and metric, Δ = variant − baseline is tested with a paired z-test on the "
               "per-row differences (each row's correctness, loss or error, variant minus baseline): the rows are independent "
@@ -212,7 +212,7 @@ def render_markdown(comparison: pd.DataFrame, ctx: ReportContext, plot_files: di
         lines += _verdict_summary(comparison, ctx)
         for m in metrics:
             lines += _metric_section(comparison, ctx, m, plot_files)
-        lines += undecided_markdown(comparison, ctx.primary_metric, ctx.design)
+        lines += undecided_markdown(comparison, ctx.primary_metric, ctx.design, ctx.folds)
         lines += insight_markdown(comparison, ctx.primary_metric, ctx.factors, ctx.costs)
         lines += stability_markdown(comparison, ctx.primary_metric, ctx.factors)
     lines += list(ctx.extra_sections)

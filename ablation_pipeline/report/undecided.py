@@ -23,15 +23,16 @@ def _inconclusive(rows: Sequence[Mapping], metric: str) -> tuple[list[Mapping], 
     return [r for r in judged if str(r["verdict"]) == Verdict.INCONCLUSIVE], len(judged)
 
 
-def undecided_markdown(comparison: pd.DataFrame, metric: str, design: str) -> list[str]:
+def undecided_markdown(comparison: pd.DataFrame, metric: str, design: str, folds: int = 2) -> list[str]:
     """The report's section: per inconclusive variant, how small an effect the design can find and
-    how many splits would decide it (empty when every variant is decided or the table has no detail)."""
+    how many splits would decide it (empty when every variant is decided or the table has no detail); with
+    `folds` 1 (one held-out split) how many times as many held-out rows would."""
     if "mde" not in comparison:
         return []
     open_rows, _ = _inconclusive(comparison.to_dict("records"), metric)
     if not open_rows:
         return []
-    held_out = all(int(r["n_splits"]) == 1 for r in open_rows)  # one held-out split: only more rows would tell more
+    held_out = folds == 1  # one held-out split (evaluation.holdout): only more held-out rows would tell more
     intro = (f"On these rows ({design}) a true Δ smaller than the minimum detectable effect (MDE: found with 80% power at "
              "the level the verdicts face) is likely to stay inconclusive. *Held-out rows needed* is how many times as "
              "many held-out rows would likely decide the variant if its estimated Δ were the truth."

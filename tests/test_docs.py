@@ -46,3 +46,10 @@ def test_every_relative_link_reaches_its_file_and_section():
 def test_every_page_of_the_docs_is_linked_from_the_readme():
     linked = {(REPO / target.partition("#")[0]).resolve() for target in links(REPO / "README.md")}
     assert [page.name for page in PAGES[1:] if page.resolve() not in linked] == []
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readme_and_explained():
+    read = set(re.findall(r"ABLATION_[A-Z_]+", " ".join(p.read_text(encoding="utf-8") for p in (REPO / "ablation_pipeline").rglob("*.py"))))
+    readme, cli = ((REPO / name).read_text(encoding="utf-8") for name in ("README.md", "docs/cli.md"))
+    assert len(read) >= 9
+    assert sorted(name for name in read if f"`{name}`" not in readme or f"`{name}`" not in cli) == []

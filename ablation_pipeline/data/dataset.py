@@ -12,7 +12,7 @@ from ..errors import DataError, SpecError, did_you_mean, listed
 from ..spec.schema import StudySpec
 from ..vocabulary import Task
 from .files import is_bundled
-from .sources import read_source
+from .sources import Source, read_source
 
 MAX_CLASSES_FOR_INT_TARGET = 10
 MIN_TEST_ROWS = 2  # per test fold: r2 and most scores need two rows to be defined
@@ -64,7 +64,7 @@ def feature_names(spec: StudySpec, columns: list[str]) -> list[str]:
         names = [c for c in columns if c != spec.data.target and not (label_column and c == "target")
                  and c not in (spec.evaluation.groups, spec.evaluation.order)]
         if not names:
-            raise DataError(f"{spec.label}: data.source: the data has no column besides the target '{spec.data.target}'")
+            raise DataError(f"{spec.label}: {spec.data.field}: the data has no column besides the target '{spec.data.target}'")
         return names
     problems = []
     for i, name in enumerate(spec.data.features):
@@ -98,9 +98,10 @@ def check_split_groups(spec: StudySpec, columns: list[str]) -> None:
                             f" (columns: {', '.join(map(str, columns[:12]))}{' ...' if len(columns) > 12 else ''})")
 
 
-def load_dataset(spec: StudySpec) -> Dataset:
-    """Read the source once, select features, type the columns and encode the target (and the groups)."""
-    source = read_source(spec)
+def load_dataset(spec: StudySpec, source: Source | None = None) -> Dataset:
+    """Read the source once (or take the rows already read: an upstream asset's), select features, type
+    the columns and encode the target (and the groups)."""
+    source = source or read_source(spec)
     frame, version, held_out = source.frame, source.version, 0
     frame.columns = [str(c) for c in frame.columns]
     holdout = spec.evaluation.holdout

@@ -23,13 +23,17 @@ MAX_HEADER_BYTES = 1 << 20  # a header line longer than this is not a header
 
 
 def is_bundled(data: DataSpec) -> bool:
-    return data.source.startswith(BUNDLED_PREFIX)
+    return data.source is not None and data.source.startswith(BUNDLED_PREFIX)
 
 
 def source_path(spec: StudySpec, source: str | None = None, field: str = "data.source") -> Path:
     """The data file (`data.source`, or another file of rows the spec names in `field`), relative to the
     spec's folder first, then to the working directory."""
     source = source or spec.data.source
+    if source is None:
+        raise DataError(f"{spec.label}: data.asset: the rows are the Dagster asset '{spec.data.asset}', which only the "
+                        "project that defines it can load: materialize the study there (dg launch --assets ...), or give "
+                        "data.source a file to run it from the command line")
     raw = Path(source).expanduser()
     candidates = [raw] if raw.is_absolute() else [spec.base_dir / raw, Path.cwd() / raw]
     for candidate in candidates:

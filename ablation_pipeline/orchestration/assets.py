@@ -40,6 +40,7 @@ from .io_manager import IO_MANAGER_KEY, StudyIOManager
 from .policy import RunPolicy
 from .run_tags import tag_run
 from .study_graph import StudyGraph, computed_check, computed_result
+from .upstream import UPSTREAM_IO_MANAGER, read_upstream, upstream_key
 
 
 def build_study_assets(plan: StudyPlan, paths: StudyPaths | None = None) -> list:
@@ -48,7 +49,8 @@ def build_study_assets(plan: StudyPlan, paths: StudyPaths | None = None) -> list
     entries = [entry_asset(graph, entry, members) for entry, members in by_entry(plan.variants).items()]
     pairs = [interactions_asset(graph)] if plan.spec.interactions is not None else []
     simplified = [simplified_asset(graph)] if plan.spec.simplifies else []
-    return [source_asset(graph), dataset_asset(graph), baseline_asset(graph), *entries,
+    source = [source_asset(graph)] if plan.spec.data.asset is None else []
+    return [*source, dataset_asset(graph), baseline_asset(graph), *entries,
             scores_asset(graph), comparison_asset(graph), *simplified, *pairs, report_asset(graph)]
 
 
@@ -70,15 +72,19 @@ def source_asset(graph: StudyGraph) -> dg.SourceAsset:
 
 
 def dataset_asset(graph: StudyGraph) -> dg.AssetsDefinition:
+    """The rows and split plan; from the study's observed file, or read from its upstream asset (`upstream`)."""
     plan = graph.plan
+    spec = plan.spec
     check = dg.AssetCheckSpec("fit_for_study", asset=graph.key("dataset"), blocking=True,
                               description="target present and complete, no all-missing feature, enough rows per class")
+    from_asset = spec.data.asset is not None
 
-    @dg.asset(**graph.asset("dataset"), deps=[graph.key("source")], check_specs=[check],
-              description="Rows of the study with typed columns and the encoded target, and the repeated K-fold "
-                          "plan the baseline and every variant share.")
+    @dg.asset(**graph.asset("dataset"), deps=[upstream_key(spec) if from_asset else graph.key("source")], check_specs=[check],
+              required_resource_keys={UPSTREAM_IO_MANAGER} if from_asset else None,
+              description=f"Rows of the study ({spec.data.origin}) with typed columns and the encoded target, and the "
+                          "repeated K-fold plan the baseline and every variant share.")
     def dataset(context: AssetExecutionContext):
-        loaded = load_dataset(plan.spec)
+        loaded = read_upstream(context, spec, graph.paths)[0] if from_asset else load_dataset(spec)
         tag_run(context.instance, context.run.run_id, plan, loaded.version)
         problems = dataset_problems(plan.spec, loaded)
         result = dg.AssetCheckResult(check_name="fit_for_study", passed=not problems,
@@ -123,6 +129,7 @@ def entry_asset(graph: StudyGraph, entry: str, members: tuple[Variant, ...]) -> 
     independent = all(v.refits for v in members) and not graph.plan.spec.evaluation.adaptive
     upstream = "dataset" if independent else "baseline"
     outs = {v.name: dg.AssetOut(key=graph.key(v.name), group_name=graph.study, kinds={"sklearn"}, code_version=graph.versions[v.name],
+                                automation_condition=graph.automation,
                                 io_manager_key=IO_MANAGER_KEY, tags=_variant_tags(v), is_required=False,  # subsets yield only theirs
                                 description=f"Variant {v.name}: {_how(v)} {v.components_text} ({entry} of the spec).")
             for v in members}

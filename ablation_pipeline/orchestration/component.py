@@ -16,12 +16,14 @@ from dagster.components.scaffold.scaffold import ScaffoldRequest, scaffold_with
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ..errors import AblationError, did_you_mean
+from ..pipeline.facts import ColumnsUnknownError
 from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import plan_study
 from ..spec.json_schema import study_json_schema
 from ..spec.loading import load_spec, parse_spec
 from .broken import BrokenStudy
 from .location import study_definitions
+from .upstream import pending_study_definitions
 
 TEMPLATE = """type: {type_name}
 
@@ -33,7 +35,11 @@ attributes:
     name: {name}                         # also the asset group and key prefix
     data:
       source: sklearn:diabetes             # a CSV or Parquet file relative to this defs.yaml, or a bundled data set
+      # asset: penguins_clean              # or, instead of source, a DataFrame asset of this project (its lineage,
+      #                                    # staleness and, with schedule.on_data_change, eager re-runs follow it)
       target: target
+      # features: [age, sex, bmi]          # the features (default: every column but the target); listed, a study of
+      #                                    # an asset shows its variants before the asset was ever materialized
     model:
       estimator: Ridge                     # a scikit-learn class, or one from a module the project trusts
       params: {{alpha: 1.0}}
@@ -136,6 +142,8 @@ class AblationStudy(dg.Component, dg.Model, dg.Resolvable):
             loaded = load_spec(source) if self.spec is not None else parse_spec(self.study, source)
             paths = self.paths(folder)
             return study_definitions([plan_study(loaded, paths.result_cache())], [], paths)
+        except ColumnsUnknownError as exc:  # an upstream asset not read yet: its dataset step, which reads it
+            return pending_study_definitions(loaded, str(exc), paths)
         except (AblationError, OSError) as exc:
             return study_definitions([], [BrokenStudy(source, str(exc), name=folder.name)])
         except Exception as exc:  # noqa: BLE001  (whatever else fails, the user's other definitions must load)

@@ -24,8 +24,10 @@ def job_name(study: str, executor: str = "multiprocess") -> str:
 
 
 def study_selection(plan: StudyPlan) -> dg.AssetSelection:
-    """Every materializable asset of the study (the observed source is not materialized)."""
-    return dg.AssetSelection.groups(plan.spec.name) - dg.AssetSelection.assets(dg.AssetKey([plan.spec.name, "source"]))
+    """Every materializable asset of the study (the observed source is not materialized; an upstream
+    asset is the user's, outside the study's group)."""
+    group = dg.AssetSelection.groups(plan.spec.name)
+    return group if plan.spec.data.asset is not None else group - dg.AssetSelection.assets(dg.AssetKey([plan.spec.name, "source"]))
 
 
 def study_jobs(plan: StudyPlan, with_dask: bool = True) -> list:
@@ -78,6 +80,8 @@ def study_sensors(plan: StudyPlan) -> list[dg.SensorDefinition]:
     """The sensor that observes the study's source (on first evaluation and on its cron) and, when the
     spec asks, the one that re-runs what is stale when the data's content hash changes."""
     spec = plan.spec
+    if spec.data.asset is not None:
+        return _follow_sensor(plan)
     source = dg.AssetKey([spec.name, "source"])
     observe = dg.AutomationConditionSensorDefinition(
         f"{spec.name}_observe_source", target=dg.AssetSelection.assets(source), default_status=dg.DefaultSensorStatus.RUNNING,
@@ -85,6 +89,18 @@ def study_sensors(plan: StudyPlan) -> list[dg.SensorDefinition]:
         description=f"Observes {spec.data.source} (its content hash) when the code location is first evaluated"
                     f"{' and on ' + spec.schedule.cron if spec.schedule.cron else ''}.")
     return [observe, *_data_change_sensor(plan)]
+
+
+def _follow_sensor(plan: StudyPlan) -> list[dg.SensorDefinition]:
+    """A study of an upstream asset re-runs, when the spec asks, by its assets' eager conditions
+    (`upstream.follows_upstream`), evaluated by this sensor, on by default."""
+    spec = plan.spec
+    if not spec.schedule.on_data_change:
+        return []
+    return [dg.AutomationConditionSensorDefinition(
+        f"{spec.name}_follow_data", target=dg.AssetSelection.groups(spec.name), default_status=dg.DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=spec.schedule.check_every_seconds, run_tags={**study_tags(plan), TRIGGER_TAG: "data_change"},
+        description=f"Re-runs {spec.name} when {spec.data.asset} is materialized again.")]
 
 
 def _data_change_sensor(plan: StudyPlan) -> list[dg.SensorDefinition]:

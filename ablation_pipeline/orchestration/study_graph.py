@@ -14,6 +14,7 @@ from ..pipeline.identity import Identity, code_versions
 from ..pipeline.paths import StudyPaths
 from ..pipeline.setup import Setup, StudyPlan, setup_from
 from .io_manager import IO_MANAGER_KEY
+from .upstream import follows_upstream
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,12 @@ class StudyGraph:
         """The arguments every one of the study's assets takes: key, group, code version, and the IO
         manager that keeps its value signed."""
         return {"key": self.key(name), "group_name": self.study, "code_version": self.versions[name],
-                "io_manager_key": IO_MANAGER_KEY}
+                "io_manager_key": IO_MANAGER_KEY, "automation_condition": self.automation}
+
+    @property
+    def automation(self) -> dg.AutomationCondition | None:
+        """How the study's assets follow its data by themselves: eager on an upstream asset when the spec asks."""
+        return follows_upstream(self.plan.spec)
 
     def setup(self, data: StudyData) -> tuple[Setup, Identity]:
         """The set-up a step works with and the identity of its results: cheap, so every step rebuilds

@@ -94,7 +94,7 @@ def report_context(setup: Setup, splits: list[Split], table: pd.DataFrame, score
         task=setup.dataset.task,
         model=spec.model.label,
         lineage={
-            "data_source": spec.data.source,
+            "data_source": spec.data.origin,
             "data_version": setup.dataset.version,
             "spec_hash": spec.fingerprint(),
             "rows": str(setup.dataset.n_rows),

@@ -4,7 +4,6 @@ can have reported together, one line each, before anything is fitted."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,15 +12,13 @@ from typing import TypeVar
 
 from sklearn.base import BaseEstimator
 
-from ..ablations.clusters import Cluster, feature_clusters
+from ..ablations.clusters import Cluster
 from ..ablations.estimators import estimator_with_setting, make_estimator
 from ..ablations.networks import built_network, module_layers, network_catalog, network_sizes
 from ..ablations.pairs import Pair, check_top, named_pairs
 from ..ablations.plan import Variant, plan_variants
 from ..ablations.preparation import FitOptions
 from ..data.dataset import Dataset, data_spec_fingerprint, feature_names, load_dataset, require_fit_for_study
-from ..data.files import source_identity
-from ..data.sources import read_header
 from ..errors import AblationError, ChangedDuringRunError, SpecError, did_you_mean
 from ..evaluation.metrics import Metric, resolve_metrics
 from ..spec.loading import load_spec
@@ -29,8 +26,9 @@ from ..spec.model import MISSING_MODEL
 from ..spec.network import parse_network
 from ..spec.schema import StudySpec
 from ..spec.trust import Trust, project_trust
-from ..store.cache import ResultCache, fingerprint
+from ..store.cache import ResultCache
 from ..vocabulary import Kind, Mode, Task
+from .facts import data_clusters, planning_facts
 from .model import check_with_data, fit_options, model_identity
 
 T = TypeVar("T")
@@ -76,26 +74,18 @@ class Setup:
     model_identity: dict = field(default_factory=dict)  # what identifies the model in every fit's key (pipeline.model)
 
 
-PLAN_VERSION = "1"  # bump when what planning learns from the data changes
-
-
 def plan_study(spec: StudySpec, cache: ResultCache | None = None, trust: Trust | None = None,
                estimator: BaseEstimator | None = None) -> StudyPlan:
     """Features and variants from the data header only: cheap enough to run when the graph loads. An
     entry with `features: clusters` reads the data too: its variants are the clusters found in it.
-    With a `cache`, what the data told an earlier planning of this spec is reused while the data file
-    is unchanged (same path, size, modification time and inode), so loading definitions reads no data;
-    a run still checks that the data it reads is the one planned for (`check_same_snapshot`). `trust`
-    defaults to the project's (`spec.trust`); `estimator` is the user's own object, if any."""
+    With a `cache`, what the data told an earlier planning is reused while it holds (`facts`), so loading
+    definitions reads no data; a study of an upstream asset plans from its listed features or from what
+    its last read of the asset found (else ColumnsUnknownError); a run still checks that the data it
+    reads is the one planned for (`check_same_snapshot`). `trust` defaults to the project's
+    (`spec.trust`); `estimator` is the user's own object, if any."""
     if not spec.model.given and estimator is None:
         raise SpecError(f"{spec.label}: {MISSING_MODEL}")
-    key = fingerprint("plan", PLAN_VERSION, spec.fingerprint(), str(spec.base_dir), source_identity(spec)) if cache is not None else ""
-    learned = cache.get(key) if cache is not None else None
-    if not isinstance(learned, DataFacts):
-        learned = data_facts(spec)
-        if cache is not None:
-            with contextlib.suppress(OSError):  # a cache that cannot be written is only not used
-                cache.put(key, learned, kind="plan", study=spec.name)
+    learned = planning_facts(spec, cache)
     features = feature_names(spec, list(learned.header))
     trust = trust or project_trust(spec.path)
     network = spec.model.network
@@ -133,30 +123,6 @@ def check_held_out(spec: StudySpec, variants: list[Variant]) -> None:
         lines.append(f"{spec.label}: interactions: a held-out study does not test interactions yet; run them cross-validated")
     if lines:
         raise SpecError("\n".join(lines))
-
-
-@dataclass(frozen=True)
-class DataFacts:
-    """What planning needs to know from the data: its header, and the clusters a `features: clusters`
-    entry finds in it (with the version of the data they were found in)."""
-
-    header: tuple[str, ...]
-    clusters: dict[int, tuple[Cluster, ...]] = field(default_factory=dict)
-    clusters_from: str = ""
-
-
-def data_facts(spec: StudySpec) -> DataFacts:
-    header = tuple(read_header(spec))
-    if not any(a.features == "clusters" for a in spec.ablations):
-        return DataFacts(header)
-    dataset = load_dataset(spec)
-    return DataFacts(header, data_clusters(spec, dataset), dataset.version)
-
-
-def data_clusters(spec: StudySpec, dataset: Dataset) -> dict[int, tuple[Cluster, ...]]:
-    """Per `features: clusters` entry, the clusters of associated features at its threshold."""
-    return {i: tuple(feature_clusters(dataset.features, dataset.categorical, a.cluster_threshold))
-            for i, a in enumerate(spec.ablations) if a.features == "clusters"}
 
 
 def setup_from(plan: StudyPlan, dataset: Dataset) -> Setup:
@@ -221,12 +187,12 @@ def check_same_snapshot(plan: StudyPlan, dataset: Dataset) -> None:
         raise ChangedDuringRunError(f"{plan.label}: data: the spec's data section changed while this study was running; "
                                     "nothing was written, run it again")
     if tuple(dataset.features.columns) != plan.features:
-        raise ChangedDuringRunError(f"{plan.label}: data.source: the data's columns changed while this study was running "
+        raise ChangedDuringRunError(f"{plan.label}: {plan.spec.data.field}: the data's columns changed while this study was running "
                                     f"(planned {len(plan.features)} features, read {len(dataset.features.columns)}); "
-                                    "nothing was written, run it again")
+                                    f"nothing was written, {'reload the definitions and ' if plan.spec.data.asset else ''}run it again")
     if plan.clusters and dataset.version != plan.clusters_from and \
             _members(data_clusters(plan.spec, dataset)) != _members(plan.clusters):
-        raise ChangedDuringRunError(f"{plan.label}: data.source: the clusters of associated features changed with the data "
+        raise ChangedDuringRunError(f"{plan.label}: {plan.spec.data.field}: the clusters of associated features changed with the data "
                                     "since the study was planned; nothing was written, run it again (reload the code location)")
 
 

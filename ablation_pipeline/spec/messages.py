@@ -3,6 +3,7 @@ unknown key the closest allowed one ("did you mean")."""
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any, Union
@@ -20,6 +21,9 @@ def describe_errors(exc: ValidationError, root: type[BaseModel], prefix: tuple[A
     kept = [err for err in errors if not (err["type"] == "too_short" and any(
         len(loc) > len(err["loc"]) and loc[:len(err["loc"])] == tuple(err["loc"]) for loc in items))]
     return sorted({describe(err, root, prefix) for err in kept})
+
+
+FIELD_FIRST = re.compile(r"^[a-z_]+(\.[a-z_]+)+: ")
 
 
 def shown(value: Any, limit: int = 80) -> str:
@@ -43,6 +47,8 @@ def describe(err: Any, root: type[BaseModel], prefix: tuple[Any, ...] = ()) -> s
     if kind == "too_long":
         return f"{where}: {err['ctx']['actual_length']} entries; at most {err['ctx']['max_length']} are allowed"
     message = err["msg"].removeprefix("Value error, ")
+    if not loc and FIELD_FIRST.match(message):  # a check across sections names the field it is about
+        return message
     got = err.get("input")
     suffix = "" if kind == "value_error" or isinstance(got, (dict, list)) else f", got {shown(got)}"
     return f"{where}: {message}{suffix}"

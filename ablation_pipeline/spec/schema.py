@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
@@ -27,6 +28,7 @@ from .model import EarlyStoppingSpec, ModelSpec  # noqa: F401  (part of the spec
 from .network import UnitsSpec, require_finite
 
 STUDY_NAME = r"^[a-z][a-z0-9_]*$"
+ASSET_KEY = r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*$"  # Dagster's names, '/' between the parts of a key
 TARGET_KINDS = {"features": Kind.FEATURE, "layers": Kind.LAYER, "param": Kind.PARAM}
 
 MAX_NAME_LENGTH = 64  # the name is a results folder and the prefix of every Dagster asset key
@@ -55,11 +57,14 @@ Number = Annotated[Union[int, float], BeforeValidator(_number)]
 
 
 class DataSpec(Frozen):
-    """Where the rows come from: a CSV/Parquet file, a bundled dataset such as `sklearn:diabetes`, or an
+    """Where the rows come from: a CSV/Parquet file, a bundled dataset such as `sklearn:diabetes`, an
     `.npz` file of named arrays (`x`: the inputs, N x ..., flattened into columns `<x>_0`, `<x>_1`, ...;
-    `y`: the N targets, the target column unless `target` names it otherwise)."""
+    `y`: the N targets, the target column unless `target` names it otherwise), or (`asset`) a DataFrame
+    asset of the same Dagster code location, read through the project's `io_manager`."""
 
-    source: str = Field(min_length=1)
+    source: str | None = Field(default=None, min_length=1)
+    asset: str | None = Field(default=None, description="an asset key of this Dagster code location "
+                              "('penguins_clean', or 'raw/penguins' for a key of several parts) whose value is a DataFrame")
     target: str = Field(min_length=1)
     x: str | None = Field(default=None, min_length=1, description="an .npz source: the array of inputs")
     y: str | None = Field(default=None, min_length=1, description="an .npz source: the array of targets")
@@ -78,14 +83,38 @@ class DataSpec(Frozen):
             return {**raw, "target": raw["y"]}
         return raw
 
+    @field_validator("asset")
+    @classmethod
+    def _asset_key(cls, asset: str | None) -> str | None:
+        if asset is not None and not re.match(ASSET_KEY, asset):
+            raise ValueError(f"{shown(asset)} is not a Dagster asset key (expected names of letters, digits and _, "
+                             "with / between the parts of a key of several parts, e.g. raw/penguins)")
+        return asset
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> DataSpec:
+        if (self.source is None) == (self.asset is None):
+            raise ValueError("give exactly one of source (a data file or sklearn:<name>) or asset (a Dagster asset key)")
+        return self
+
     @model_validator(mode="after")
     def _arrays_only_in_npz(self) -> DataSpec:
-        npz = self.source.lower().endswith(".npz")
+        npz = (self.source or "").lower().endswith(".npz")
         if npz and (self.x is None or self.y is None):
             raise ValueError("an .npz source needs x and y: the names of its input and target arrays")
         if not npz and (self.x is not None or self.y is not None):
             raise ValueError("x and y name the arrays of an .npz source; a table's columns are its features and target")
         return self
+
+    @property
+    def field(self) -> str:
+        """The spec field messages about the rows name."""
+        return "data.asset" if self.asset is not None else "data.source"
+
+    @property
+    def origin(self) -> str:
+        """Where the rows come from, in words."""
+        return f"asset {self.asset}" if self.asset is not None else str(self.source)
 
 
 FeatureItem = Union[str, tuple[str, ...]]
@@ -305,6 +334,14 @@ class StudySpec(Frozen):
         if isinstance(ablations, (list, tuple)) and not ablations:
             raise ValueError("empty list; add at least one ablation such as {features: each, mode: drop}")
         return ablations
+
+    @model_validator(mode="after")
+    def _asset_data_follows_its_asset(self) -> StudySpec:
+        """A cron re-reads a file; a study of an asset re-runs when the asset changes (schedule.on_data_change)."""
+        if self.data.asset is not None and self.schedule.cron:
+            raise ValueError("schedule.cron: a study that reads data.asset follows that asset instead: set "
+                             "schedule.on_data_change: true (or schedule the upstream asset)")
+        return self
 
     @property
     def base_dir(self) -> Path:

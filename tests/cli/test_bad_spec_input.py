@@ -235,6 +235,25 @@ def test_a_valid_schedule_passes(tmp_path: Path) -> None:
     assert invoke("validate", path).exit_code == 0
 
 
+@pytest.mark.parametrize("data, schedule, expected", [
+    pytest.param({"source": "data.csv", "asset": "penguins"}, {},
+                 "data: give exactly one of source (a data file or sklearn:<name>) or asset (a Dagster asset key)", id="both"),
+    pytest.param({}, {}, "data: give exactly one of source (a data file or sklearn:<name>) or asset (a Dagster asset key)",
+                 id="neither"),
+    pytest.param({"asset": "raw penguins"}, {}, "data.asset: 'raw penguins' is not a Dagster asset key (expected names of "
+                 "letters, digits and _, with / between the parts of a key of several parts, e.g. raw/penguins)", id="bad-key"),
+    pytest.param({"asset": "penguins"}, {"cron": "0 3 * * *"}, "schedule.cron: a study that reads data.asset follows that asset "
+                 "instead: set schedule.on_data_change: true (or schedule the upstream asset)", id="cron-on-asset"),
+    pytest.param({"asset": "penguins", "features": ["a", "b", "c", "city"]}, {},
+                 "data.asset: the rows are the Dagster asset 'penguins', which only the project that defines it can load: "
+                 "materialize the study there (dg launch --assets ...), or give data.source a "
+                 "file to run it from the command line", id="asset-outside-dagster"),
+])
+def test_where_the_rows_come_from(tmp_path: Path, data: dict, schedule: dict, expected: str) -> None:
+    path = study(tmp_path, reg(data={**data, "target": "y"}, schedule=schedule))
+    assert_lines(invoke("validate", path), path, expected)
+
+
 # ---------------------------------------------------------------- 5. estimators
 
 

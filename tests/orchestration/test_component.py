@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import yaml
 
 from ablation_pipeline.orchestration.component import AblationStudy
@@ -136,13 +137,23 @@ def test_results_and_cache_live_in_the_users_project(tmp_path, monkeypatch):
     assert AblationStudy(spec="x.yaml").paths(folder).results_root == (tmp_path / "elsewhere").resolve()
 
 
-OWN_ASSET = """import dagster as dg
+OWN_ASSET = """from pathlib import Path
+
+import dagster as dg
+import pandas as pd
 
 
 @dg.asset
-def penguins_clean() -> None:
-    \"\"\"The user's own asset, which no study may take down.\"\"\"
+def penguins_clean() -> pd.DataFrame:
+    \"\"\"The user's own asset, which no study may take down: the penguins without incomplete rows.\"\"\"
+    return pd.read_csv(Path(__file__).parent / "penguins.csv").dropna()
 """
+PENGUINS = Path(__file__).resolve().parents[2] / "data" / "penguins.csv"
+ASSET_STUDY = {"name": "penguin_asset_study",
+               "data": {"asset": "penguins_clean", "target": "species", "features": ["bill_length_mm", "flipper_length_mm", "island"]},
+               "model": {"estimator": "LogisticRegression", "params": {"max_iter": 500}},
+               "evaluation": {"folds": 3, "repeats": 1, "metrics": ["accuracy"]}, "statistics": {"simplify": False},
+               "ablations": [{"features": "each", "mode": "drop"}]}
 
 
 def test_a_users_project_loads_and_runs_whatever_its_study_instances_say(tmp_path):
@@ -152,13 +163,17 @@ def test_a_users_project_loads_and_runs_whatever_its_study_instances_say(tmp_pat
     its error."""
     root = dg_project(tmp_path / "project")
     (root / "studies" / "defs" / "own.py").write_text(OWN_ASSET)
+    pd.read_csv(PENGUINS).iloc[::2].to_csv(root / "studies" / "defs" / "penguins.csv", index=False)
     scaffolded = run_dg(root, "scaffold", "defs", TYPE, "penguin_study")
     assert scaffolded.returncode == 0, scaffolded.stderr[-2000:]
     template = (root / "studies" / "defs" / "penguin_study" / "defs.yaml").read_text()
     assert template.count("#") > 10 and "name: penguin_study" in template
     assert run_dg(root, "check", "yaml").returncode == 0
-    for name in ("empty", "misspelt", "missing"):
+    for name in ("empty", "misspelt", "missing", "asset_study", "misspelt_asset"):
         (root / "studies" / "defs" / name).mkdir()
+    instance(root, "asset_study", {"study": ASSET_STUDY})
+    instance(root, "misspelt_asset", {"study": {**ASSET_STUDY, "name": "typo_study", "data": {**ASSET_STUDY["data"],
+                                                                                             "asset": "penguins_cleen"}}})
     instance(root, "empty", {})
     instance(root, "misspelt", {"spek": "study.yaml"})
     instance(root, "missing", {"spec": "nowhere.yaml"})
@@ -166,11 +181,23 @@ def test_a_users_project_loads_and_runs_whatever_its_study_instances_say(tmp_pat
     assert checked.returncode != 0 and "'spek' was unexpected" in checked.stdout + checked.stderr
     listed = run_dg(root, "list", "defs", "--json")
     assert listed.returncode == 0, listed.stderr[-2000:]
-    assets = {a["asset_key"]: a["description"] or "" for a in json.loads(listed.stdout)["assets"]}
+    assets = {a["asset_key"]: a.get("description") or "" for a in json.loads(listed.stdout)["assets"]}
     assert {"penguins_clean", "penguin_study/report", "empty/invalid_study", "misspelt/invalid_study",
             "missing/invalid_study"} <= set(assets)
     assert "unknown attribute 'spek'; did you mean 'spec'?" in assets["misspelt/invalid_study"]
     assert "nowhere.yaml" in assets["missing/invalid_study"]
+    assert {"penguin_asset_study/drop__island", "typo_study/report"} <= set(assets)  # planned before any materialization
+    edges = {a["asset_key"]: a.get("dependency_keys", []) for a in json.loads(listed.stdout)["assets"]}
+    assert edges["penguin_asset_study/dataset"] == ["penguins_clean"]  # lineage from the user's asset to the report
     assert run_dg(root, "check", "defs").returncode == 0
-    launched = run_dg(root, "launch", "--assets", 'penguins_clean,+key:"penguin_study/baseline"')
+    launched = run_dg(root, "launch", "--assets", 'penguins_clean,+key:"penguin_study/baseline",group:penguin_asset_study')
     assert launched.returncode == 0, launched.stderr[-2000:]
+    report = (Path(os.environ["ABLATION_RESULTS_DIR"]) / "penguin_asset_study" / "report.md").read_text()
+    assert "drop__island" in report and "asset penguins_clean" in report
+
+    pd.read_csv(PENGUINS).iloc[1::2].to_csv(root / "studies" / "defs" / "penguins.csv", index=False)  # other rows
+    assert run_dg(root, "launch", "--assets", "penguins_clean").returncode == 0
+    with dg.instance_for_test(temp_dir=os.environ["DAGSTER_HOME"]) as dagster:
+        upstream = dagster.get_latest_materialization_event(dg.AssetKey("penguins_clean")).asset_materialization
+        read = dagster.get_latest_materialization_event(dg.AssetKey(["penguin_asset_study", "dataset"])).asset_materialization
+    assert read.tags["dagster/input_data_version/penguins_clean"] != upstream.tags["dagster/data_version"]  # stale

@@ -43,7 +43,7 @@ def test_every_schema_problem_is_its_own_line_with_its_field_path():
     with pytest.raises(SpecError) as caught:
         parse_spec(spec)
     assert str(caught.value).splitlines() == [
-        "<spec>: data.source: required field is missing",
+        "<spec>: data: give exactly one of source (a data file or sklearn:<name>) or asset (a Dagster asset key)",
         "<spec>: evaluation.foldz: unknown key 'foldz'; did you mean 'folds'? "
         "(allowed: folds, repeats, max_repeats, seed, metrics, groups, holdout, order)",
         "<spec>: statistics.alpha: Input should be less than 1, got 2",

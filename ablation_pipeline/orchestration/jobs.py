@@ -44,15 +44,16 @@ def study_jobs(plan: StudyPlan, with_dask: bool = True) -> list:
     return jobs
 
 
-def stale_request(plan: StudyPlan, instance: dg.DagsterInstance, tags: dict[str, str],
-                  run_key: str | None = None) -> dg.RunRequest | dg.SkipReason:
-    """A run of exactly the study's stale assets, chosen as `ablation run` chooses them; nothing when
-    everything is up to date (or, in one line, why the study cannot run now)."""
+def stale_request(plan: StudyPlan, instance: dg.DagsterInstance, tags: dict[str, str], run_key: str | None = None,
+                  paths: StudyPaths | None = None) -> dg.RunRequest | dg.SkipReason:
+    """A run of exactly the study's stale assets, chosen as `ablation run` chooses them, against the
+    results and store the study's steps write (`paths`: a component instance's own, else the
+    environment's); nothing when everything is up to date (or, in one line, why the study cannot run now)."""
     try:
         setup = set_up(plan)
     except AblationError as exc:
         return dg.SkipReason(str(exc))
-    paths = StudyPaths.resolved()
+    paths = paths or StudyPaths.resolved()
     graph = dg.Definitions(assets=build_study_assets(plan, paths), resources=study_resources(paths)).resolve_asset_graph()
     stale = stale_assets(setup, instance, paths.results_dir(plan.spec), graph, Policy(paths.result_cache()))
     if not stale:
@@ -61,7 +62,7 @@ def stale_request(plan: StudyPlan, instance: dg.DagsterInstance, tags: dict[str,
                          tags={**tags, DATA_TAG: setup.dataset.version})
 
 
-def study_schedules(plan: StudyPlan) -> list[dg.ScheduleDefinition]:
+def study_schedules(plan: StudyPlan, paths: StudyPaths | None = None) -> list[dg.ScheduleDefinition]:
     """The spec's cron: each tick runs what is stale (nothing, when nothing changed)."""
     schedule = plan.spec.schedule
     if not schedule.cron:
@@ -71,12 +72,12 @@ def study_schedules(plan: StudyPlan) -> list[dg.ScheduleDefinition]:
                  execution_timezone=schedule.timezone, default_status=dg.DefaultScheduleStatus.RUNNING,
                  description=f"Re-runs what is stale in {plan.spec.name} on {schedule.cron} ({schedule.timezone}).")
     def on_schedule(context: dg.ScheduleEvaluationContext):
-        return stale_request(plan, context.instance, {TRIGGER_TAG: "schedule"})
+        return stale_request(plan, context.instance, {TRIGGER_TAG: "schedule"}, paths=paths)
 
     return [on_schedule]
 
 
-def study_sensors(plan: StudyPlan) -> list[dg.SensorDefinition]:
+def study_sensors(plan: StudyPlan, paths: StudyPaths | None = None) -> list[dg.SensorDefinition]:
     """The sensor that observes the study's source (on first evaluation and on its cron) and, when the
     spec asks, the one that re-runs what is stale when the data's content hash changes."""
     spec = plan.spec
@@ -88,7 +89,7 @@ def study_sensors(plan: StudyPlan) -> list[dg.SensorDefinition]:
         run_tags={**study_tags(plan), TRIGGER_TAG: "observe_source"},
         description=f"Observes {spec.data.source} (its content hash) when the code location is first evaluated"
                     f"{' and on ' + spec.schedule.cron if spec.schedule.cron else ''}.")
-    return [observe, *_data_change_sensor(plan)]
+    return [observe, *_data_change_sensor(plan, paths)]
 
 
 def _follow_sensor(plan: StudyPlan) -> list[dg.SensorDefinition]:
@@ -103,7 +104,7 @@ def _follow_sensor(plan: StudyPlan) -> list[dg.SensorDefinition]:
         description=f"Re-runs {spec.name} when {spec.data.asset} is materialized again.")]
 
 
-def _data_change_sensor(plan: StudyPlan) -> list[dg.SensorDefinition]:
+def _data_change_sensor(plan: StudyPlan, paths: StudyPaths | None) -> list[dg.SensorDefinition]:
     """Re-run what is stale when the study's data's content hash changes (on by default when the spec asks)."""
     schedule = plan.spec.schedule
     if not schedule.on_data_change:
@@ -123,7 +124,7 @@ def _data_change_sensor(plan: StudyPlan) -> list[dg.SensorDefinition]:
         context.update_cursor(version)
         if previous is None and _materialized_version(context.instance, spec.name) == version:
             return dg.SkipReason(f"results already computed for {version}")
-        return stale_request(plan, context.instance, {TRIGGER_TAG: "data_change"}, run_key=f"{spec.name}:{version}")
+        return stale_request(plan, context.instance, {TRIGGER_TAG: "data_change"}, run_key=f"{spec.name}:{version}", paths=paths)
 
     return [data_change]
 

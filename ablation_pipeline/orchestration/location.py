@@ -75,13 +75,13 @@ def build_definitions(plans: list[StudyPlan] | None = None, paths: StudyPaths | 
 def study_definitions(plans: list[StudyPlan], broken: list[BrokenStudy], paths: StudyPaths | None = None) -> dg.Definitions:
     """The studies' assets, jobs, schedules and sensors, and the store they share (one per folders,
     so the definitions of several component instances merge)."""
+    paths = paths or StudyPaths.resolved()
     return dg.Definitions(
-        assets=[*(a for plan in plans for a in build_study_assets(plan, paths or StudyPaths.resolved())),
-                *map(broken_study_asset, broken)],
+        assets=[*(a for plan in plans for a in build_study_assets(plan, paths)), *map(broken_study_asset, broken)],
         jobs=[j for plan in plans for j in study_jobs(plan)],
-        schedules=[s for plan in plans for s in study_schedules(plan)],
-        sensors=[s for plan in plans for s in study_sensors(plan)],
-        resources=shared_resources(paths or StudyPaths.resolved()),
+        schedules=[s for plan in plans for s in study_schedules(plan, paths)],
+        sensors=[s for plan in plans for s in study_sensors(plan, paths)],
+        resources=shared_resources(paths),
     )
 
 

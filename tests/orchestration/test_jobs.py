@@ -60,6 +60,22 @@ def test_schedules_and_sensors_launch_only_what_is_stale(tmp_path, instance):
     assert set(fits) == {"comparison", "simplified", "report"} and fits["simplified"].value == 0
 
 
+def test_a_component_instances_schedule_judges_its_own_results_and_store(tmp_path, instance):
+    """An instance whose results and fits live in its attributes' folders (not the environment's): after a
+    full run its schedule's tick launches nothing; it used to compare against the environment's folders,
+    find no results there and re-run everything."""
+    from ablation_pipeline.orchestration.component import AblationStudy
+
+    folder = tmp_path / "project" / "defs" / "small"
+    write_study(folder, triggered_spec(cron="0 3 * * 1"), linear_frame())
+    defs = AblationStudy(spec="small.yaml", results_dir="own_results", cache_dir="own_cache").definitions(folder)
+    assert defs.resolve_job_def("small_job").execute_in_process(instance=instance).success
+    assert (folder / "own_results" / "small" / "report.md").is_file()
+    with dg.build_schedule_context(instance=instance) as context:
+        tick = defs.resolve_schedule_def("small_schedule").evaluate_tick(context)
+    assert tick.run_requests == [] and "small is up to date" in tick.skip_message
+
+
 def test_no_schedule_and_no_rerun_sensor_unless_asked(tmp_path):
     """Only the source's observation sensor, which runs no step of the study."""
     defs = build_definitions(load_plans([write_study(tmp_path, small_spec(), linear_frame())]))

@@ -112,7 +112,7 @@ def lines_of(result) -> list[str]:
 
 def assert_lines(result, path: Path | str, *expected: str) -> None:
     """Exactly these `error: <spec>: ...` lines, in any order."""
-    assert sorted(lines_of(result)) == sorted(f"error: {path}: {line}" for line in expected)
+    assert sorted(lines_of(result)) == sorted(f"error: {path}: {line}" for line in expected), lines_of(result)
 
 
 def nothing_written(tmp_path: Path) -> None:

@@ -3,12 +3,15 @@ task and the encoded target; and everything that makes the data unfit for the st
 
 from __future__ import annotations
 
+import datetime
+import decimal
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError, SpecError, did_you_mean, listed
+from ..spec.messages import shown
 from ..spec.schema import StudySpec
 from ..vocabulary import Task
 from .files import is_bundled
@@ -120,6 +123,7 @@ def load_dataset(spec: StudySpec, source: Source | None = None) -> Dataset:
             raise SpecError(f"{spec.label}: data.categorical[{i}]: '{name}' is the target, not a feature")
         if name not in names:
             raise SpecError(f"{spec.label}: data.categorical[{i}]: unknown feature '{name}'{did_you_mean(name, names)}")
+    _refuse_cells_no_model_takes(spec, frame, [*names, spec.data.target])
     features = frame[names].copy()
     categorical = tuple(
         c for c in names if c in spec.data.categorical or not pd.api.types.is_numeric_dtype(features[c])
@@ -221,6 +225,25 @@ def _encode_target(spec: StudySpec, target: pd.Series, task: Task) -> tuple[np.n
     lookup = {c: i for i, c in enumerate(classes)}
     codes = np.array([lookup[str(v)] if v is not None else -1 for v in labels], dtype=np.int64)
     return codes, classes
+
+
+PLAIN_CELLS = (str, int, float, bool, np.generic, datetime.date, datetime.time, datetime.timedelta, decimal.Decimal,
+               type(None), type(pd.NA), type(pd.NaT))
+
+
+def _refuse_cells_no_model_takes(spec: StudySpec, frame: pd.DataFrame, columns: list[str]) -> None:
+    """A cell holding a list, a dict, bytes or an array (a Parquet list column, say) passes every other
+    check and then fails every fit; refused here, before anything is fitted, naming its column and row."""
+    for column in columns:
+        values = frame[column]
+        if values.dtype != object:
+            continue
+        odd = next(((row, value) for row, value in enumerate(values.to_numpy()) if not isinstance(value, PLAIN_CELLS)), None)
+        if odd is not None:
+            row, value = odd
+            field = "data.target" if column == spec.data.target else "data.features"
+            raise DataError(f"{spec.label}: {field}: column '{column}' holds {type(value).__name__} values (row {row + 1}: "
+                            f"{shown(value, 40)}); expected one number, text or date per cell: flatten or encode it first")
 
 
 def dataset_problems(spec: StudySpec, dataset: Dataset) -> list[str]:

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import SpecError, field_path
-from .messages import describe_errors
+from .messages import describe_errors, shown
 from .schema import StudySpec
 
 # The largest example spec is under 2 KB. PyYAML's pure-Python reader (kept: its messages name the
@@ -193,11 +193,39 @@ def load_spec(source: str | Path | dict) -> StudySpec:
     return parse_spec(load_yaml(read_spec_text(path), str(path)), path)
 
 
+def _unwritable_text(value: Any, where: tuple = ()):
+    """Every key or text of the spec that UTF-8 cannot encode (a YAML "\\ud800" escape): the report,
+    written at the very end, would fail on it after every fit."""
+    if isinstance(value, str):
+        if not value.isascii() and not _encodes(value):
+            yield where, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and not _encodes(key):
+                yield where, key
+            yield from _unwritable_text(item, (*where, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _unwritable_text(item, (*where, i))
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_spec(raw: Any, path: Path | None = None) -> StudySpec:
     """Validate an already-parsed mapping (used by load_spec and by tests)."""
     label = str(path) if path else "<spec>"
     if not isinstance(raw, dict):
         raise SpecError(f"{label}: expected a mapping of study fields at the top level, got {type(raw).__name__}")
+    unwritable = list(_unwritable_text(raw))
+    if unwritable:
+        raise SpecError("\n".join(f"{label}: {field_path(where)}: {shown(text, 60)} holds a lone surrogate ('\\ud800'-style "
+                                  "escape), which no file can store; remove it" for where, text in unwritable))
     try:
         return StudySpec.model_validate({**raw, "path": path})
     except ValidationError as exc:

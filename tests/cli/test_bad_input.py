@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from ablation_pipeline.cli import app
 
 from bad_input_cases import (
+    N_ROWS,
     classification_frame,
     classification_spec,
     reg,
@@ -138,6 +139,22 @@ def test_target_with_missing_values(tmp_path: Path) -> None:
     frame.loc[[3, 7], "y"] = None
     path = study(tmp_path, regression_spec(), frame)
     assert_bad_input(validate(path), path, ("data.target", "'y'", "2 missing value"))
+
+
+@pytest.mark.parametrize("column, cells, words", [
+    ("b", [[1.0, 2.0]] * N_ROWS, ("data.features", "column 'b' holds ndarray values (row 1: array([1., 2.]))")),
+    ("city", [{"x": 1}] * N_ROWS, ("data.features", "column 'city' holds dict values (row 1: {'x': 1})")),
+    ("y", [b"\x00"] * N_ROWS, ("data.target", "column 'y' holds bytes values")),
+])
+def test_cells_no_model_takes_are_refused_before_any_fit(tmp_path: Path, column: str, cells: list, words) -> None:
+    """A Parquet list, struct or binary column used to pass validate and fail every fit."""
+    frame = regression_frame()
+    frame[column] = cells
+    folder = tmp_path / "study"
+    folder.mkdir()
+    frame.to_parquet(folder / "data.parquet")
+    path = study(tmp_path, reg(data__source="data.parquet"))
+    assert_bad_input(validate(path), path, (*words, "expected one number, text or date per cell"))
 
 
 def test_unknown_feature_in_data_features(tmp_path: Path) -> None:

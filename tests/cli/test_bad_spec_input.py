@@ -235,6 +235,18 @@ def test_a_valid_schedule_passes(tmp_path: Path) -> None:
     assert invoke("validate", path).exit_code == 0
 
 
+@pytest.mark.parametrize("line, field", [
+    ('description: "bad \\ud800 text"', "description: 'bad \\ud800 text'"),
+    ('statistics: {margin: {"rmse\\udcff": 0.1}}', "statistics.margin: 'rmse\\udcff'"),
+])
+def test_text_no_file_can_store_is_refused_before_any_fit(tmp_path: Path, line: str, field: str) -> None:
+    """A lone surrogate (a YAML escape) passed validate and failed the report after every fit."""
+    text = yaml.safe_dump({k: v for k, v in reg().items() if k not in ("description", "statistics")}, sort_keys=False) + line + "\n"
+    path = study(tmp_path, text)
+    assert_lines(invoke("validate", path), path, f"{field} holds a lone surrogate ('\\ud800'-style escape), which no file can "
+                 "store; remove it")
+
+
 @pytest.mark.parametrize("data, schedule, expected", [
     pytest.param({"source": "data.csv", "asset": "penguins"}, {},
                  "data: give exactly one of source (a data file or sklearn:<name>) or asset (a Dagster asset key)", id="both"),

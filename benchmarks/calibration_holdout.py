@@ -16,6 +16,10 @@ harmful at -5 margins (the variant better); margin 0.01 accuracy, one family (mo
 removable claim's null) and prints the exact chance of a wrong removable claim, with the score test's
 null-restricted variance (the product's) and with the sample variance (what a plain paired z-test does).
 
+`--auc` simulates a binary held-out set scored by binormal models (baseline AUC 0.85, each variant's
+population AUC known, its score noise correlated with the baseline's) and judges ROC AUC, which is not a
+mean over rows: its delta variance is the paired bootstrap's (`evaluation.resampling`). Margin 0.01 AUC.
+
 `--versus-cv N` also runs N whole studies both ways on the same data (calibration.py's logistic scenario at
 1,000 rows, LogisticRegression, every feature permuted, effects known in margins): cross-validated (5 folds,
 repeats: auto) and held out (30% of the rows, the model fitted once on the rest), and prints each design's
@@ -76,6 +80,40 @@ def study(rng: np.random.Generator, rows: int, metrics) -> pd.DataFrame:
     variants = pd.DataFrame({"variant": list(VARIANTS), "kind": "layer", "mode": "zero", "components": list(VARIANTS)})
     return compare_variants(scores, variants, {"accuracy": True}, holdout_ratio([split]), margins={"accuracy": MARGIN},
                             bounded=("accuracy",))
+
+
+AUC = 0.85  # the baseline's population AUC in `--auc` studies
+# name -> (delta in margins, correlation of the variant's score noise with the baseline's): the AUC studies' variants
+AUC_VARIANTS = {"null_2": (0, 0.99), "null_5": (0, 0.95), "null_10": (0, 0.9), "null_20": (0, 0.8),
+                "half_margin": (0.5, 0.95), "at_margin": (1, 0.95), "two": (2, 0.95), "five": (5, 0.9), "ten": (10, 0.9),
+                "harmful_five": (-5, 0.9)}
+
+
+def auc_study(rng: np.random.Generator, rows: int, metrics) -> pd.DataFrame:
+    """A binary held-out set scored by binormal models: score = shift x label + noise, AUC = Phi(shift / sqrt 2),
+    so each variant's population AUC is exactly AUC - delta; its noise is correlated with the baseline's (as a
+    knocked-out network's scores are with the intact one's). The delta variance is the paired bootstrap's."""
+    from scipy import stats
+
+    y = rng.integers(0, 2, rows)
+    split = Split(0, 0, 0, np.arange(0), np.arange(rows), held_out=True)
+    dataset = Dataset(features=pd.DataFrame(index=range(rows)), target=y, target_name="y", task=Task.CLASSIFICATION,
+                      numeric=(), categorical=(), classes=("0", "1"), version="sim")
+    noise = rng.normal(size=rows)
+
+    def scored(name: str, auc: float, correlation: float) -> Outcome:
+        own = correlation * noise + np.sqrt(1 - correlation**2) * rng.normal(size=rows)
+        score = np.sqrt(2) * stats.norm.ppf(auc) * y + own
+        probability = 1 / (1 + np.exp(-score))
+        draw = ((probability > 0.5).astype(int), np.column_stack([1 - probability, probability]))
+        return Outcome(name, [FoldPredictions.of_draws(0, [draw], 0.0, None)])
+
+    outcomes = [scored(name, AUC - d * MARGIN, r) for name, (d, r) in AUC_VARIANTS.items()]
+    outcomes.append(scored("baseline", AUC, 1.0))
+    scores = score_outcomes(outcomes, dataset, [split], metrics, resample_seed=int(rng.integers(2**31)))
+    variants = pd.DataFrame({"variant": list(AUC_VARIANTS), "kind": "layer", "mode": "zero", "components": list(AUC_VARIANTS)})
+    return compare_variants(scores, variants, {"roc_auc": True}, holdout_ratio([split]), margins={"roc_auc": MARGIN},
+                            bounded=("roc_auc",))
 
 
 def rates(tables: list[pd.DataFrame]) -> dict[str, float]:
@@ -161,6 +199,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="*", default=[200, 1000, 5000])
     parser.add_argument("--versus-cv", type=int, default=0, help="whole studies both ways on the same data")
     parser.add_argument("--exact", action="store_true", help="exact wrong-removable rates at the margin")
+    parser.add_argument("--auc", action="store_true", help="ROC AUC (not a mean over rows) judged with the paired bootstrap")
     args = parser.parse_args()
     if args.exact:
         table = {f"{rows} rows, {share:.0%} discordant": exact_wrong_removable(rows, share)
@@ -170,12 +209,13 @@ def main() -> None:
     if args.versus_cv:
         print(versus_cv(args.versus_cv).to_string())
         return
-    metrics = resolve_metrics(("accuracy",), Task.CLASSIFICATION)
+    metric, simulate = ("roc_auc", auc_study) if args.auc else ("accuracy", study)
+    metrics = resolve_metrics((metric,), Task.CLASSIFICATION)
     table = {}
     for rows in args.rows:
         rng = np.random.default_rng(rows)
-        table[f"{rows} rows"] = rates([study(rng, rows, metrics) for _ in range(args.studies)])
-    print(f"held-out test, {args.studies} studies per size, alpha 0.05, margin {MARGIN} accuracy")
+        table[f"{rows} rows"] = rates([simulate(rng, rows, metrics) for _ in range(args.studies)])
+    print(f"held-out test, {args.studies} studies per size, alpha 0.05, margin {MARGIN} {metric}")
     print(pd.DataFrame(table).round(3).to_string())
 
 

@@ -135,8 +135,9 @@ DEFAULT_ROW_METRICS = {Task.CLASSIFICATION: ("accuracy", "log_loss"), Task.REGRE
 
 
 def resolve_metrics(names: tuple[str, ...], task: Task, label: str = "", per_row: bool = False) -> list[Metric]:
-    """The study's metrics (defaults by task), checked against the task; first is primary. `per_row`: each
-    must be a mean over rows (a held-out study)."""
+    """The study's metrics (defaults by task), checked against the task; first is primary. `per_row`: a
+    held-out study, whose defaults are means over rows (each row's difference tells the delta's variance;
+    any other metric takes it from the paired bootstrap)."""
     prefix = f"{label}: " if label else ""
     chosen = names or (DEFAULT_ROW_METRICS if per_row else DEFAULT_METRICS)[task]
     problems = []
@@ -147,10 +148,6 @@ def resolve_metrics(names: tuple[str, ...], task: Task, label: str = "", per_row
                             f" (known: {', '.join(METRICS)})")
         elif metric.task != task:
             problems.append(f"{prefix}evaluation.metrics[{i}]: '{name}' is a {metric.task} metric but the task is {task}")
-        elif per_row and metric.per_row is None:
-            usable = [m for m, found in METRICS.items() if found.task == task and found.per_row is not None]
-            problems.append(f"{prefix}evaluation.metrics[{i}]: '{name}' is not a mean over rows, and a held-out study's test "
-                            f"pairs each row's value: use {', '.join(usable)}")
     if len(set(chosen)) != len(chosen):
         problems.append(f"{prefix}evaluation.metrics: a metric is listed twice")
     if problems:

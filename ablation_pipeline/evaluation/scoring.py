@@ -9,6 +9,7 @@ from ..ablations.fitting import Outcome
 from ..data.dataset import Dataset
 from ..data.splits import Split
 from .metrics import Metric, evaluate, trusted_inputs, values_per_row
+from .resampling import delta_variance, resampled_rows, resampled_values
 
 SCORE_COLUMNS = ["variant", "repeat", "fold", "metric", "value"]
 # What a split's paired row differences say (metrics that are means over rows; NaN otherwise): the delta's
@@ -18,16 +19,17 @@ PAIRED_COLUMNS = ("delta_variance", "discordance", "test_rows")
 
 
 def score_outcomes(outcomes: list[Outcome], dataset: Dataset, splits: list[Split], metrics: list[Metric],
-                   baseline: str = "baseline", against: Outcome | None = None) -> pd.DataFrame:
+                   baseline: str = "baseline", against: Outcome | None = None, resample_seed: int | None = None) -> pd.DataFrame:
     """Every metric for every outcome and split; random draws (permute) are averaged within a split. When
     the `baseline` outcome is among them (or is given as `against`), each other outcome's row gets the
     PAIRED_COLUMNS: its split delta's variance as the test rows tell it, the share of discordant rows and the
-    rows (NaN for the baseline and for metrics that are not means over rows). Each outcome's rows are scored once, the baseline's once per
-    split and metric, however many variants pair with them."""
+    rows (NaN for the baseline and for metrics that are not means over rows, unless `resample_seed` is given:
+    a held-out split, where those metrics' delta variance is the paired bootstrap's, `resampling`). Each
+    outcome's rows are scored once, the baseline's once per split and metric, however many variants pair with them."""
     by_index = {s.index: s for s in splits}
     n_classes = len(dataset.classes) if dataset.classes else 0
     base = against or next((o for o in outcomes if o.name == baseline), None)
-    paired = _BaselineRows(base, dataset, by_index, n_classes)
+    paired = _BaselineRows(base, dataset, by_index, n_classes, resample_seed)
     rows = []
     with trusted_inputs():
         for outcome in outcomes:
@@ -39,6 +41,9 @@ def score_outcomes(outcomes: list[Outcome], dataset: Dataset, splits: list[Split
                     paired_rows = (np.nan, np.nan, np.nan)
                     if per_row is not None and base is not None and outcome is not base:
                         paired_rows = _paired_rows(per_row - paired.rows(fold.split, metric))
+                    elif resample_seed is not None and base is not None and outcome is not base:
+                        resampled = resampled_values(metric, y_true, fold, paired.resamples(fold.split), n_classes)
+                        paired_rows = (delta_variance(resampled, paired.resampled(fold.split, metric)), np.nan, float(len(y_true)))
                     rows.append((outcome.name, split.repeat, split.fold, metric.name, value, *paired_rows))
     table = pd.DataFrame(rows, columns=[*SCORE_COLUMNS, *PAIRED_COLUMNS])
     return table if base is not None else table.drop(columns=list(PAIRED_COLUMNS))
@@ -67,10 +72,27 @@ def delta_variances(variant: Outcome, base: Outcome, dataset: Dataset, splits: l
 class _BaselineRows:
     """The baseline's per-row values on each split and metric, computed once, when first paired."""
 
-    def __init__(self, base: Outcome | None, dataset: Dataset, by_index: dict, n_classes: int):
+    def __init__(self, base: Outcome | None, dataset: Dataset, by_index: dict, n_classes: int, seed: int | None = None):
         self.folds = {f.split: f for f in base.folds} if base is not None else {}
-        self.dataset, self.by_index, self.n_classes = dataset, by_index, n_classes
+        self.dataset, self.by_index, self.n_classes, self.seed = dataset, by_index, n_classes, seed
         self.known: dict[tuple[int, str], np.ndarray] = {}
+        self.rows_of: dict[int, np.ndarray] = {}
+        self.values: dict[tuple[int, str], np.ndarray] = {}
+
+    def resamples(self, split: int) -> np.ndarray:
+        """The split's bootstrap resamples of its test rows, drawn once, shared by every variant."""
+        if split not in self.rows_of:
+            self.rows_of[split] = resampled_rows(self.dataset.target[self.by_index[split].test], bool(self.n_classes),
+                                                 self.seed or 0, split)
+        return self.rows_of[split]
+
+    def resampled(self, split: int, metric: Metric) -> np.ndarray:
+        """The baseline's metric on each of the split's resamples, computed once."""
+        key = (split, metric.name)
+        if key not in self.values:
+            y_true = self.dataset.target[self.by_index[split].test]
+            self.values[key] = resampled_values(metric, y_true, self.folds[split], self.resamples(split), self.n_classes)
+        return self.values[key]
 
     def rows(self, split: int, metric: Metric) -> np.ndarray:
         key = (split, metric.name)

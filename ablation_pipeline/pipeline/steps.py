@@ -41,7 +41,11 @@ def sequential_looks(setup: Setup) -> tuple[int, ...] | None:
 
 
 def scores(setup: Setup, splits: list[Split], outcomes: list[Outcome], against: Outcome | None = None) -> pd.DataFrame:
-    return score_outcomes(outcomes, setup.dataset, splits, list(setup.metrics), against=against)
+    """The scores table; on a held-out split, a metric that is not a mean over rows takes its delta's variance
+    from paired bootstrap resamples of the test rows (seeded by the study's seed)."""
+    evaluation = setup.plan.spec.evaluation
+    seed = evaluation.seed if evaluation.holdout is not None else None
+    return score_outcomes(outcomes, setup.dataset, splits, list(setup.metrics), against=against, resample_seed=seed)
 
 
 def variants_table(plan: StudyPlan) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -137,7 +139,10 @@ def test_compare_variants_input_errors():
     with pytest.raises(ValueError, match="baseline"):
         compare_variants(scores, variants, HIB, RATIO, baseline="reference")
     dup = pd.concat([scores, scores.iloc[[0]]], ignore_index=True)
-    with pytest.raises(ValueError, match="more than one"):
+    first = scores.iloc[0]
+    who = "baseline" if first["variant"] == "baseline" else "variant"
+    with pytest.raises(ValueError, match=re.escape(f"{who} '{first['variant']}' ({first['metric']}) has more than one score for "
+                                                   f"split (repeat, fold) = ({first['repeat']}, {first['fold']})")):
         compare_variants(dup, variants, HIB, RATIO)
     nan = scores.copy()
     nan.loc[3, "value"] = np.nan

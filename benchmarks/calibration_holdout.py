@@ -199,6 +199,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="*", default=[200, 1000, 5000])
     parser.add_argument("--versus-cv", type=int, default=0, help="whole studies both ways on the same data")
     parser.add_argument("--exact", action="store_true", help="exact wrong-removable rates at the margin")
+    parser.add_argument("--seed", type=int, help="another random stream (default: each size's own, seeded by its rows)")
     parser.add_argument("--auc", action="store_true", help="ROC AUC (not a mean over rows) judged with the paired bootstrap")
     args = parser.parse_args()
     if args.exact:
@@ -213,7 +214,7 @@ def main() -> None:
     metrics = resolve_metrics((metric,), Task.CLASSIFICATION)
     table = {}
     for rows in args.rows:
-        rng = np.random.default_rng(rows)
+        rng = np.random.default_rng(rows if args.seed is None else [rows, args.seed])
         table[f"{rows} rows"] = rates([simulate(rng, rows, metrics) for _ in range(args.studies)])
     print(f"held-out test, {args.studies} studies per size, alpha 0.05, margin {MARGIN} {metric}")
     print(pd.DataFrame(table).round(3).to_string())

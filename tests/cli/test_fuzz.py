@@ -59,7 +59,7 @@ def mutate_data(frame: pd.DataFrame, rng: random.Random) -> tuple[pd.DataFrame, 
     """One change to the data: missing values, a column dropped or renamed oddly, odd cells, few rows."""
     frame = frame.copy()
     column = rng.choice(list(frame.columns))
-    choice = rng.randrange(7)
+    choice = rng.randrange(8)
     if choice == 0:
         frame.loc[rng.sample(range(len(frame)), 3), column] = np.nan
         return frame, f"missing values in {column}"
@@ -67,7 +67,7 @@ def mutate_data(frame: pd.DataFrame, rng: random.Random) -> tuple[pd.DataFrame, 
         return frame.drop(columns=column), f"dropped column {column}"
     if choice == 2:
         return frame.rename(columns={column: rng.choice(ODD_TEXT[1:4] + ["Y", "a b"])}), f"renamed column {column}"
-    if choice == 3:
+    if choice == 3 and len(frame):  # (an earlier change may have left no rows)
         frame[column] = frame[column].astype(object)
         frame.loc[rng.randrange(len(frame)), column] = rng.choice(["x" * 200_000, "1,2", "\x00", "inf", "年"])
         return frame, f"an odd cell in {column}"
@@ -76,6 +76,9 @@ def mutate_data(frame: pd.DataFrame, rng: random.Random) -> tuple[pd.DataFrame, 
     if choice == 5:
         frame[column] = 1.0
         return frame, f"{column} constant"
+    if choice == 6:  # what only a Parquet file holds (written as one, below)
+        frame[column] = [rng.choice([[0.5, 1.0], {"k": 1}, b"\x00"])] * len(frame)
+        return frame, f"cells no model takes in {column}"
     frame[f"{column}_copy"] = frame[column]
     return frame, f"a copy of {column}"
 
@@ -96,11 +99,20 @@ def case(seed: int) -> tuple[dict, pd.DataFrame, list[str]]:
 
 
 def write(folder: Path, spec: dict, frame: pd.DataFrame) -> Path:
+    """The data as CSV, or as Parquet when a cell is a list, dict or bytes; the spec as UTF-8, or with YAML's
+    escapes where it holds text UTF-8 cannot encode (a lone surrogate: a file anyone can write)."""
     folder.mkdir(parents=True)
-    frame.to_csv(folder / "data.csv", index=False)
+    if any(isinstance(cell, (list, dict, bytes)) for column in frame.columns for cell in frame[column].head(1)):
+        frame.to_parquet(folder / "data.parquet", index=False)
+        if isinstance(spec.get("data"), dict) and spec["data"].get("source") == "data.csv":
+            spec["data"]["source"] = "data.parquet"
+    else:
+        frame.to_csv(folder / "data.csv", index=False)
     path = folder / "study.yaml"
-    text = yaml.safe_dump(spec, allow_unicode=True, sort_keys=False)
-    path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    try:
+        path.write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    except UnicodeEncodeError:
+        path.write_text(yaml.safe_dump(spec, allow_unicode=False, sort_keys=False), encoding="ascii")
     return path
 
 

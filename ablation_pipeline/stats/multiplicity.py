@@ -11,17 +11,31 @@ from ..vocabulary import Correction, Multiplicity
 
 
 def adjust_pvalues(p_values, method: str = Correction.HOLM) -> np.ndarray:
-    """Family-wise / FDR adjustment across variants via statsmodels `multipletests`.
+    """Family-wise / FDR adjustment across variants via statsmodels `multipletests`, except Holm.
 
     The method is always passed explicitly, because statsmodels' own default is Holm-Sidak,
-    not Holm. Empty input gives an empty array.
+    not Holm. Holm is the step-down below: statsmodels' Holm ends with a full `gc.collect()`, which
+    in a step process holding a large study's Dagster graph cost about 0.1 s per call (measured:
+    half of a 300-variant run's comparison and simplification). Empty input gives an empty array.
     """
-    from statsmodels.stats.multitest import multipletests
-
     p = _checked(p_values, method)
     if p.size == 0:
         return np.array([], dtype=float)
+    if method == Correction.HOLM:
+        return holm_adjusted(p)
+    from statsmodels.stats.multitest import multipletests
+
     return np.asarray(multipletests(p, method=method)[1], dtype=float)
+
+
+def holm_adjusted(p: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values: the running maximum of (m - i) p_(i) over the sorted p-values,
+    capped at 1 (Holm 1979; what statsmodels' `multipletests(method="holm")` returns)."""
+    order = np.argsort(p, kind="stable")
+    stepped = np.minimum(1.0, np.maximum.accumulate(p[order] * np.arange(p.size, 0, -1)))
+    adjusted = np.empty_like(stepped)
+    adjusted[order] = stepped
+    return adjusted
 
 
 def decision_level(adjusted, alpha: float, method: str = Correction.HOLM) -> float:

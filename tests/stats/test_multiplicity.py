@@ -27,6 +27,18 @@ def test_holm_is_not_statsmodels_default_holm_sidak():
     assert sidak[0] == pytest.approx(1 - 0.99**3)  # 0.029701, not Holm's 0.03
 
 
+@pytest.mark.parametrize("size", [1, 2, 7, 300])
+def test_holm_equals_statsmodels_holm(size):
+    """Our step-down (which skips statsmodels' forced garbage collection) returns statsmodels' numbers,
+    ties and ones included."""
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(size)
+    p = np.round(rng.uniform(0, 0.2, size), 3)  # rounded: ties
+    p[::5] = 1.0
+    np.testing.assert_allclose(adjust_pvalues(p), multipletests(p, method="holm")[1], rtol=0, atol=1e-15)
+
+
 def test_adjust_edge_cases():
     out = adjust_pvalues([])
     assert isinstance(out, np.ndarray) and out.size == 0

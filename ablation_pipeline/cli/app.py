@@ -95,13 +95,20 @@ def run(
         problem = dask_problem()
         if problem:
             fail(SpecError(problem))
+    from ..spec.loading import load_spec
+
     study_paths = StudyPaths.resolved(results_dir)
-    unchanged = None if force else unchanged_study(study, study_paths)
-    if unchanged is not None:  # computed from exactly this spec and data: nothing to set up, no Dagster
-        spec, folder = unchanged
+    try:
+        spec = load_spec(resolve_study(study))
+    except AblationError as exc:
+        fail(exc)
+    folder = None if force else unchanged_results(spec, study_paths)
+    if folder is not None:  # computed from exactly this spec and data: nothing to set up, no Dagster
         say_up_to_date(spec.name)
         print_results(spec.name, spec.evaluation.folds, folder)  # comparison.csv lists the primary metric first
         return
+    # said before the check, which imports scikit-learn and plans every variant: a large plan takes seconds
+    out.print(f"{spec.name}: checking the spec and {spec.data.origin} ...", highlight=False, soft_wrap=True)
     try:
         setup = checked_study(study, study_paths)  # every input problem surfaces before anything runs
     except AblationError as exc:
@@ -130,22 +137,20 @@ def run(
     print_results(setup.plan.spec.name, setup.plan.spec.evaluation.folds, folder, setup.metrics[0].name, outcome.run_id)
 
 
-def say_up_to_date(name: str) -> None:
-    out.print(f"{name} is up to date: nothing changed since the last run (use --force to refit)", highlight=False)
-
-
-def unchanged_study(study: str, study_paths: StudyPaths):
-    """(spec, results folder) when that folder holds intact results of exactly this spec and the data's
-    current bytes; None otherwise, or on any problem (the full check then reports it)."""
+def unchanged_results(spec, study_paths: StudyPaths) -> Path | None:
+    """The results folder when it holds intact results of exactly this spec and the data's current
+    bytes; None otherwise, or on any problem (the full check then reports it)."""
     from ..pipeline.state import unchanged_since_last_run
-    from ..spec.loading import load_spec
 
     try:
-        spec = load_spec(resolve_study(study))
         folder = study_paths.results_dir(spec)
-        return (spec, folder) if unchanged_since_last_run(spec, folder) else None
+        return folder if unchanged_since_last_run(spec, folder) else None
     except AblationError:
         return None
+
+
+def say_up_to_date(name: str) -> None:
+    out.print(f"{name} is up to date: nothing changed since the last run (use --force to refit)", highlight=False)
 
 
 def print_results(name: str, folds: int, folder: Path, metric: str | None = None, run_id: str | None = None) -> None:

@@ -47,6 +47,7 @@ class ProgressView:
     def __init__(self, console: Console, study: str, total: int):
         self.console, self.study, self.total = console, study, total
         self.started = time.monotonic()
+        self.first_done: float | None = None  # seconds from the start to the first finished asset
         self.bar: Progress | None = None
         if console.is_terminal:
             self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -69,9 +70,12 @@ class ProgressView:
             self.bar.update(self.task, completed=done, step=events.current)
             return
         elapsed = time.monotonic() - self.started
+        if new and self.first_done is None:
+            self.first_done = elapsed
         for i, name in enumerate(new, start=done - len(new) + 1):
-            left = elapsed / i * (self.total - i)
-            self.console.print(f"{self.study} [{i}/{self.total}] {name} done, {_clock(elapsed)} elapsed, about {_clock(left)} left",
+            # the pace since the first asset: the run's start (Dagster plans every asset first) is not a step's cost
+            left = f", about {_clock((elapsed - self.first_done) / (i - 1) * (self.total - i))} left" if i > 1 else ""
+            self.console.print(f"{self.study} [{i}/{self.total}] {name} done, {_clock(elapsed)} elapsed{left}",
                                highlight=False, soft_wrap=True)
 
 

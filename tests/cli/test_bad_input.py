@@ -20,7 +20,9 @@ from typer.testing import CliRunner
 from ablation_pipeline.cli import app
 
 from bad_input_cases import (
+    ANSI,
     N_ROWS,
+    assert_nothing_run,
     classification_frame,
     classification_spec,
     reg,
@@ -30,9 +32,6 @@ from bad_input_cases import (
     study,
 )
 from builders import MLP, linear_frame, mlp_spec, small_spec, write_study
-
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-
 
 # ---------------------------------------------------------------- helpers
 
@@ -68,13 +67,13 @@ def split_line(line: str, spec_path: Path | str) -> tuple[str, str]:
 
 
 def assert_clean_exit(result) -> list[str]:
-    """Exit code 2 through SystemExit (not another exception), no traceback, nothing on stdout;
-    returns the stderr lines."""
+    """Exit code 2 through SystemExit (not another exception), no traceback, nothing on stdout but `run`'s
+    first line; returns the stderr lines."""
     output = ANSI.sub("", result.output)
     assert "Traceback" not in output, output
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2, (result.exit_code, output)
-    assert result.stdout.strip() == "", result.stdout
+    assert_nothing_run(result.stdout)
     return error_lines(result.stderr)
 
 
@@ -549,7 +548,7 @@ def test_real_process(tmp_path: Path, command: str, make, expected) -> None:
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert "Traceback" not in proc.stderr + proc.stdout, proc.stderr
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    assert proc.stdout.strip() == ""
+    assert_nothing_run(proc.stdout)
     lines = error_lines(proc.stderr)
     assert len(lines) == 1, lines  # a long line must not be wrapped onto several
     field, message = split_line(lines[0], path)

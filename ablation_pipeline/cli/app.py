@@ -18,7 +18,7 @@ from ..errors import AblationError, Interrupted, SpecError, did_you_mean
 from ..pipeline import paths
 from ..pipeline.paths import StudyPaths, project_root, resolve_study, study_files
 from ..vocabulary import Verdict
-from .process import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, exit_now, quiet_resource_tracker
+from .process import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, exit_now, hold_collector, quiet_resource_tracker, settle_heap
 from .tables import print_comparison, print_interactions, read_comparison
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation studies as Dagster asset graphs.")
@@ -122,6 +122,7 @@ def run(
         return
     from ..orchestration.cli_run import materialize_study
 
+    settle_heap()  # what set-up made lives as long as the command: the run's collections skip it
     try:
         outcome = materialize_study(setup, console=out, executor=executor, dask_address=dask_address, force=force,
                                     paths=study_paths, verbose=verbose)
@@ -265,6 +266,7 @@ def ui(
 def main() -> None:
     """Entry point: an unexpected AblationError anywhere still ends as one line, not a traceback."""
     quiet_resource_tracker()
+    hold_collector()
     try:
         app()
     except SystemExit as done:

@@ -97,7 +97,7 @@ def keep_apart(fig: Figure, labels: list, title) -> None:
     """Place each label (in order of priority: the first ones choose first) on the first side of its
     point where it overlaps no label placed before it, the title or an axis's text and stays inside the
     figure; a label with no such side is not drawn: what a reader cannot read is left to costs.csv."""
-    fig.canvas.draw()  # tick labels take their final places in a draw
+    fig.draw_without_rendering()  # tick labels take their final places in a draw (no pixels needed)
     renderer = fig.canvas.get_renderer()
     inside = fig.bbox
     taken = [t.get_window_extent(renderer) for t in [title, *(text for ax in fig.axes for text in axis_text(ax))]]

@@ -61,6 +61,17 @@ def retrained_costs(comparison: pd.DataFrame, costs: pd.DataFrame, metric: str) 
     return rows[(rows.metric == metric) & rows["mode"].isin(REFIT_MODES)].merge(costs, on="variant")
 
 
+def cost_plot_shows(comparison: pd.DataFrame, costs: pd.DataFrame | None, metric: str,
+                    simplified: pd.DataFrame | None = None) -> bool:
+    """Whether a cost plot has more than the baseline to show: a retrained variant or the simplified
+    model (a study of inference-time knock-outs alone would draw one star, 0.13 s of matplotlib)."""
+    if costs is None or costs.empty:
+        return False
+    if not retrained_costs(comparison, costs, metric).empty:
+        return True
+    return simplified is not None and not simplified[simplified.metric == metric].empty
+
+
 def cost_table(outcomes: list[Outcome], splits: list[Split]) -> pd.DataFrame:
     """Parameter count, fit seconds per split and inference milliseconds per 1,000 rows, per variant."""
     test_rows = {s.index: len(s.test) for s in splits}

@@ -213,7 +213,7 @@ def render_markdown(comparison: pd.DataFrame, ctx: ReportContext, plot_files: di
         for m in metrics:
             lines += _metric_section(comparison, ctx, m, plot_files)
         lines += undecided_markdown(comparison, ctx.primary_metric, ctx.design, ctx.folds)
-        lines += insight_markdown(comparison, ctx.primary_metric, ctx.factors, ctx.costs)
+        lines += insight_markdown(comparison, ctx.primary_metric, ctx.factors, ctx.costs, ctx.simplified)
         lines += stability_markdown(comparison, ctx.primary_metric, ctx.factors)
     lines += list(ctx.extra_sections)
     lines += _lineage(ctx)

@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..evaluation.insights import dose_responses, retrained_costs
+from ..evaluation.insights import cost_plot_shows, dose_responses, retrained_costs
 from ..vocabulary import Direction, Interaction
 from .formatting import confidence_label, fmt_num
 
@@ -130,7 +130,7 @@ def insight_plots(comparison: pd.DataFrame, primary: str, factors: dict[str, flo
     base = comparison.loc[comparison.metric == primary, "baseline_mean"]
     for i, (components, curve) in enumerate(dose_responses(comparison, primary, factors).items()):
         plots[f"dose_{i}.png"] = figure_png(dose_figure(curve, components, primary, float(base.iloc[0]), alpha))
-    if costs is not None and not costs.empty:
+    if cost_plot_shows(comparison, costs, primary, simplified):
         plots["costs.png"] = figure_png(cost_figure(comparison, costs, primary, simplified))
     return plots
 

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..evaluation.insights import dose_responses, retrain_gaps
+from ..evaluation.insights import cost_plot_shows, dose_responses, retrain_gaps
 from ..vocabulary import Verdict
 from .context import interval_columns
 from .formatting import fmt_num
 
 
 def insight_markdown(comparison: pd.DataFrame, primary: str, factors: dict[str, float],
-                     costs: pd.DataFrame | None) -> list[str]:
+                     costs: pd.DataFrame | None, simplified: pd.DataFrame | None = None) -> list[str]:
     """Markdown lines for the retrain-gap, dose-response and cost sections (empty when not applicable)."""
     lines: list[str] = []
     gaps = retrain_gaps(comparison, primary, factors)
@@ -40,7 +40,7 @@ def insight_markdown(comparison: pd.DataFrame, primary: str, factors: dict[str, 
         lines += [f"| `{r.variant}` | {'n/a' if pd.isna(r.n_parameters) else f'{r.n_parameters:,.0f}'} | "
                   f"{fmt_num(r.fit_seconds_per_split)} | {fmt_num(getattr(r, 'fit_cpu_seconds_per_split', np.nan))} | "
                   f"{fmt_num(r.inference_ms_per_1000_rows)} |" for r in costs.itertuples()]
-        lines += ["", "![cost](costs.png)", ""]
+        lines += ["", "![cost](costs.png)", ""] if cost_plot_shows(comparison, costs, primary, simplified) else [""]
     return lines
 
 

@@ -154,6 +154,9 @@ def test_the_pretrained_example_runs_through_dagster_and_reads_its_checkpoint_as
     assert {v for v in accuracy.index if v.startswith("zero__stem_0__u")} == {f"zero__stem_0__u{a}_{a + 4}" for a in (0, 4, 8, 12)}
     report = (tmp_path / "results" / "digits_resnet" / "report.md").read_text()
     assert "paired z-test on the per-row differences" in report
+    # knock-outs of the trained network cost what it costs: the cost table, and no plot of the baseline alone
+    assert "## Cost" in report and "costs.png" not in report
+    assert not (tmp_path / "results" / "digits_resnet" / "costs.png").exists()
 
 
 def test_the_pretrained_example_is_made_by_its_script(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..store.owned import write_owned
+from ..store.owned import remove_owned, write_owned
 from .context import ReportContext, check_columns, direction_for, metrics_in_order
 from .forest import forest_plot_png
 from .markdown import render_markdown
@@ -53,9 +53,23 @@ def write_report(comparison: pd.DataFrame, ctx: ReportContext, out_dir: Path) ->
                                                 simplified=ctx.simplified).items():
             paths[f"plot_{name.removesuffix('.png')}"] = write_owned(out_dir / name, png)
 
+    _remove_stale_figures(out_dir, {path.name for path in paths.values()})
     report = out_dir / "report.md"
     write_owned(report, render_markdown(comparison, ctx, plot_files).encode("utf-8"))
     return {"report": report, **paths}
+
+
+FIGURES = ("forest_*.png", "dose_*.png", "costs.png")  # what write_report draws; interactions.png is its own step's
+
+
+def _remove_stale_figures(out_dir: Path, written: set[str]) -> None:
+    """A figure of ours that an earlier run drew and this report does not draw (a metric, a dose curve or a
+    cost plot the study no longer has) is removed: the folder shows this study's results only. A file we
+    did not write is left alone (`remove_owned`)."""
+    for pattern in FIGURES:
+        for path in out_dir.glob(pattern):
+            if path.name not in written:
+                remove_owned(path)
 
 
 # --------------------------------------------------------------------------------------------

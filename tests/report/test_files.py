@@ -27,6 +27,18 @@ def test_write_report_writes_exactly_the_expected_files(comparison, ctx, tmp_pat
     assert sorted(p.name for p in out.iterdir()) == [".ablation-results.json", "forest_r2.png", "forest_rmse.png", "report.md"]
 
 
+def test_a_figure_the_study_no_longer_draws_is_removed_but_never_a_users_file(comparison, ctx, tmp_path):
+    """After the study loses a metric, its old forest plot goes (we wrote it); a user's own PNG of the same
+    pattern, never ours, stays."""
+    out = tmp_path / "report"
+    write_report(comparison, ctx, out)
+    (out / "dose_mine.png").write_bytes(b"the user's")
+    rmse_only = comparison[comparison.metric == "rmse"]
+    write_report(rmse_only, ctx, out)
+    assert sorted(p.name for p in out.iterdir()) == [".ablation-results.json", "dose_mine.png", "forest_rmse.png", "report.md"]
+    assert (out / "dose_mine.png").read_bytes() == b"the user's"
+
+
 def test_write_report_cleans_up_temp_file_on_failure(comparison, ctx, tmp_path, monkeypatch):
 
     def boom(src, dst):

@@ -38,6 +38,25 @@ def test_blocked_anova_hand_computed():
     assert res["p_value"] == pytest.approx(sps.f.sf(F, df_num, df_den))
 
 
+@pytest.mark.parametrize(("variants", "splits"), [(2, 4), (5, 10), (40, 6)])
+def test_blocked_anova_is_statsmodels_ols_f_test(variants, splits):
+    """The closed form is the F test of the additive OLS model against the blocks alone, as statsmodels fits it."""
+    from statsmodels.regression.linear_model import OLS
+
+    rng = np.random.default_rng(variants * splits)
+    x = rng.normal(size=(variants, splits)) + rng.normal(size=(variants, 1)) * 0.3 + np.arange(splits)
+    table = _block_table(x)
+    design = np.hstack([np.ones((len(table), 1)),
+                        pd.get_dummies(table["variant"], drop_first=True, dtype=float).to_numpy(),
+                        pd.get_dummies(table["repeat"] * 2 + table["fold"], drop_first=True, dtype=float).to_numpy()])
+    full = OLS(table["value"].to_numpy(), design).fit()
+    blocks = OLS(table["value"].to_numpy(), np.delete(design, range(1, variants), axis=1)).fit()
+    F, p, df = full.compare_f_test(blocks)
+    res = blocked_anova(table)
+    assert res["F"] == pytest.approx(F, rel=1e-9) and res["p_value"] == pytest.approx(p, rel=1e-9)
+    assert (res["df_num"], res["df_den"]) == (df, full.df_resid)
+
+
 def test_blocked_anova_two_variants_equals_paired_t_squared():
     rng = np.random.default_rng(3)
     x = rng.normal(size=(2, 8)) + np.arange(8)  # strong block effect

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -20,6 +21,9 @@ from ..pipeline.paths import StudyPaths, project_root, resolve_study, study_file
 from ..vocabulary import Verdict
 from .process import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, exit_now, hold_collector, quiet_resource_tracker, settle_heap
 from .tables import print_comparison, print_interactions, read_comparison
+
+if TYPE_CHECKING:  # the spec's module loads only when a command reads a spec
+    from ..spec.schema import StudySpec
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Ablation studies as Dagster asset graphs.")
 # piped output: wide enough for the tables, unless COLUMNS says how wide
@@ -138,7 +142,7 @@ def run(
     print_results(setup.plan.spec.name, setup.plan.spec.evaluation.folds, folder, setup.metrics[0].name, outcome.run_id)
 
 
-def unchanged_results(spec, study_paths: StudyPaths) -> Path | None:
+def unchanged_results(spec: StudySpec, study_paths: StudyPaths) -> Path | None:
     """The results folder when it holds intact results of exactly this spec and the data's current
     bytes; None otherwise, or on any problem (the full check then reports it)."""
     from ..pipeline.state import unchanged_since_last_run

@@ -143,12 +143,12 @@ DEFAULT_METRICS = {Task.CLASSIFICATION: ("accuracy", "f1", "roc_auc"), Task.REGR
 DEFAULT_ROW_METRICS = {Task.CLASSIFICATION: ("accuracy", "log_loss"), Task.REGRESSION: ("mse", "mae")}
 
 
-def resolve_metrics(names: tuple[str, ...], task: Task, label: str = "", per_row: bool = False) -> list[Metric]:
-    """The study's metrics (defaults by task), checked against the task; first is primary. `per_row`: a
-    held-out study, whose defaults are means over rows (each row's difference tells the delta's variance;
-    any other metric takes it from the paired bootstrap)."""
+def resolve_metrics(names: tuple[str, ...], task: Task, label: str = "", held_out: bool = False) -> list[Metric]:
+    """The study's metrics (defaults by task), checked against the task; first is primary. `held_out`: the
+    defaults are means over rows (each row's difference tells the delta's variance; any other metric a
+    held-out study names takes it from the paired bootstrap)."""
     prefix = f"{label}: " if label else ""
-    chosen = names or (DEFAULT_ROW_METRICS if per_row else DEFAULT_METRICS)[task]
+    chosen = names or (DEFAULT_ROW_METRICS if held_out else DEFAULT_METRICS)[task]
     problems = []
     for i, name in enumerate(chosen):
         metric = METRICS.get(name)

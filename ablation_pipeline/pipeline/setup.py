@@ -131,7 +131,7 @@ def setup_from(plan: StudyPlan, dataset: Dataset) -> Setup:
     check_same_snapshot(plan, dataset)
     problems: list[AblationError] = []
     metrics = _attempt(problems, lambda: tuple(resolve_metrics(plan.spec.evaluation.metrics, dataset.task, plan.label,
-                                                               per_row=plan.spec.evaluation.holdout is not None)))
+                                                               held_out=plan.spec.evaluation.holdout is not None)))
     estimator = plan.estimator if plan.estimator is not None else \
         _attempt(problems, lambda: make_estimator(plan.spec.model, dataset.task, plan.label, plan.trust, plan.spec.base_dir,
                                                   plan.spec.pretrained))

@@ -17,12 +17,12 @@ import dagster as dg
 from rich.console import Console
 
 from ..errors import AblationError, Interrupted
-from ..pipeline.compute import Policy, needs_fitting
+from ..pipeline.compute import Policy, fitting_estimate
 from ..pipeline.identity import Identity
 from ..pipeline.paths import StudyPaths, dagster_home
 from ..pipeline.setup import Setup, StudyPlan
 from ..pipeline.steps import study_splits
-from ..pipeline.warmup import start_workers
+from ..pipeline.warmup import fold_workers, start_workers
 from ..spec.snapshot import write_snapshot
 from ..store.locks import exclusive
 from .assets import build_study_assets
@@ -101,10 +101,13 @@ def materialize_study(setup: Setup, console: Console, executor: str = "in_proces
     if len(plan.variants) >= LARGE_PLAN:  # building the graph of a large study takes a while: say what is going on
         console.print(f"{plan.spec.name}: {len(plan.variants)} variants; building the graph and starting the run ...", highlight=False)
     paths = paths or StudyPaths.resolved()
-    fold_jobs = (os.cpu_count() or 1) if executor == "in_process" else 1  # one step at a time: its folds may use every core
     store = paths.result_cache()
-    if fold_jobs > 1 and (force or needs_fitting(setup, Identity.of(setup, study_splits(setup)), store)):
-        start_workers(fold_jobs, setup.estimator)  # while Dagster starts the run
+    fold_jobs = 1  # steps that run side by side must not oversubscribe the cores
+    if executor == "in_process":  # one step at a time: its folds may use every core
+        estimate = None if force else fitting_estimate(setup, Identity.of(setup, study_splits(setup)), store)
+        fold_jobs = fold_workers(os.cpu_count() or 1, estimate)
+        if fold_jobs > 1 and estimate != 0:
+            start_workers(fold_jobs, setup.estimator)  # while Dagster starts the run
     instance = instance or local_instance()
     fail_orphans(instance)
     observe_source(instance, plan, setup.dataset.version)

@@ -58,7 +58,7 @@ class Policy:
 
     def file(self, key: str, outcome: Outcome, step: str) -> None:
         if self.store is not None and not outcome.failed:
-            self.store.put(key, outcome, step=step)
+            self.store.put(key, outcome, step=step, fit_seconds=sum(f.fit_seconds for f in outcome.folds))
 
 
 @dataclass(frozen=True)
@@ -148,10 +148,20 @@ def _estimator_of(setup: Setup, variant: Variant) -> BaseEstimator:
     return retrained_estimator(variant, estimator)
 
 
-def needs_fitting(setup: Setup, identity: Identity, store: ResultCache) -> bool:
-    """Whether the baseline or any retrained variant has no stored fit on the first block (cheap: keys
-    only), the hint that starts fold workers early."""
-    return not store.has(identity.fit_key(0)) or any(not store.has(identity.key(v.name, 0)) for v in setup.plan.variants if v.refits)
+def fitting_estimate(setup: Setup, identity: Identity, store: ResultCache) -> float | None:
+    """Seconds one process would spend fitting the retrained variants the store lacks (cheap: keys and the
+    baseline's index records only): each missing variant costs what the baseline's fits took on the blocks
+    it holds (a variant is cut to no more blocks than the baseline). None when that is unknown: the baseline
+    itself is not stored, or was filed without its fit time."""
+    if not store.has(identity.fit_key(0)):
+        return None
+    missing = sum(1 for v in setup.plan.variants if v.refits and not store.has(identity.key(v.name, 0)))
+    if missing == 0:
+        return 0.0
+    held = [store.info(key).get("fit_seconds") for key in identity.fit_keys if store.has(key)]
+    if not all(isinstance(s, int | float) for s in held):
+        return None
+    return missing * float(sum(held))
 
 
 def baseline_block(setup: Setup, identity: Identity, b: int, policy: Policy) -> Filed:

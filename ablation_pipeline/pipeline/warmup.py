@@ -9,6 +9,18 @@ import threading
 from typing import Any
 
 _starting: dict[int, threading.Thread] = {}
+# Wall seconds that starting the workers costs a run (their interpreters import scikit-learn beside the main
+# process's own start): measured on a 2-core machine, adding a 10-fit Ridge variant took 1.2-1.4 s longer
+# with 2 fresh workers than with none (benchmarks/RESULTS.md, "small work in process").
+POOL_START_S = 1.5
+
+
+def fold_workers(cores: int, estimate: float | None) -> int:
+    """How many workers a run's fits should use: every core, unless the fitting to do is known and so small
+    (`estimate` seconds in one process) that the workers' start would cost more than sharing it saves."""
+    if cores > 1 and estimate is not None and 0 < estimate * (1 - 1 / cores) < POOL_START_S:
+        return 1
+    return cores
 
 
 def start_workers(n_jobs: int, estimator: Any = None) -> None:

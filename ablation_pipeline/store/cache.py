@@ -56,6 +56,15 @@ class ResultCache:
             return None
         return pickle.loads(payload)
 
+    def info(self, key: str) -> dict:
+        """What `put` recorded beside `key`'s entry (empty when absent). Not signed, and read as data
+        only: it may steer how work is scheduled, never what a result is."""
+        try:
+            record = json.loads(read_regular(self._paths(key)[1]).decode("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return record if isinstance(record, dict) else {}
+
     def put(self, key: str, value: Any, **info: Any) -> None:
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         payload_path, record_path = self._paths(key)

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 import pandas as pd
 
+from ablation_pipeline.orchestration.policy import FOLD_JOBS_TAG
+
 from builders import cache_spec, linear_frame, write_study
+
+
+def run_tags() -> dict[str, str]:
+    with dg.DagsterInstance.get() as instance:
+        return dict(instance.get_runs(limit=1)[0].tags)
 
 
 def cli_run(path, tmp_path):
@@ -27,6 +36,7 @@ def test_cli_runs_only_what_changed(study_dir, tmp_path):
     path = write_study(study_dir, cache_spec(), linear_frame())
     first, _ = cli_run(path, tmp_path)
     assert first == {"dataset", "baseline", "drop__a", "drop__c", "permute__b", "scores", "comparison", "simplified", "report"}
+    assert run_tags()[FOLD_JOBS_TAG] == str(os.cpu_count() or 1)  # a cold run fits on every core
     again, output = cli_run(path, tmp_path)
     assert again is None and "small is up to date" in output
     with dg.DagsterInstance.get() as instance:
@@ -35,6 +45,7 @@ def test_cli_runs_only_what_changed(study_dir, tmp_path):
     added = cache_spec(ablations=[{"features": ["a", "c", "city"], "mode": "drop"},
                               {"features": ["b"], "mode": "permute", "permutations": 2}])
     assert cli_run(write_study(study_dir, added), tmp_path)[0] == {"drop__city", "scores", "comparison", "simplified", "report"}
+    assert run_tags()[FOLD_JOBS_TAG] == "1"  # one small variant's fits: in the run's own process, no workers started
     alpha = {**added, "statistics": {"alpha": 0.01}}
     assert cli_run(write_study(study_dir, alpha), tmp_path)[0] == {"comparison", "simplified", "report"}
     metric = {**alpha, "evaluation": {**alpha["evaluation"], "metrics": ["rmse", "mae"]}}

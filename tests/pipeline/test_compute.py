@@ -1,5 +1,5 @@
 """Results through the content-addressed store: the policy that says how, what a fit in progress
-elsewhere does to us, a forced run, and the hint that starts fold workers early."""
+elsewhere does to us, a forced run, and the estimate that decides whether fold workers start."""
 
 from __future__ import annotations
 
@@ -9,31 +9,44 @@ import time
 from pathlib import Path
 
 from ablation_pipeline.ablations.fitting import Outcome
-from ablation_pipeline.pipeline.compute import Policy, baseline_block, needs_fitting, on_block, planned_work
+from ablation_pipeline.pipeline.compute import Policy, baseline_block, fitting_estimate, on_block, planned_work
 from ablation_pipeline.pipeline.identity import Identity
 from ablation_pipeline.pipeline.run import run_study
 from ablation_pipeline.pipeline.setup import check_study
 from ablation_pipeline.pipeline.steps import study_splits
+from ablation_pipeline.pipeline.warmup import POOL_START_S, fold_workers
 from ablation_pipeline.spec.loading import load_spec
 from ablation_pipeline.store.cache import ResultCache
 
 from builders import cache_spec, linear_frame, write_study
 
 
-def test_needs_fitting_reads_the_cache_only(study_dir, tmp_path):
-    """The hint that starts fold workers before a run: whether any fit's key is not stored."""
+def test_the_fitting_estimate_reads_the_stores_records_only(study_dir, tmp_path):
+    """Unknown before the baseline is stored, nothing once every fit is, and for one added variant what the
+    baseline's own fits took, as filed beside its entry."""
     path = write_study(study_dir, cache_spec(), linear_frame())
     cache = ResultCache(tmp_path / "hint-cache")
 
-    def needs() -> bool:
+    def estimate() -> float | None:
         setup = check_study(path)
-        return needs_fitting(setup, Identity.of(setup, study_splits(setup)), cache)
+        return fitting_estimate(setup, Identity.of(setup, study_splits(setup)), cache)
 
-    assert needs()
+    assert estimate() is None
     run_study(load_spec(path), cache=cache)
-    assert not needs()
+    assert estimate() == 0.0
     write_study(study_dir, cache_spec(ablations=[{"features": ["a", "c", "city"], "mode": "drop"}]))
-    assert needs()
+    setup = check_study(path)
+    baseline = cache.get(Identity.of(setup, study_splits(setup)).fit_key(0))
+    assert estimate() == sum(f.fit_seconds for f in baseline.folds) > 0
+
+
+def test_workers_start_only_when_sharing_the_fits_saves_more_than_their_start():
+    assert fold_workers(2, None) == 2  # unknown: the cold run's fitting is what the workers are for
+    assert fold_workers(2, 0.0) == 2  # nothing planned: a fit found later (the simplified model) may share them
+    assert fold_workers(2, 0.5) == 1
+    assert fold_workers(2, 2 * POOL_START_S + 0.1) == 2
+    assert fold_workers(8, 1.2 * POOL_START_S) == 8
+    assert fold_workers(1, 100.0) == 1
 
 
 def _file_while_holding_the_lock(root: str, key: str, holding, release) -> None:

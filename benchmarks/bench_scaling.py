@@ -12,7 +12,9 @@ in one run: Ridge `features: each, mode: drop` studies of growing width (the slo
                      pool's start-up is not fitting); the median of 3 trials from the same state
   alpha              statistics.alpha changed to 0.1 (refits nothing); the median of 3 trials
   run floor          benchmarks/run_floor.py in the study's DAGSTER_HOME: the imports a run needs, the instance,
-                     one run of one trivial asset (what any command that records a run pays)
+                     one run of one trivial asset (what any command that records a run pays); timed right after
+                     each +1 and alpha trial, and its median taken like theirs (a floor timed apart, or its
+                     minimum against their median, moved the difference by a second on a shared machine)
   asset floor        Dagster's own ms per asset with its check, one per step, on a fresh SQLite instance
                      (bench_dagster_floor.py's "asset + check", 50 assets, best of 3), measured in this run
   RSS                peak resident memory of the largest single process of the command (ru_maxrss)
@@ -178,8 +180,9 @@ TRIALS = 3  # a change's command is timed this many times from the same state: t
             # machine moved by a second)
 
 
-def median_from(folder: Path, command: list[str], env: dict[str, str], change) -> float:
-    """The median seconds of `command` after `change()`, each trial from the state the folder had before."""
+def median_from(folder: Path, command: list[str], env: dict[str, str], change, floors: list[float]) -> float:
+    """The median seconds of `command` after `change()`, each trial from the state the folder had before;
+    the run floor is timed after each trial (appended to `floors`), so both see the same moment's machine."""
     import shutil
 
     saved = folder / "saved"
@@ -192,6 +195,7 @@ def median_from(folder: Path, command: list[str], env: dict[str, str], change) -
             (shutil.copytree if (saved / name).is_dir() else shutil.copy2)(saved / name, folder / name)
         change()
         times.append(measure(command, env).seconds)
+        floors.append(measure([sys.executable, str(HERE / "run_floor.py")], env).seconds)
     shutil.rmtree(saved)
     return float(np.median(times))
 
@@ -223,11 +227,12 @@ def run_study(study: Study, folder: Path, key_file: Path) -> Result:
     cold = measure(graph, env)
     cache_bytes, storage_bytes = folder_bytes(folder / "cache"), folder_bytes(folder / "home" / "storage")
     noop = measure(graph, env).seconds
-    added = median_from(folder, graph, env, lambda: study.write_spec(folder, extra=True))
+    floors: list[float] = []
+    added = median_from(folder, graph, env, lambda: study.write_spec(folder, extra=True), floors)
     study.write_spec(folder, extra=True)
     measure(graph, env)
-    alpha = median_from(folder, graph, env, lambda: study.write_spec(folder, extra=True, alpha=0.1))
-    run_floor = min(measure([sys.executable, str(HERE / "run_floor.py")], env).seconds for _ in range(2))
+    alpha = median_from(folder, graph, env, lambda: study.write_spec(folder, extra=True, alpha=0.1), floors)
+    run_floor = float(np.median(floors))
     return Result(study, plain1, plain_n, extra_fit_seconds, cold, noop, added, alpha, run_floor, cache_bytes, storage_bytes)
 
 

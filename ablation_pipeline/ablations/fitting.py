@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 
 from ..data.dataset import Dataset
-from ..data.splits import Split
+from ..data.splits import Split, rows_of
 from ..errors import AblationError, FitError
 from .boosters import inner_split, validation_arguments
 from .preparation import FitOptions, build_pipeline
@@ -120,13 +120,13 @@ def _fit_and_predict(job: FitJob, dataset: Dataset, seed: int) -> tuple[Pipeline
             _warm_up(model, dataset, split, features)
             started, cpu = time.perf_counter(), time.process_time()
             if options.early_stopping is None:
-                model.fit(dataset.features.iloc[split.train][features], dataset.target[split.train],
+                model.fit(rows_of(dataset.features, split.train)[features], dataset.target[split.train],
                           **{f"model__{key}": value for key, value in options.fit_params.items()})
             else:
                 _fit_early_stopped(model, dataset, split, features, seed, options)
             fit_seconds, fit_cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
             started = time.perf_counter()
-            predictions, scores = predict_with_scores(model, dataset.features.iloc[split.test][features])
+            predictions, scores = predict_with_scores(model, rows_of(dataset.features, split.test)[features])
             predict_seconds = time.perf_counter() - started
     except FitError as exc:
         return exc

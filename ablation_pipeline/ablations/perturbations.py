@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from ..data.dataset import Dataset
-from ..data.splits import Split
+from ..data.splits import Split, rows_of
 from ..vocabulary import Mode
 from .conditional import conditional_draws
 from .plan import Variant
@@ -32,7 +32,7 @@ class Perturbation:
         column's place in the prepared matrix is unknown)."""
         if type(self).ablate_prepared is Perturbation.ablate_prepared:
             return None
-        fold = prepared_fold(model, split.test, lambda: dataset.features.iloc[split.test], variant.components)
+        fold = prepared_fold(model, split.test, lambda: rows_of(dataset.features, split.test), variant.components)
         if fold is None:
             return None
         matrix, layout = fold
@@ -54,7 +54,7 @@ class Permute(Perturbation):
         return [permutation_order(len(split.test), d, random_state) for d in range(variant.draws)]
 
     def raw(self, variant: Variant, dataset: Dataset, split: Split, draw: int, seed: int) -> pd.DataFrame:
-        rows = dataset.features.iloc[split.test].copy()
+        rows = rows_of(dataset.features, split.test).copy()
         order = permutation_order(len(rows), draw, permutation_seed(seed, variant.name, split.index))
         for column in variant.components:  # one order for all: a group's rows move together
             rows[column] = rows[column].to_numpy()[order]
@@ -80,13 +80,13 @@ class Conditional(Perturbation):
         """The replaced columns of the test rows, once per draw (one sampler per variant and split)."""
         def compute() -> list[pd.DataFrame]:
             features = dataset.features
-            return conditional_draws(features.iloc[split.train], features.iloc[split.test], variant.components,
+            return conditional_draws(rows_of(features, split.train), rows_of(features, split.test), variant.components,
                                      dataset.categorical, variant.draws, derive_seed(seed, variant.name, split.index))
 
         return _CONDITIONAL_DRAWS.get(dataset, (variant.name, variant.permutations, split.test.tobytes(), seed), compute)
 
     def raw(self, variant: Variant, dataset: Dataset, split: Split, draw: int, seed: int) -> pd.DataFrame:
-        rows = dataset.features.iloc[split.test].copy()
+        rows = rows_of(dataset.features, split.test).copy()
         replaced = self.draws(variant, dataset, split, seed)[draw]
         for column in variant.components:
             rows[column] = replaced[column].to_numpy()
@@ -107,7 +107,7 @@ class MeanFill(Perturbation):
     """Each column replaced by the training fold's mean (numeric) or most frequent value (categorical)."""
 
     def raw(self, variant: Variant, dataset: Dataset, split: Split, draw: int, seed: int) -> pd.DataFrame:
-        rows = dataset.features.iloc[split.test].copy()
+        rows = rows_of(dataset.features, split.test).copy()
         for column, value in training_fill(dataset, split, variant.components).items():
             rows[column] = value
         return rows
@@ -124,9 +124,9 @@ class Noise(Perturbation):
     """Gaussian noise of `factor` training standard deviations added to each (numeric) column."""
 
     def raw(self, variant: Variant, dataset: Dataset, split: Split, draw: int, seed: int) -> pd.DataFrame:
-        rows = dataset.features.iloc[split.test].copy()
+        rows = rows_of(dataset.features, split.test).copy()
         rng = np.random.default_rng(derive_seed(seed, variant.name, split.index, draw))
-        train = dataset.features.iloc[split.train]
+        train = rows_of(dataset.features, split.train)
         for column in variant.components:
             noise = rng.normal(0.0, variant.factor * float(train[column].std()), len(rows))
             rows[column] = rows[column].to_numpy(dtype=float) + noise

@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.pipeline import Pipeline
 
 from ..data.dataset import Dataset
-from ..data.splits import Split
+from ..data.splits import Split, rows_of
 from ..errors import FitError
 from ..vocabulary import Kind, Mode, Task
 from .fitting import FitJob, FoldPredictions, Outcome, errors_of, fit_jobs, outcomes_of, predict_with_scores
@@ -75,8 +75,8 @@ def knockout_predictions(variant: Variant, model: Pipeline, dataset: Dataset, sp
     (hooks and weight changes are undone when the prediction returns)."""
     from ..torch_nets.knockouts import predict_proba_with_knockout, predict_with_knockout
 
-    rows = dataset.features.iloc[split.test]
-    options = {"X_train": dataset.features.iloc[split.train] if variant.mode == Mode.MEAN else None,
+    rows = rows_of(dataset.features, split.test)
+    options = {"X_train": rows_of(dataset.features, split.train) if variant.mode == Mode.MEAN else None,
                "seed": derive_seed(seed, variant.name, split.index), "factor": variant.factor, "units": variant.units}
     layers = list(variant.components)
     if dataset.task == Task.CLASSIFICATION:

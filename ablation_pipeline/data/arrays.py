@@ -39,7 +39,9 @@ def npz_frame(spec: StudySpec, path: Path, raw: bytes) -> pd.DataFrame:
     if width > MAX_COLUMNS:
         raise DataError(f"{where}.x: '{spec.data.x}' has {width:,} values per row, more than the {MAX_COLUMNS:,} a study reads")
     flat = x.reshape(len(x), width)
-    frame = pd.DataFrame(flat, columns=[f"{spec.data.x}_{i}" for i in range(width)])
+    # The array was read for this frame alone: it becomes the frame's block as it is (pandas would copy it,
+    # transposing, by default: 1.1 s for 100,000 rows of 256 floats).
+    frame = pd.DataFrame(flat, columns=[f"{spec.data.x}_{i}" for i in range(width)], copy=False)
     frame[spec.data.target] = y
     return frame
 

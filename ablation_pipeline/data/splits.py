@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -110,6 +111,14 @@ def from_fold_labels(labels: np.ndarray) -> tuple[Split, ...]:
     folds = int(labels.max()) + 1
     return tuple(Split(index=r * folds + f, repeat=r, fold=f, train=np.flatnonzero(labels[r] != f),
                        test=np.flatnonzero(labels[r] == f)) for r in range(labels.shape[0]) for f in range(folds))
+
+
+def rows_of(frame: Any, index: np.ndarray) -> Any:
+    """`frame.iloc[index]`; a contiguous ascending run of rows (a held-out file's) as a slice, which copies
+    nothing (taking 100,000 rows of 256 columns cost about 0.2 s, once per variant)."""
+    if len(index) > 1 and int(index[-1]) - int(index[0]) == len(index) - 1 and bool((np.diff(index) == 1).all()):
+        return frame.iloc[int(index[0]): int(index[-1]) + 1]
+    return frame.iloc[index]
 
 
 def holdout_ratio(splits: list[Split]) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ablation_pipeline.data.dataset import Dataset
-from ablation_pipeline.data.splits import Split, fold_labels, from_fold_labels, holdout_ratio, make_splits
+from ablation_pipeline.data.splits import Split, fold_labels, from_fold_labels, holdout_ratio, make_splits, rows_of
 from ablation_pipeline.spec.schema import EvaluationSpec
 from ablation_pipeline.vocabulary import Task
 
@@ -53,3 +53,12 @@ def test_a_plan_that_is_not_a_partition_keeps_its_index_arrays():
     assert fold_labels([Split(0, 0, 0, rows[5:], rows[:5])], 12) is None  # rows 10 and 11 never tested
     unsorted_test = [Split(0, 0, 0, rows[5:], rows[:5][::-1]), Split(1, 0, 1, rows[:5], rows[5:])]
     assert fold_labels(unsorted_test, 10) is None  # would come back sorted: another order of predictions
+
+
+def test_rows_of_a_contiguous_run_are_a_slice_and_any_other_rows_a_take():
+    frame = pd.DataFrame(np.arange(40.0).reshape(10, 4), columns=list("abcd"))
+    for index in (np.arange(6, 10), np.array([0, 2, 3]), np.array([3, 2]), np.array([5]), np.arange(0)):
+        pd.testing.assert_frame_equal(rows_of(frame, index), frame.iloc[index])
+    held_out = rows_of(frame, np.arange(6, 10))
+    assert np.shares_memory(held_out.to_numpy(), frame.to_numpy())  # nothing copied
+    assert not np.shares_memory(rows_of(frame, np.array([0, 2, 3])).to_numpy(), frame.to_numpy())

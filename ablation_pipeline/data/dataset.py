@@ -162,7 +162,26 @@ def _with_held_out(spec: StudySpec, frame: pd.DataFrame, extra: pd.DataFrame) ->
         raise DataError(f"{spec.label}: evaluation.holdout.source: its columns are not the data's ({'; '.join(p for p in parts if p)})")
     if extra.empty:
         raise DataError(f"{spec.label}: evaluation.holdout.source: {spec.evaluation.holdout.source} has no rows")
-    return pd.concat([frame, extra[list(frame.columns)]], ignore_index=True)
+    return _stacked(frame, extra[list(frame.columns)])
+
+
+def _stacked(top: pd.DataFrame, bottom: pd.DataFrame) -> pd.DataFrame:
+    """`pd.concat` of two frames with the same columns, row-wise. Where every column has the same numpy
+    dtype in both, each dtype's columns are stacked as one array: pandas copied 100,000 x 256 floats of an
+    .npz file column by column (1 s; the arrays' own concatenation 0.03 s)."""
+    columns = list(top.columns)
+    dtypes = [top[c].dtype for c in columns]
+    alike = all(isinstance(d, np.dtype) and bottom[c].dtype == d for c, d in zip(columns, dtypes, strict=True))
+    if len(set(columns)) != len(columns) or not alike:
+        return pd.concat([top, bottom], ignore_index=True)
+    groups: dict[np.dtype, list[str]] = {}
+    for column, dtype in zip(columns, dtypes, strict=True):
+        groups.setdefault(dtype, []).append(column)
+    # Objects stay objects (pandas would read an object array of text as strings); naming any other dtype made
+    # pandas copy the stacked array again, column by column.
+    parts = [pd.DataFrame(np.concatenate([top[names].to_numpy(), bottom[names].to_numpy()]), columns=names, copy=False,
+                          dtype=object if dtype.kind == "O" else None) for dtype, names in groups.items()]
+    return pd.concat(parts, axis=1)[columns]
 
 
 def _time_order(spec: StudySpec, frame: pd.DataFrame) -> np.ndarray | None:

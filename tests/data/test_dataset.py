@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ablation_pipeline.data.dataset import dataset_problems, infer_task, load_dataset
+from ablation_pipeline.data.dataset import _stacked, dataset_problems, infer_task, load_dataset
 from ablation_pipeline.spec.loading import load_spec
 from ablation_pipeline.vocabulary import Task
 from builders import linear_frame, small_spec, write_study
@@ -61,3 +61,35 @@ def test_a_bundled_label_is_no_feature_when_another_column_is_the_target():
     assert feature_names(named, read_header(named)) == ["target", "hue"]
     classes = parse_spec({**spec.model_dump(mode="json", exclude={"path"}), "data": {"source": "sklearn:wine", "target": "target"}})
     assert "alcohol" in feature_names(classes, read_header(classes))
+
+
+@pytest.mark.parametrize("kind", ["numpy dtypes", "a categorical column", "dtypes that differ"])
+def test_held_out_rows_are_stacked_as_pandas_concatenates_them(kind):
+    rng = np.random.default_rng(0)
+
+    def frame(rows: int) -> pd.DataFrame:  # the dtypes interleaved, so the stacked groups must be put back in order
+        return pd.DataFrame({"a": rng.normal(size=rows).astype(np.float32), "n": rng.integers(0, 9, rows),
+                             "b": rng.normal(size=rows), "c": rng.normal(size=rows).astype(np.float32),
+                             "s": pd.Series(np.array(["x", "y"], dtype=object)[rng.integers(0, 2, rows)], dtype=object)})
+
+    top, bottom = frame(7), frame(5)
+    assert all(isinstance(d, np.dtype) for d in top.dtypes)  # the arrays' own path, objects included
+    if kind == "a categorical column":
+        top["s"], bottom["s"] = top["s"].astype("category"), bottom["s"].astype("category")
+    if kind == "dtypes that differ":
+        bottom["a"] = bottom["a"].astype(np.float64)
+    pd.testing.assert_frame_equal(_stacked(top, bottom), pd.concat([top, bottom], ignore_index=True))
+
+
+def test_an_npz_held_out_file_is_appended_to_the_npz_data(tmp_path):
+    rng = np.random.default_rng(1)
+    arrays = {name: (rng.normal(size=(rows, 2, 3)).astype(np.float32), rng.integers(0, 3, rows)) for name, rows in (("train", 30), ("test", 12))}
+    for name, (x, y) in arrays.items():
+        np.savez(tmp_path / f"{name}.npz", x=x, y=y)
+    path = write_study(tmp_path, {**small_spec(), "data": {"source": "train.npz", "x": "x", "y": "y"},
+                                  "evaluation": {"holdout": {"source": "test.npz"}, "metrics": ["accuracy"]},
+                                  "ablations": [{"features": ["x_0"], "mode": "permute"}]})
+    dataset = load_dataset(load_spec(path))
+    x = np.concatenate([arrays["train"][0], arrays["test"][0]]).reshape(42, 6)
+    assert dataset.held_out == 12 and list(dataset.features.columns) == [f"x_{i}" for i in range(6)]
+    np.testing.assert_array_equal(dataset.features.to_numpy(), x)

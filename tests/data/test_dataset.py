@@ -93,3 +93,13 @@ def test_an_npz_held_out_file_is_appended_to_the_npz_data(tmp_path):
     x = np.concatenate([arrays["train"][0], arrays["test"][0]]).reshape(42, 6)
     assert dataset.held_out == 12 and list(dataset.features.columns) == [f"x_{i}" for i in range(6)]
     np.testing.assert_array_equal(dataset.features.to_numpy(), x)
+
+
+def test_the_features_of_a_many_column_file_are_one_array(tmp_path):
+    """Consolidated once when read (a parsed CSV comes as a block per column): every fold's rows are then
+    taken from one array, and the whole table is a view of it rather than assembled again on each call."""
+    frame = pd.DataFrame(np.random.default_rng(2).normal(size=(40, 30)), columns=[f"c{i}" for i in range(30)]).assign(y=np.arange(40.0))
+    path = write_study(tmp_path, {**small_spec(), "data": {"source": "data.csv", "target": "y"},
+                                  "ablations": [{"features": ["c0"], "mode": "drop"}]}, frame)
+    features = load_dataset(load_spec(path)).features
+    assert np.shares_memory(features.to_numpy(), features.to_numpy())

@@ -152,7 +152,7 @@ class _TorchEstimator(BaseEstimator):
                 and all(getattr(d, "kind", "O") in "fiub" for d in X.dtypes):
             X = X.to_numpy(dtype=np.float32)  # rows handed over as read (preprocessing: none), all numeric, in order
         if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == self.n_features_in_ and X.dtype.kind == "f":
-            rows = np.ascontiguousarray(X, dtype=np.float32)
+            rows = np.require(X, dtype=np.float32, requirements=["C", "W"])  # a read-only view copied: a network may work in place
             if np.isfinite(rows).all():
                 return torch.from_numpy(rows).to(self.device_)
         return torch.from_numpy(validate_data(self, X, dtype=np.float32, reset=False)).to(self.device_)

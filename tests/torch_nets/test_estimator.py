@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
@@ -33,6 +34,19 @@ def test_classifier_fits_clones_and_is_deterministic(separable):
     assert np.array_equal(again.predict_proba(X), model.predict_proba(X))
     other = TorchClassifier(mlp_network(seed=1)).fit(X[:150], y[:150])
     assert not np.array_equal(other.predict_proba(X), model.predict_proba(X))
+
+
+def test_inputs_never_share_a_read_only_view_of_the_studys_rows(separable):
+    """Rows handed over as a view the study must not see changed (an .npz array is its frame's block, read
+    only under copy-on-write): the tensor a network gets is its own, so working on it in place is safe."""
+    X, y = separable
+    frame = pd.DataFrame(X.astype(np.float32), columns=[f"x{i}" for i in range(X.shape[1])], copy=False)
+    model = TorchClassifier(mlp_network()).fit(frame, y)
+    rows = frame.to_numpy()
+    before = rows.copy()
+    tensor = model.inputs(frame)
+    tensor.add_(1.0)  # what an in-place first layer (ReLU(inplace=True), say) does to its input
+    assert np.array_equal(rows, before) and np.array_equal(frame.to_numpy(), before)
 
 
 def test_classifier_keeps_labels_and_remove_param(separable):

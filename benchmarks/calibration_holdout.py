@@ -20,6 +20,11 @@ null-restricted variance (the product's) and with the sample variance (what a pl
 population AUC known, its score noise correlated with the baseline's) and judges ROC AUC, which is not a
 mean over rows: its delta variance is the paired bootstrap's (`evaluation.resampling`). Margin 0.01 AUC.
 
+`--auc-variance N` checks the bootstrap's variance itself on N simulated held-out sets per size: the variant
+exactly one margin worse (noise correlation 0.95), its ΔAUC across the sets against the bootstrap's mean
+variance, and the one-sided removable claim's error alone (no family), with the bootstrap's variance and with
+the true one.
+
 `--versus-cv N` also runs N whole studies both ways on the same data (calibration.py's logistic scenario at
 1,000 rows, LogisticRegression, every feature permuted, effects known in margins): cross-validated (5 folds,
 repeats: auto) and held out (30% of the rows, the model fitted once on the rest), and prints each design's
@@ -116,6 +121,46 @@ def auc_study(rng: np.random.Generator, rows: int, metrics) -> pd.DataFrame:
                             bounded=("roc_auc",))
 
 
+def auc_variance(rng: np.random.Generator, rows: int, sets: int) -> dict[str, float]:
+    """The at-margin variant's ΔAUC on `sets` held-out sets: its spread, the bootstrap's variance, the errors."""
+    from scipy import stats
+
+    metrics = resolve_metrics(("roc_auc",), Task.CLASSIFICATION)
+    deltas, variances = [], []
+    for _ in range(sets):
+        table = auc_study_pair(rng, rows, metrics)
+        deltas.append(table["delta"])
+        variances.append(table["delta_variance"])
+    deltas, variances = np.array(deltas), np.array(variances)
+    z = stats.norm.ppf(0.95)
+    true_sd = float(deltas.std(ddof=1))
+    return {"true delta": -MARGIN, "mean delta": float(deltas.mean()), "sd of delta across sets": true_sd,
+            "bootstrap variance / true": float(variances.mean() / true_sd**2),
+            "removable error, bootstrap variance": float((deltas - z * np.sqrt(variances) > -MARGIN).mean()),
+            "removable error, true variance": float((deltas - z * true_sd > -MARGIN).mean())}
+
+
+def auc_study_pair(rng: np.random.Generator, rows: int, metrics) -> dict[str, float]:
+    """One held-out set: the baseline and the variant one margin worse, scored with the paired bootstrap."""
+    from scipy import stats
+
+    y = rng.integers(0, 2, rows)
+    split = Split(0, 0, 0, np.arange(0), np.arange(rows), held_out=True)
+    dataset = Dataset(features=pd.DataFrame(index=range(rows)), target=y, target_name="y", task=Task.CLASSIFICATION,
+                      numeric=(), categorical=(), classes=("0", "1"), version="sim")
+    noise = rng.normal(size=rows)
+    outcomes = []
+    for name, auc, correlation in (("baseline", AUC, 1.0), ("at_margin", AUC - MARGIN, 0.95)):
+        score = np.sqrt(2) * stats.norm.ppf(auc) * y + correlation * noise + np.sqrt(1 - correlation**2) * rng.normal(size=rows)
+        probability = 1 / (1 + np.exp(-score))
+        draw = ((probability > 0.5).astype(int), np.column_stack([1 - probability, probability]))
+        outcomes.append(Outcome(name, [FoldPredictions.of_draws(0, [draw], 0.0, None)]))
+    table = score_outcomes(outcomes, dataset, [split], metrics, resample_seed=int(rng.integers(2**31)))
+    value = table.set_index("variant")
+    return {"delta": float(value.loc["at_margin", "value"] - value.loc["baseline", "value"]),
+            "delta_variance": float(value.loc["at_margin", "delta_variance"])}
+
+
 def rates(tables: list[pd.DataFrame]) -> dict[str, float]:
     """Family-wise false essential/harmful among the nulls, wrong removable, and power."""
     verdict = pd.concat([t.set_index("variant")["verdict"].rename(i) for i, t in enumerate(tables)], axis=1).T
@@ -201,7 +246,14 @@ def main() -> None:
     parser.add_argument("--exact", action="store_true", help="exact wrong-removable rates at the margin")
     parser.add_argument("--seed", type=int, help="another random stream (default: each size's own, seeded by its rows)")
     parser.add_argument("--auc", action="store_true", help="ROC AUC (not a mean over rows) judged with the paired bootstrap")
+    parser.add_argument("--auc-variance", type=int, default=0, help="the bootstrap's ΔAUC variance on N sets per size")
     args = parser.parse_args()
+    if args.auc_variance:
+        table = {f"{rows} rows": auc_variance(np.random.default_rng([rows, args.seed or 0]), rows, args.auc_variance)
+                 for rows in args.rows}
+        print(f"ΔAUC one margin ({MARGIN}) worse, {args.auc_variance} held-out sets per size, paired bootstrap")
+        print(pd.DataFrame(table).round(4).to_string())
+        return
     if args.exact:
         table = {f"{rows} rows, {share:.0%} discordant": exact_wrong_removable(rows, share)
                  for rows in args.rows for share in (0.02, 0.05, 0.1, 0.2)}

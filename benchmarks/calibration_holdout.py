@@ -95,53 +95,19 @@ AUC_VARIANTS = {"null_2": (0, 0.99), "null_5": (0, 0.95), "null_10": (0, 0.9), "
 
 
 def auc_study(rng: np.random.Generator, rows: int, metrics) -> pd.DataFrame:
-    """A binary held-out set scored by binormal models: score = shift x label + noise, AUC = Phi(shift / sqrt 2),
-    so each variant's population AUC is exactly AUC - delta; its noise is correlated with the baseline's (as a
-    knocked-out network's scores are with the intact one's). The delta variance is the paired bootstrap's."""
-    from scipy import stats
-
-    y = rng.integers(0, 2, rows)
-    split = Split(0, 0, 0, np.arange(0), np.arange(rows), held_out=True)
-    dataset = Dataset(features=pd.DataFrame(index=range(rows)), target=y, target_name="y", task=Task.CLASSIFICATION,
-                      numeric=(), categorical=(), classes=("0", "1"), version="sim")
-    noise = rng.normal(size=rows)
-
-    def scored(name: str, auc: float, correlation: float) -> Outcome:
-        own = correlation * noise + np.sqrt(1 - correlation**2) * rng.normal(size=rows)
-        score = np.sqrt(2) * stats.norm.ppf(auc) * y + own
-        probability = 1 / (1 + np.exp(-score))
-        draw = ((probability > 0.5).astype(int), np.column_stack([1 - probability, probability]))
-        return Outcome(name, [FoldPredictions.of_draws(0, [draw], 0.0, None)])
-
-    outcomes = [scored(name, AUC - d * MARGIN, r) for name, (d, r) in AUC_VARIANTS.items()]
-    outcomes.append(scored("baseline", AUC, 1.0))
-    scores = score_outcomes(outcomes, dataset, [split], metrics, resample_seed=int(rng.integers(2**31)))
+    """Every AUC variant beside the baseline on one held-out set (`binormal_scores`), judged as a study is."""
+    models = [(name, AUC - d * MARGIN, r) for name, (d, r) in AUC_VARIANTS.items()] + [("baseline", AUC, 1.0)]
+    split, scores = binormal_scores(rng, rows, models, metrics)
     variants = pd.DataFrame({"variant": list(AUC_VARIANTS), "kind": "layer", "mode": "zero", "components": list(AUC_VARIANTS)})
     return compare_variants(scores, variants, {"roc_auc": True}, holdout_ratio([split]), margins={"roc_auc": MARGIN},
                             bounded=("roc_auc",))
 
 
-def auc_variance(rng: np.random.Generator, rows: int, sets: int) -> dict[str, float]:
-    """The at-margin variant's ΔAUC on `sets` held-out sets: its spread, the bootstrap's variance, the errors."""
-    from scipy import stats
-
-    metrics = resolve_metrics(("roc_auc",), Task.CLASSIFICATION)
-    deltas, variances = [], []
-    for _ in range(sets):
-        table = auc_study_pair(rng, rows, metrics)
-        deltas.append(table["delta"])
-        variances.append(table["delta_variance"])
-    deltas, variances = np.array(deltas), np.array(variances)
-    z = stats.norm.ppf(0.95)
-    true_sd = float(deltas.std(ddof=1))
-    return {"true delta": -MARGIN, "mean delta": float(deltas.mean()), "sd of delta across sets": true_sd,
-            "bootstrap variance / true": float(variances.mean() / true_sd**2),
-            "removable error, bootstrap variance": float((deltas - z * np.sqrt(variances) > -MARGIN).mean()),
-            "removable error, true variance": float((deltas - z * true_sd > -MARGIN).mean())}
-
-
-def auc_study_pair(rng: np.random.Generator, rows: int, metrics) -> dict[str, float]:
-    """One held-out set: the baseline and the variant one margin worse, scored with the paired bootstrap."""
+def binormal_scores(rng: np.random.Generator, rows: int, models: list[tuple[str, float, float]], metrics) -> tuple[Split, pd.DataFrame]:
+    """A binary held-out set scored by binormal models, each `(name, auc, correlation)` in order: score = shift x
+    label + noise, AUC = Phi(shift / sqrt 2), so each model's population AUC is exactly `auc`; its noise is
+    correlated with a shared one (as a knocked-out network's scores are with the intact one's). The scores
+    table carries the paired bootstrap's delta variances."""
     from scipy import stats
 
     y = rng.integers(0, 2, rows)
@@ -150,15 +116,33 @@ def auc_study_pair(rng: np.random.Generator, rows: int, metrics) -> dict[str, fl
                       numeric=(), categorical=(), classes=("0", "1"), version="sim")
     noise = rng.normal(size=rows)
     outcomes = []
-    for name, auc, correlation in (("baseline", AUC, 1.0), ("at_margin", AUC - MARGIN, 0.95)):
-        score = np.sqrt(2) * stats.norm.ppf(auc) * y + correlation * noise + np.sqrt(1 - correlation**2) * rng.normal(size=rows)
-        probability = 1 / (1 + np.exp(-score))
+    for name, auc, correlation in models:
+        own = correlation * noise + np.sqrt(1 - correlation**2) * rng.normal(size=rows)
+        probability = 1 / (1 + np.exp(-(np.sqrt(2) * stats.norm.ppf(auc) * y + own)))
         draw = ((probability > 0.5).astype(int), np.column_stack([1 - probability, probability]))
         outcomes.append(Outcome(name, [FoldPredictions.of_draws(0, [draw], 0.0, None)]))
-    table = score_outcomes(outcomes, dataset, [split], metrics, resample_seed=int(rng.integers(2**31)))
-    value = table.set_index("variant")
-    return {"delta": float(value.loc["at_margin", "value"] - value.loc["baseline", "value"]),
-            "delta_variance": float(value.loc["at_margin", "delta_variance"])}
+    return split, score_outcomes(outcomes, dataset, [split], metrics, resample_seed=int(rng.integers(2**31)))
+
+
+def auc_variance(rng: np.random.Generator, rows: int, sets: int) -> dict[str, float]:
+    """The variant one margin worse (noise correlation 0.95) on `sets` held-out sets: ΔAUC's spread across
+    them, the bootstrap's variance against it, and the removable claim's error alone."""
+    from scipy import stats
+
+    metrics = resolve_metrics(("roc_auc",), Task.CLASSIFICATION)
+    deltas, variances = [], []
+    for _ in range(sets):
+        _, table = binormal_scores(rng, rows, [("baseline", AUC, 1.0), ("at_margin", AUC - MARGIN, 0.95)], metrics)
+        value = table.set_index("variant")
+        deltas.append(value.loc["at_margin", "value"] - value.loc["baseline", "value"])
+        variances.append(value.loc["at_margin", "delta_variance"])
+    deltas, variances = np.array(deltas, dtype=float), np.array(variances, dtype=float)
+    z = stats.norm.ppf(0.95)
+    true_sd = float(deltas.std(ddof=1))
+    return {"true delta": -MARGIN, "mean delta": float(deltas.mean()), "sd of delta across sets": true_sd,
+            "bootstrap variance / true": float(variances.mean() / true_sd**2),
+            "removable error, bootstrap variance": float((deltas - z * np.sqrt(variances) > -MARGIN).mean()),
+            "removable error, true variance": float((deltas - z * true_sd > -MARGIN).mean())}
 
 
 def rates(tables: list[pd.DataFrame]) -> dict[str, float]:

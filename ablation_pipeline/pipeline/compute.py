@@ -158,7 +158,7 @@ def fitting_estimate(setup: Setup, identity: Identity, store: ResultCache) -> fl
     missing = sum(1 for v in setup.plan.variants if v.refits and not store.has(identity.key(v.name, 0)))
     if missing == 0:
         return 0.0
-    held = [store.info(key).get("fit_seconds") for key in identity.fit_keys if store.has(key)]
+    held = [record.get("fit_seconds") for record in map(store.info, identity.fit_keys) if record]  # the blocks stored
     if not all(isinstance(s, int | float) for s in held):
         return None
     return missing * float(sum(held))

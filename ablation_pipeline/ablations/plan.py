@@ -123,7 +123,7 @@ def plan_variants(spec: StudySpec, features: list[str], clusters: Mapping[int, S
             where = f"ablations[{i}]" if j is None else f"ablations[{i}].{ablation.target}[{j}]"
             marker = "v" if ablation.param is not None else "x"
             suffix = "" if factor is None else f"__{marker}{factor_slug(factor)}"
-            suffix += "" if units is None else f"__u{units.start}_{units.stop}"
+            suffix += "" if units is None else f"__{units.slug}"
             variant = Variant(
                 name=f"{mode}__{layer_slug(name_part) if ablation.layers is not None else slug(name_part)}{suffix}",
                 kind=ablation.kind,

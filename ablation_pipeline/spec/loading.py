@@ -4,7 +4,8 @@ The YAML is read with `yaml.safe_load` semantics (no tags that build objects), b
 refuses what a spec never needs and what would choke whoever reads it: a path that is not a regular
 file (reading a FIFO blocks, /dev/zero never ends), a file over `MAX_SPEC_BYTES`, nesting deeper than
 `MAX_DEPTH`, aliases that expand to more than `MAX_NODES` nodes (a 700-byte "billion laughs" expands
-to 10^9) and a key given twice in one mapping (YAML would silently keep the last)."""
+to 10^9) and a key given twice in one mapping (YAML would silently keep the last). A plain key that YAML 1.1
+reads as a boolean (`on`, `off`, `yes`, `no`) stays its text: a spec's keys are names (`units: {on: input}`)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ MAX_NODES = 100_000
 # Nesting levels, aliases followed: a real spec has fewer than 10 (model.network.layers[0].args.x[0]).
 MAX_DEPTH = 64
 _MERGE = "tag:yaml.org,2002:merge"
+_BOOL, _STR = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:str"
 _FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
@@ -64,13 +66,14 @@ class SpecLoader(yaml.SafeLoader):
         if node is None:
             return None
         _Graph().measure(node)
-        duplicates = self._duplicate_keys(node)
+        duplicates = self._checked_keys(node)
         if duplicates:
             raise _Refused(*duplicates)
         return self.construct_document(node)
 
-    def _duplicate_keys(self, root: Node) -> list[str]:
-        """`field: message` for every key given twice in one mapping, each shared node walked once."""
+    def _checked_keys(self, root: Node) -> list[str]:
+        """`field: message` for every key given twice in one mapping, each shared node walked once; a plain
+        key YAML 1.1 would read as a boolean is retagged as the text it is."""
         lines: list[str] = []
         seen: set[int] = set()
         stack: list[tuple[Node, tuple[Any, ...]]] = [(root, ())]
@@ -86,6 +89,8 @@ class SpecLoader(yaml.SafeLoader):
                 for key_node, value_node in node.value:
                     if key_node.tag == _MERGE or not isinstance(key_node, ScalarNode):
                         continue
+                    if key_node.tag == _BOOL and key_node.style is None:
+                        key_node.tag = _STR
                     key = self.construct_object(key_node, deep=True)
                     mark = key_node.start_mark
                     if key in first:

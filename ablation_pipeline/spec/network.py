@@ -243,6 +243,12 @@ class UnitSlice:
         where = "" if self.on == "output" else " of its input"
         return f"[{self.start}:{self.stop}] along dim {self.dim}{where}"
 
+    @property
+    def slug(self) -> str:
+        """The variant name's part: `u0_4` for output units, `in0_4` for input units (heads), so that both
+        of one layer can be in a study."""
+        return f"{'u' if self.on == 'output' else 'in'}{self.start}_{self.stop}"
+
     def identity(self) -> list:
         return [self.dim, self.start, self.stop, self.on]
 

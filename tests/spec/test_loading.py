@@ -110,6 +110,11 @@ def test_duplicate_keys_are_refused_with_their_lines(text, lines):
     assert refusal(text).splitlines() == [f"s.yaml: {line}; YAML would keep only the last, so give it once" for line in lines]
 
 
+def test_keys_yaml_reads_as_booleans_stay_names_and_values_stay_booleans():
+    loaded = load_yaml("units: {on: input, dim: -1}\nkwargs: {yes: 1, Off: 2, 'true': 3}\nflag: on\nother: no\n", "s.yaml")
+    assert loaded == {"units": {"on": "input", "dim": -1}, "kwargs": {"yes": 1, "Off": 2, "true": 3}, "flag": True, "other": False}
+
+
 def test_merge_keys_may_be_overridden():
     assert load_yaml("b: &b {x: 1, y: 2}\nc: {<<: *b, x: 3}\n", "s.yaml")["c"] == {"x": 3, "y": 2}
 

@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.pipeline import make_pipeline
@@ -16,6 +17,8 @@ from sklearn.preprocessing import StandardScaler
 
 from ablation_pipeline.ablations.estimators import make_estimator
 from ablation_pipeline.errors import SpecError
+from ablation_pipeline.pipeline.setup import plan_study
+from ablation_pipeline.spec.loading import load_spec
 from ablation_pipeline.spec.model import ModelSpec
 from ablation_pipeline.spec.network import UnitSlice
 from ablation_pipeline.spec.trust import Trust
@@ -192,6 +195,24 @@ def test_attention_heads_are_ablated_on_the_input_of_the_output_projection(usern
                 after_projection = net(rows)
         assert torch.allclose(ours, hand, atol=1e-6)
         assert not torch.allclose(after_projection, hand, atol=1e-3)  # zeroing after o_proj removes no head
+
+
+def test_a_spec_written_as_the_docs_write_it_plans_one_variant_per_head_beside_the_output_units(usernets, tmp_path):
+    """`on: input` in YAML (which YAML 1.1 reads as the key True): heads and output units of one layer."""
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(40, 32)), columns=[f"x{i}" for i in range(32)])
+    frame.assign(label=np.arange(40) % 3).to_csv(tmp_path / "rows.csv", index=False)
+    (tmp_path / "heads.yaml").write_text(textwrap.dedent("""\
+        name: heads
+        data: {source: rows.csv, target: label}
+        model:
+          network: {module: usernets:Attention}
+        ablations:
+          - {layers: [o_proj], units: {dim: -1, size: 4, on: input}, mode: zero}   # the two heads
+          - {layers: [o_proj], units: {dim: -1, size: 4}, mode: zero}
+        """))
+    plan = plan_study(load_spec(tmp_path / "heads.yaml"), trust=usernets)
+    assert {v.name: v.units.on for v in plan.variants} == {
+        "zero__o_proj__in0_4": "input", "zero__o_proj__in4_8": "input", "zero__o_proj__u0_4": "output", "zero__o_proj__u4_8": "output"}
 
 
 def test_torch_multihead_attentions_out_proj_is_never_called_and_says_so(usernets):

@@ -38,8 +38,8 @@ def describe(err: Any, root: type[BaseModel], prefix: tuple[Any, ...] = ()) -> s
     kind = err["type"]
     if kind == "extra_forbidden":
         allowed = fields_at(root, loc[:-1])
-        return f"{where}: unknown key '{loc[-1]}'{did_you_mean(loc[-1], allowed)}" + (
-            f" (allowed: {', '.join(allowed)})" if allowed else "")
+        hint = did_you_mean(loc[-1], allowed) or _one_level_down(root, loc[:-1], allowed, str(loc[-1]))
+        return f"{where}: unknown key '{loc[-1]}'{hint}" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
     if kind == "missing":
         return f"{where}: required field is missing"
     if kind == "too_short":
@@ -74,6 +74,13 @@ def fields_at(root: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     if isinstance(current, type) and issubclass(current, BaseModel):
         return [name for name, field in current.model_fields.items() if not field.exclude]
     return []
+
+
+def _one_level_down(root: type[BaseModel], loc: tuple[Any, ...], allowed: list[str], key: str) -> str:
+    """"; did you mean 'section.key'?" when `key` is a key of one of the sections allowed at `loc`: a key
+    written one level too high (`network.device` for `network.training.device`)."""
+    homes = [section for section in allowed if key in fields_at(root, (*loc, section))]
+    return f"; did you mean '{homes[0]}.{key}'?" if len(homes) == 1 else ""
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -56,6 +56,8 @@ def test_args_and_keys_are_checked():
         parse_network(spec)
     with pytest.raises(SpecError, match=r"model\.network\.training\.optimzer: unknown key 'optimzer'; did you mean 'optimizer'"):
         parse_network({**mlp_network(), "training": {"optimzer": "sgd"}})
+    with pytest.raises(SpecError, match=r"model\.network\.device: unknown key 'device'; did you mean 'training\.device'\?"):
+        parse_network({**mlp_network(), "device": "auto"})  # a key one level too high is found by its name
 
 
 def test_yaml_spec_with_exponent_floats():

@@ -225,15 +225,24 @@ def layers(study: str = typer.Argument(..., help="A study name or spec path whos
 
 
 @app.command("list")
-def list_studies() -> None:
+def list_studies(
+    folder: Path | None = typer.Argument(None, help="Folder of study specs (default: ABLATION_STUDIES_DIR, else data/studies).",
+                                         show_default=False),
+) -> None:
     """List the studies in the studies folder, with whether they have results."""
     from ..pipeline.setup import plan_study
     from ..spec.loading import load_spec
 
+    folder = folder or paths.studies_dir()
+    files = study_files(folder)
+    if not files:
+        out.print(f"no study specs (*.yaml, *.yml) in {escape(str(folder))}; name a folder (`ablation list FOLDER`) "
+                  "or set ABLATION_STUDIES_DIR", soft_wrap=True, highlight=False)
+        return
     table = Table("study", "variants", "results", "description")
     invalid = []
     cache = paths.StudyPaths.resolved().result_cache()  # what the data told an earlier plan: no data read again
-    for path in study_files():
+    for path in files:
         try:
             spec = load_spec(path)
             plan = plan_study(spec, cache)

@@ -65,6 +65,14 @@ def test_list_marks_a_broken_spec_instead_of_crashing(small_study, monkeypatch):
     assert "invalid" in result.output and "small" in result.output
 
 
+def test_list_takes_a_folder_and_says_when_it_has_no_studies(small_study, tmp_path, monkeypatch):
+    monkeypatch.setenv("ABLATION_STUDIES_DIR", str(tmp_path / "nothing here"))
+    empty = runner.invoke(app, ["list"])
+    assert empty.exit_code == 0 and "no study specs (*.yaml, *.yml) in" in empty.output and "ablation list FOLDER" in empty.output
+    named = runner.invoke(app, ["list", str(small_study.parent)])
+    assert named.exit_code == 0 and "small" in named.output
+
+
 def test_console_script_runs_as_a_process(small_study):
     exe = Path(sys.executable).with_name("ablation")
     done = subprocess.run([str(exe), "validate", str(small_study)], capture_output=True, text=True, cwd=REPO,

@@ -202,11 +202,21 @@ class AblationSpec(Frozen):
             if isinstance(item, (list, tuple)):
                 if not item:
                     raise ValueError("empty group []; list at least one feature")
-                if not all(isinstance(member, str) for member in item):
-                    raise ValueError(f"{expected}, got {item!r}")
+                for member in item:
+                    if not isinstance(member, str):
+                        raise ValueError(f"{expected}, got {item!r}{_quote_hint(member)}")
             elif not isinstance(item, str):
-                raise ValueError(f"{expected}, got {item!r}")
+                raise ValueError(f"{expected}, got {item!r}{_quote_hint(item)}")
         return tuple(tuple(i) if isinstance(i, list) else i for i in features)
+
+
+def _quote_hint(item: Any) -> str:
+    """For a name YAML read as something else (a column named 2019, a feature `no`, a Sequential's layer 0)."""
+    if isinstance(item, bool):
+        return " (YAML reads yes/no/on/off/true/false as booleans: quote a name such as 'no')"
+    if isinstance(item, (int, float)):
+        return f" (YAML reads {item} as a number: quote the name, '{item}')"
+    return ""
 
 
 def _margin(value: Any) -> Any:

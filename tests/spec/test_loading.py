@@ -115,6 +115,18 @@ def test_keys_yaml_reads_as_booleans_stay_names_and_values_stay_booleans():
     assert loaded == {"units": {"on": "input", "dim": -1}, "kwargs": {"yes": 1, "Off": 2, "true": 3}, "flag": True, "other": False}
 
 
+@pytest.mark.parametrize(("written", "hint"), [
+    ("[2019, x]", "got 2019 (YAML reads 2019 as a number: quote the name, '2019')"),
+    ("[[x, no]]", "got ['x', False] (YAML reads yes/no/on/off/true/false as booleans: quote a name such as 'no')"),
+])
+def test_a_name_yaml_reads_as_a_number_or_a_boolean_says_to_quote_it(tmp_path, written, hint):
+    text = "name: q\ndata: {source: data.csv, target: y}\nmodel: {estimator: Ridge}\n"
+    path = write_study(tmp_path, text + f"ablations:\n  - {{features: {written}, mode: drop}}\n", linear_frame())
+    with pytest.raises(SpecError, match="features: expected") as caught:
+        load_spec(path)
+    assert str(caught.value).endswith(hint)
+
+
 def test_merge_keys_may_be_overridden():
     assert load_yaml("b: &b {x: 1, y: 2}\nc: {<<: *b, x: 3}\n", "s.yaml")["c"] == {"x": 3, "y": 2}
 

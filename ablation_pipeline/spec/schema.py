@@ -185,14 +185,16 @@ class AblationSpec(Frozen):
 
     @field_validator("features", "layers", mode="before")
     @classmethod
-    def _features_shape(cls, features: Any) -> Any:
+    def _features_shape(cls, features: Any, info: ValidationInfo) -> Any:
         """One clear message instead of pydantic's one-per-union-member."""
-        expected = "expected 'each', 'groups', 'clusters' or a list of feature/group names and [feature, ...] lists"
+        sets = FEATURE_SETS if info.field_name == "features" else ("each",)
+        expected = "expected 'each', 'groups', 'clusters' or a list of feature/group names and [feature, ...] lists" \
+            if info.field_name == "features" else "expected 'each' or a list of layer names"
         if features is None:
             return None
         if isinstance(features, str):
-            if features not in FEATURE_SETS:
-                raise ValueError(f"{expected}, got '{features}'{did_you_mean(features, FEATURE_SETS)}")
+            if features not in sets:
+                raise ValueError(f"{expected}, got '{features}'{did_you_mean(features, sets)}")
             return features
         if not isinstance(features, (list, tuple)):
             raise ValueError(f"{expected}, got {features!r}")

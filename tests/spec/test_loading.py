@@ -116,13 +116,15 @@ def test_keys_yaml_reads_as_booleans_stay_names_and_values_stay_booleans():
 
 
 @pytest.mark.parametrize(("written", "hint"), [
-    ("[2019, x]", "got 2019 (YAML reads 2019 as a number: quote the name, '2019')"),
-    ("[[x, no]]", "got ['x', False] (YAML reads yes/no/on/off/true/false as booleans: quote a name such as 'no')"),
+    ("features: [2019, x]", "features: expected 'each', 'groups', 'clusters' or a list of feature/group names and [feature, ...] "
+                            "lists, got 2019 (YAML reads 2019 as a number: quote the name, '2019')"),
+    ("features: [[x, no]]", "got ['x', False] (YAML reads yes/no/on/off/true/false as booleans: quote a name such as 'no')"),
+    ("layers: [0]", "layers: expected 'each' or a list of layer names, got 0 (YAML reads 0 as a number: quote the name, '0')"),
 ])
 def test_a_name_yaml_reads_as_a_number_or_a_boolean_says_to_quote_it(tmp_path, written, hint):
     text = "name: q\ndata: {source: data.csv, target: y}\nmodel: {estimator: Ridge}\n"
-    path = write_study(tmp_path, text + f"ablations:\n  - {{features: {written}, mode: drop}}\n", linear_frame())
-    with pytest.raises(SpecError, match="features: expected") as caught:
+    path = write_study(tmp_path, text + f"ablations:\n  - {{{written}, mode: zero}}\n", linear_frame())
+    with pytest.raises(SpecError, match="s: expected") as caught:
         load_spec(path)
     assert str(caught.value).endswith(hint)
 

@@ -85,4 +85,16 @@ def test_layers_lists_the_modules_names_even_when_the_spec_gets_them_wrong(tmp_p
     assert {"stem", "stem.0", "block1", "block1.conv2", "block2", "pool", "head"} <= set(rows)
     assert "(N, 4, 8, 8)" in rows["block1.conv2"] and "yes" in rows["block1"] and "no" in rows["stem.0"]
     assert "Conv2d" in rows["block1.conv1"] and "148" in rows["block1.conv1"]  # 4*4*9 + 4 parameters
+    assert "Quote a numeric name" not in result.stdout  # stem.0 is text to YAML
     nothing_written(tmp_path)
+
+
+def test_layers_says_to_quote_a_sequentials_numeric_names(tmp_path, monkeypatch):
+    (tmp_path / "seqnets.py").write_text("from torch import nn\n\ndef make(n_in=64, n_out=3):\n"
+                                         "    return nn.Sequential(nn.Linear(n_in, 8), nn.ReLU(), nn.Linear(8, n_out))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("ABLATION_TRUSTED_MODULES", "seqnets")
+    spec = {**_spec(), "model": {"network": {"module": "seqnets:make", "training": {"epochs": 1}}}}
+    result = invoke("layers", study(tmp_path, spec, _digits()))
+    assert result.exit_code == 0, result.output
+    assert "Quote a numeric name in YAML (layers: ['0']), or it is read as a number." in " ".join(result.stdout.split())

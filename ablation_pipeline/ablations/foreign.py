@@ -18,6 +18,8 @@ from ..vocabulary import Task
 from .imports import trusted_object
 
 API = ("fit", "predict", "get_params", "set_params")
+API_TEXT = ("(the scikit-learn estimator API: fit, predict, get_params, set_params; subclassing sklearn.base.BaseEstimator "
+            "gives the last two)")
 
 
 def class_estimator(model: ModelSpec, task: Task, trust: Trust, prefix: str) -> BaseEstimator:
@@ -28,8 +30,7 @@ def class_estimator(model: ModelSpec, task: Task, trust: Trust, prefix: str) -> 
         raise SpecError(f"{where}: '{model.estimator}' is not a class (name a factory under model.factory)")
     missing = [name for name in API if not callable(getattr(cls, name, None))]
     if missing:
-        raise SpecError(f"{where}: {cls.__name__} is not an estimator: it has no {', '.join(missing)} "
-                        "(the scikit-learn estimator API: fit, predict, get_params, set_params)")
+        raise SpecError(f"{where}: {cls.__name__} is not an estimator: it has no {', '.join(missing)} {API_TEXT}")
     takes_any = any(p.kind == p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values())
     estimator = _constructed(lambda: cls(), where, f"{cls.__name__}()")
     if not takes_any:
@@ -52,7 +53,7 @@ def factory_estimator(model: ModelSpec, task: Task, trust: Trust, prefix: str) -
     missing = [name for name in API if not callable(getattr(estimator, name, None))]
     if missing:
         raise SpecError(f"{where}: {model.factory} returned {type(estimator).__name__}, which is not an estimator: it has no "
-                        f"{', '.join(missing)} (the scikit-learn estimator API: fit, predict, get_params, set_params)")
+                        f"{', '.join(missing)} {API_TEXT}")
     return checked(estimator, task, where, type(estimator).__name__)
 
 
@@ -68,8 +69,8 @@ def checked(estimator: Any, task: Task, where: str, what: str) -> BaseEstimator:
     if kind is not None and kind != wanted:
         raise SpecError(f"{where}: {what} is a {kind}, not a {wanted}; the task is {task}")
     if kind is None and task == Task.CLASSIFICATION and not callable(getattr(estimator, "predict_proba", None)):
-        raise SpecError(f"{where}: {what} does not say it is a classifier (no scikit-learn tags, no predict_proba); "
-                        f"the task is {task}")
+        raise SpecError(f"{where}: {what} does not say it is a classifier (no scikit-learn tags, no predict_proba; subclassing "
+                        f"sklearn.base.ClassifierMixin says so); the task is {task}")
     return estimator
 
 

@@ -152,7 +152,8 @@ def test_factories_and_classes_of_a_trusted_module(tmp_path, monkeypatch):
 @pytest.mark.parametrize(("model", "task", "message"), [
     ({"estimator": "userlib.models.Strict", "params": {"dept": 5}}, REG,
      "s: model.params.dept: unknown parameter of Strict; did you mean 'depth'?"),
-    ({"estimator": "userlib.models.NoPredict"}, REG, "s: model.estimator: NoPredict is not an estimator: it has no predict"),
+    ({"estimator": "userlib.models.NoPredict"}, REG, "s: model.estimator: NoPredict is not an estimator: it has no predict (the "
+     "scikit-learn estimator API: fit, predict, get_params, set_params; subclassing sklearn.base.BaseEstimator gives the last two)"),
     ({"estimator": "userlib.models.VALUE"}, REG, "s: model.estimator: 'userlib.models.VALUE' is not a class"),
     ({"factory": "userlib.models:VALUE"}, REG, "s: model.factory: 'userlib.models:VALUE' is not callable"),
     ({"factory": "userlib.models:broken", "params": {"alpha": -1}}, REG,

@@ -103,3 +103,53 @@ def test_the_features_of_a_many_column_file_are_one_array(tmp_path):
                                   "ablations": [{"features": ["c0"], "mode": "drop"}]}, frame)
     features = load_dataset(load_spec(path)).features
     assert np.shares_memory(features.to_numpy(), features.to_numpy())
+
+
+def _dated(rows: int = 240) -> pd.DataFrame:
+    """A Parquet-typed frame whose target is set by a date: each row's built date, in and out of a time zone,
+    and a duration."""
+    rng = np.random.default_rng(0)
+    days = rng.integers(0, 20_000, rows)
+    built = pd.Series(pd.Timestamp("1960-01-01") + pd.to_timedelta(days, unit="D"))
+    built[3] = pd.NaT
+    return pd.DataFrame({"built": built, "built_oslo": built.dt.tz_localize("Europe/Oslo"),
+                         "lease": pd.to_timedelta(rng.integers(1, 400, rows), unit="D"), "noise": rng.normal(size=rows),
+                         "price": days / 100 + rng.normal(size=rows)})
+
+
+def test_dates_and_durations_are_numbers_in_days(tmp_path):
+    """A date column (Parquet, an upstream frame) is days since 1970, not text categories that every test
+    fold would meet as unseen; a duration is days; data.categorical keeps one a category if the spec says so."""
+    frame = _dated()
+    frame.to_parquet(tmp_path / "dated.parquet")
+    spec = small_spec(data={"source": "dated.parquet", "target": "price", "categorical": ["built_oslo"]},
+                      ablations=[{"features": "each"}])
+    dataset = load_dataset(load_spec(write_study(tmp_path, spec)))
+    assert set(dataset.numeric) == {"built", "lease", "noise"} and dataset.categorical == ("built_oslo",)
+    built = dataset.features["built"].to_numpy()
+    assert built[0] == (frame.built[0] - pd.Timestamp("1970-01-01")).days and np.isnan(built[3])
+    assert dataset.features["lease"].tolist() == (frame.lease.dt.days.astype(float)).tolist()
+
+
+def test_a_csvs_iso_dates_are_numbers_and_other_text_stays_categories(tmp_path):
+    frame = pd.DataFrame({"sold": ["2024-01-31", "2024-02-01T12:00", None, "2024-03-01T00:00+01:00"] * 10,
+                          "month": ["2024-01", "2024-02", "2024-03", "2024-01"] * 10,
+                          "city": ["oslo", "2024-01-31", "bergen", "oslo"] * 10, "y": np.arange(40.0)})
+    spec = small_spec(data={"source": "data.csv", "target": "y", "categorical": ["month"]}, ablations=[{"features": "each"}])
+    dataset = load_dataset(load_spec(write_study(tmp_path, spec, frame)))
+    assert dataset.numeric == ("sold",) and set(dataset.categorical) == {"month", "city"}
+    assert dataset.features["sold"].tolist()[:4] == pytest.approx([19753.0, 19754.5, np.nan, 19783.0 - 1 / 24], nan_ok=True, abs=1e-9)
+
+
+def test_a_date_that_sets_the_target_is_found_essential(tmp_path):
+    """End to end: the model orders the rows by their date (as text categories, each test row's date was
+    unseen and permuting it changed nothing: 'removable')."""
+    from ablation_pipeline.pipeline.run import run_study
+
+    frame = _dated()
+    frame.to_parquet(tmp_path / "dated.parquet")
+    spec = small_spec(data={"source": "dated.parquet", "target": "price"}, model={"estimator": "Ridge"},
+                      evaluation={"folds": 3, "repeats": 2, "seed": 0, "metrics": ["rmse"]},
+                      ablations=[{"features": ["built", "built_oslo", "noise"], "mode": "drop"}, {"features": ["built"], "mode": "permute"}])
+    table = run_study(load_spec(write_study(tmp_path, spec)), tmp_path / "out").comparison.set_index("variant")
+    assert table.loc["permute__built", "verdict"] == "essential" and table.loc["permute__built", "delta"] > 10

@@ -64,6 +64,15 @@ def validate(
         f"{plan.spec.evaluation.design_text}, metrics {', '.join(m.name for m in setup.metrics)}",
         highlight=False,
     )
+    print_notes(setup)
+
+
+def print_notes(setup) -> None:
+    """What the data lets the model hardly learn from (data_notes), one line each, before any result."""
+    from ..data.dataset import data_notes
+
+    for note in data_notes(setup.dataset):
+        out.print(f"[yellow]note:[/yellow] {escape(setup.plan.spec.label)}: {escape(note)}", soft_wrap=True, highlight=False)
 
 
 def checked_study(study: str, study_paths: StudyPaths):
@@ -117,6 +126,7 @@ def run(
         setup = checked_study(study, study_paths)  # every input problem surfaces before anything runs
     except AblationError as exc:
         fail(exc)
+    print_notes(setup)
     from ..pipeline.results import results_are_current
 
     folder = study_paths.results_dir(setup.plan.spec)

@@ -19,6 +19,7 @@ from .files import is_bundled
 from .sources import Source, read_source
 
 MAX_CLASSES_FOR_INT_TARGET = 10
+UNIQUE_SHARE, MIN_UNIQUE_ROWS = 0.5, 20  # a categorical column this share of whose rows (and this many) hold a value of their own
 # An ISO date with a month (2024-01, 2024-01-31), optionally a time and a zone: text that is a date, not a category.
 ISO_TIME = re.compile(r"\d{4}-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?)?(Z|[+-]\d{2}:?\d{2})?")
 MIN_TEST_ROWS = 2  # per test fold: r2 and most scores need two rows to be defined
@@ -300,6 +301,21 @@ def _refuse_cells_no_model_takes(spec: StudySpec, frame: pd.DataFrame, columns: 
             field = "data.target" if column == spec.data.target else "data.features"
             raise DataError(f"{spec.label}: {field}: column '{column}' holds {type(value).__name__} values (row {row + 1}: "
                             f"{shown(value, 40)}); expected one number, text or date per cell: flatten or encode it first")
+
+
+def data_notes(dataset: Dataset) -> list[str]:
+    """What the model can hardly learn from, one line each: a categorical feature most of whose rows hold a
+    value no other row has (an ID, or a number read as text). Every test fold meets those values as new, so
+    a removable verdict for it says the model does not use it, not that the column carries nothing."""
+    notes = []
+    for column in dataset.categorical:
+        counts = dataset.features[column].value_counts(dropna=True)
+        alone = int((counts == 1).sum())
+        if alone >= max(MIN_UNIQUE_ROWS, UNIQUE_SHARE * dataset.n_rows):
+            notes.append(f"data.features: column '{column}' is categorical and {alone:,} of its {dataset.n_rows:,} rows hold a "
+                         "value no other row has, so a test fold meets them as new and the model can hardly use it (an ID? "
+                         "a number read as text?); a removable verdict for it means the model does not use it")
+    return notes
 
 
 def dataset_problems(spec: StudySpec, dataset: Dataset) -> list[str]:

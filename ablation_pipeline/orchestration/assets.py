@@ -21,7 +21,7 @@ from dagster import AssetExecutionContext
 
 from ..ablations.chunks import by_entry
 from ..ablations.plan import Variant
-from ..data.dataset import dataset_problems, load_dataset
+from ..data.dataset import data_notes, dataset_problems, load_dataset
 from ..data.files import source_version
 from ..data.splits import holdout_ratio
 from ..pipeline import interactions as pairs
@@ -95,6 +95,7 @@ def dataset_asset(graph: StudyGraph) -> dg.AssetsDefinition:
             "rows": loaded.n_rows, "rows_dropped_missing_target": loaded.target_dropped,
             "features": len(loaded.features.columns), "task": loaded.task.value,
             "data_version": loaded.version, "categorical": ", ".join(loaded.categorical) or "none",
+            "notes": "\n".join(data_notes(loaded)) or "none",
             "n_splits": len(plan_splits), "test_train_ratio": holdout_ratio(list(plan_splits)) if plan_splits else 0.0,
         })
 

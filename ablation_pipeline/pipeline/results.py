@@ -10,11 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from ..ablations.fitting import Outcome
+from ..data.dataset import data_notes
 from ..data.splits import Split
 from ..evaluation.insights import cost_table
 from ..report.context import ReportContext
 from ..report.files import write_report
-from ..report.sections import clusters_markdown
+from ..report.sections import clusters_markdown, notes_markdown
 from ..store.owned import remove_owned, write_owned, write_owned_csv
 from ..vocabulary import COMPARISON_COLUMNS, DETAIL_COLUMNS
 from .consistency import require_comparison, require_scores
@@ -54,7 +55,7 @@ def write_report_files(setup: Setup, identity: Identity, score_table: pd.DataFra
     files = {"clusters": write_owned_csv(folder / "clusters.csv", clusters)} if setup.plan.clusters else {}
     if not setup.plan.clusters:
         remove_owned(folder / "clusters.csv")
-    sections = (*clusters_markdown(clusters), *extra_sections)
+    sections = (*clusters_markdown(clusters), *notes_markdown(data_notes(setup.dataset)), *extra_sections)
     context = replace(report_context(setup, identity.splits, table, score_table, read_costs(folder)), extra_sections=sections,
                       simplified=simplified)
     return {**files, **write_report(table, context, folder)}

@@ -68,6 +68,11 @@ def clusters_markdown(clusters: pd.DataFrame) -> list[str]:
     return [*lines, ""]
 
 
+def notes_markdown(notes: list[str]) -> list[str]:
+    """What the data let the model hardly learn from (data.dataset.data_notes)."""
+    return ["## Data notes", "", *(f"- {note}" for note in notes), ""] if notes else []
+
+
 DECISIVE = (Verdict.ESSENTIAL, Verdict.REMOVABLE, Verdict.HARMFUL)
 
 

@@ -153,3 +153,29 @@ def test_a_date_that_sets_the_target_is_found_essential(tmp_path):
                       ablations=[{"features": ["built", "built_oslo", "noise"], "mode": "drop"}, {"features": ["built"], "mode": "permute"}])
     table = run_study(load_spec(write_study(tmp_path, spec)), tmp_path / "out").comparison.set_index("variant")
     assert table.loc["permute__built", "verdict"] == "essential" and table.loc["permute__built", "delta"] > 10
+
+
+def test_a_categorical_column_of_ids_is_noted_in_validate_and_the_report(tmp_path):
+    """Most rows' value is theirs alone (an ID): noted once, in `ablation validate` and the report, as what
+    a removable verdict then means; a column whose values repeat, and a small one, are not."""
+    from typer.testing import CliRunner
+
+    from ablation_pipeline.cli import app
+    from ablation_pipeline.data.dataset import data_notes
+    from ablation_pipeline.pipeline.run import run_study
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"customer": [f"C{i:04d}" for i in range(60)], "city": rng.choice(["a", "b", "c"], 60),
+                          "x": rng.normal(size=60), "y": rng.normal(size=60)})
+    spec = small_spec(data={"source": "data.csv", "target": "y"}, model={"estimator": "Ridge"},
+                      evaluation={"folds": 3, "repeats": 1, "metrics": ["rmse"]}, ablations=[{"features": "each", "mode": "permute"}])
+    path = write_study(tmp_path, spec, frame)
+    notes = data_notes(load_dataset(load_spec(path)))
+    assert len(notes) == 1 and notes[0].startswith("data.features: column 'customer' is categorical and 60 of its 60 rows hold a "
+                                                   "value no other row has")
+    assert data_notes(load_dataset(load_spec(write_study(tmp_path / "small", spec, frame.head(15))))) == []  # 15 < 20 rows of their own
+    shown = CliRunner().invoke(app, ["validate", str(path)])
+    assert shown.exit_code == 0 and f"note: {path}: {notes[0]}" in " ".join(shown.stdout.split())
+    run_study(load_spec(path), tmp_path / "out")
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert f"## Data notes\n\n- {notes[0]}\n" in report

@@ -70,9 +70,14 @@ def _how_to_read(comparison: pd.DataFrame, ctx: ReportContext, metrics: Sequence
         f"{BAYESIAN_NOTE if ctx.test == Inference.BAYESIAN else ''}Δ is in the metric's own units, so for a "
         "lower-is-better metric a positive Δ is a loss. Non-inferiority margins: "
         f"{margins}. Verdicts: {verdicts}. "
-        "dz is the paired effect size (mean Δ over the standard deviation of the per-split Δ); "
-        "±∞ means Δ was the same on every split (zero variance)."
+        f"{HELD_OUT_DZ if held_out else SPLITS_DZ}"
     )
+
+
+SPLITS_DZ = ("dz is the paired effect size (mean Δ over the standard deviation of the per-split Δ); ±∞ means Δ was the "
+             "same on every split (zero variance).")
+HELD_OUT_DZ = ("dz is Δ over its standard deviation as the held-out rows tell it (with one split, the z statistic); ±∞ means "
+               "every row differed by the same amount.")
 
 
 def _adjustment(ctx: ReportContext, correction: str) -> str:

@@ -62,6 +62,9 @@ def test_the_paired_test_is_a_z_test_on_the_rows(tmp_path):
     assert se > 0 and row["delta"] < -5 * se
     spread = np.sqrt(predictions.set_index(["variant", "metric"]).loc[("permute__a", "accuracy"), "delta_variance"])
     assert se == pytest.approx(float(spread), rel=1e-6)  # scores.csv keeps 10 significant digits
+    assert row["effect_size_dz"] == pytest.approx(row["delta"] / float(spread), rel=1e-6)
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "dz is Δ over its standard deviation as the held-out rows tell it" in report and "per-split Δ" not in report
 
 
 def test_a_metric_that_is_not_a_mean_over_rows_takes_its_variance_from_the_paired_bootstrap(tmp_path):

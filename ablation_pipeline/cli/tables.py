@@ -71,6 +71,12 @@ def print_comparison(out: Console, table: list[Row], metric: str, folds: int) ->
             f"[{VERDICT_STYLE.get(row['verdict'], '')}]{row['verdict']}[/]",
         )
     out.print(view)
+    past = [r for r in rows if r["verdict"] == Verdict.REMOVABLE and isinstance(r.get("margin"), float)
+            and max(abs(r[low]), abs(r[high])) > r["margin"]]
+    if past:  # a removable row whose interval reaches past the margin reads as a contradiction without this
+        out.print(f"removable {', '.join(r['variant'] for r in past)}: worse by less than the margin ({fmt_num(past[0]['margin'])}) "
+                  "on its own one-sided test at α (comparison.csv: degradation_bound_adjusted); the CI is two-sided at the "
+                  "level the essential claims are adjusted to, so it reaches further", highlight=False, soft_wrap=True)
     hint = undecided_hint(table, metric, folds)
     if hint:
         out.print(hint, highlight=False, soft_wrap=True)  # one line, however narrow the terminal

@@ -63,3 +63,18 @@ def test_a_wide_table_shows_each_variants_splits_when_they_differ(width):
     console = Console(width=160, record=True, color_system=None)
     print_comparison(console, same, "rmse", folds=5)
     assert "splits" not in console.export_text().split("\n", 2)[1]
+
+
+def test_a_removable_row_whose_interval_reaches_past_the_margin_says_what_decided_it():
+    rows = table()
+    for row, margin in zip(rows, (150.0, 150.0, 150.0), strict=True):
+        row["margin"] = margin  # drop__rooms: removable, its CI [-189.5, +122.9] reaches past -150
+    console = Console(width=200, record=True, color_system=None)
+    print_comparison(console, rows, "rmse", folds=5)
+    text = " ".join(console.export_text().split())
+    assert ("removable drop__rooms: worse by less than the margin (150) on its own one-sided test at α "
+            "(comparison.csv: degradation_bound_adjusted)") in text
+    rows[0]["margin"] = 200.0
+    console = Console(width=200, record=True, color_system=None)
+    print_comparison(console, rows, "rmse", folds=5)
+    assert "one-sided test" not in console.export_text()

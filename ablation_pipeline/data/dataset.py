@@ -201,8 +201,10 @@ def _as_time(values: pd.Series) -> pd.Series | None:
     dates); None otherwise."""
     if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
         return values
+    if values.dtype.kind != "O":  # numbers: nothing to look at (and no copy of a wide array's columns)
+        return None
     present = values.dropna()
-    if values.dtype.kind != "O" or present.empty or not all(isinstance(v, str) and ISO_TIME.fullmatch(v) for v in present):
+    if present.empty or not all(isinstance(v, str) and ISO_TIME.fullmatch(v) for v in present):
         return None
     try:
         return pd.to_datetime(values, format="ISO8601", utc=True)

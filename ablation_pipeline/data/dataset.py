@@ -279,6 +279,19 @@ def _encode_target(spec: StudySpec, target: pd.Series, task: Task) -> tuple[np.n
         return target.to_numpy(dtype=float), None
     labels = target.astype(object).where(target.notna(), None)
     classes = tuple(sorted({str(v) for v in labels if v is not None}))
+    positive = spec.data.positive
+    if positive is not None:  # the positive class is the second: what binary precision, recall, f1 and roc_auc score
+        if positive not in classes:
+            raise DataError(f"{spec.label}: data.positive: '{positive}' is not a class of '{spec.data.target}'"
+                            f"{did_you_mean(positive, classes)} (classes: {listed(classes)})")
+        if len(classes) != 2:
+            raise DataError(f"{spec.label}: data.positive: '{spec.data.target}' has {len(classes)} classes; a positive class "
+                            "applies to a binary target (more classes are macro-averaged, every class alike)")
+        network = spec.model.network
+        if positive != classes[1] and network is not None and network.checkpoint is not None:
+            raise DataError(f"{spec.label}: data.positive: a checkpoint's outputs are the classes in sorted order "
+                            f"({classes[0]!r}, {classes[1]!r}), so its positive class is {classes[1]!r}")
+        classes = (*(c for c in classes if c != positive), positive)
     lookup = {c: i for i, c in enumerate(classes)}
     codes = np.array([lookup[str(v)] if v is not None else -1 for v in labels], dtype=np.int64)
     return codes, classes

@@ -74,6 +74,14 @@ class DataSpec(Frozen):
     groups: dict[str, Annotated[tuple[str, ...], Field(min_length=1)]] = {}
     missing_target: Literal["refuse", "drop"] = Field(
         default="refuse", description="rows whose target is missing: refuse the data (with their count), or drop them")
+    positive: str | None = Field(default=None, min_length=1, description="a binary target's class that precision, recall, "
+                                 "f1 and roc_auc score as positive (default: the second in sorted order)")
+
+    @field_validator("positive", mode="before")
+    @classmethod
+    def _class_as_text(cls, value: Any) -> Any:
+        """A class written as YAML reads it (1, true) is the text the target's values are compared as."""
+        return str(value) if isinstance(value, (bool, int, float)) else value
 
     @model_validator(mode="before")
     @classmethod

@@ -179,3 +179,48 @@ def test_a_categorical_column_of_ids_is_noted_in_validate_and_the_report(tmp_pat
     run_study(load_spec(path), tmp_path / "out")
     report = (tmp_path / "out" / "report.md").read_text()
     assert f"## Data notes\n\n- {notes[0]}\n" in report
+
+
+def test_a_binary_targets_positive_class_is_the_one_precision_recall_f1_and_auc_score(tmp_path):
+    """data.positive puts the named class second (code 1: what binary f1 and roc_auc score as positive);
+    a class the target lacks, or a target of more classes, is refused in one line."""
+    from sklearn.metrics import f1_score
+
+    from ablation_pipeline.errors import DataError
+    from ablation_pipeline.evaluation.metrics import METRICS, evaluate
+
+    rng = np.random.default_rng(1)
+    label = np.where(rng.random(80) < 0.25, "churned", "stayed")
+    frame = pd.DataFrame({"x": rng.normal(size=80), "label": label})
+    for positive, code in (("churned", 1), ("stayed", 1), (None, 1)):
+        data = {"source": "data.csv", "target": "label", **({"positive": positive} if positive else {})}
+        dataset = load_dataset(load_spec(write_study(tmp_path, small_spec(data=data, ablations=[{"features": "each"}]), frame)))
+        wanted = positive or "stayed"  # the default: the second in sorted order
+        assert dataset.classes[code] == wanted and (dataset.target == code).sum() == (label == wanted).sum()
+        guess = np.roll(dataset.target, 3)
+        assert evaluate(METRICS["f1"], dataset.target, guess, None, 2) == pytest.approx(
+            f1_score(label, np.array(dataset.classes)[guess], pos_label=wanted))
+    for data, message in (({"positive": "churn"}, "data.positive: 'churn' is not a class of 'label'; did you mean 'churned'?"),
+                          ({"target": "x3", "positive": "a"}, "data.positive: 'x3' has 3 classes; a positive class applies to a "
+                                                               "binary target")):
+        spec = small_spec(data={"source": "data.csv", "target": "label", **data}, ablations=[{"features": "each"}])
+        with pytest.raises(DataError, match=message):
+            load_dataset(load_spec(write_study(tmp_path, spec, frame.assign(x3=np.array(["a", "b", "c", "a"] * 20)))))
+
+
+def test_a_checkpoints_positive_class_is_the_second_in_sorted_order(tmp_path):
+    """A checkpoint's outputs are the classes in sorted order: a positive class that would reorder them is refused."""
+    from ablation_pipeline.errors import DataError
+
+    frame = pd.DataFrame({"x": np.arange(40.0), "label": ["no", "yes"] * 20})
+    network = {"network": {"module": "usernets:Net", "checkpoint": "net.pt"}}
+    for positive in ("yes", "no"):
+        spec = small_spec(data={"source": "data.csv", "target": "label", "positive": positive}, model=network,
+                          evaluation={"holdout": {"fraction": 0.25}}, ablations=[{"features": "each", "mode": "permute"}])
+        path = write_study(tmp_path, spec, frame)
+        if positive == "yes":
+            assert load_dataset(load_spec(path)).classes == ("no", "yes")
+        else:
+            with pytest.raises(DataError, match=r"data.positive: a checkpoint's outputs are the classes in sorted order \('no', 'yes'\), "
+                                                r"so its positive class is 'yes'"):
+                load_dataset(load_spec(path))

@@ -43,6 +43,7 @@ class Dataset:
     split_order: np.ndarray | None = None  # evaluation.order: the rows' indices in time order (stable for ties)
     target_dropped: int = 0  # rows dropped for a missing target (data.missing_target: drop)
     held_out: int = 0  # the last rows came from evaluation.holdout.source: the held-out set
+    times: tuple[str, ...] = ()  # features read as dates, times or durations: now days (as_days)
 
     @property
     def n_rows(self) -> int:
@@ -160,6 +161,7 @@ def load_dataset(spec: StudySpec, source: Source | None = None) -> Dataset:
         split_order=_time_order(spec, frame),
         target_dropped=dropped,
         held_out=held_out,
+        times=tuple(times),
     )
 
 
@@ -319,10 +321,13 @@ def _refuse_cells_no_model_takes(spec: StudySpec, frame: pd.DataFrame, columns: 
 
 
 def data_notes(dataset: Dataset) -> list[str]:
-    """What the model can hardly learn from, one line each: a categorical feature most of whose rows hold a
-    value no other row has (an ID, or a number read as text). Every test fold meets those values as new, so
-    a removable verdict for it says the model does not use it, not that the column carries nothing."""
-    notes = []
+    """What the model sees other than as read, and what it can hardly learn from, one line each: the columns
+    of dates read as days; a categorical feature most of whose rows hold a value no other row has (an ID, or a
+    number read as text): every test fold meets those values as new, so a removable verdict for it says the
+    model does not use it, not that the column carries nothing."""
+    verb = "is" if len(dataset.times) == 1 else "are"
+    notes = [f"data.features: {', '.join(repr(c) for c in dataset.times)} (dates, times or durations) {verb} read as days "
+             "since 1970-01-01 UTC; list one in data.categorical to keep it a category"] if dataset.times else []
     for column in dataset.categorical:
         counts = dataset.features[column].value_counts(dropna=True)
         alone = int((counts == 1).sum())

@@ -129,6 +129,12 @@ def test_dates_and_durations_are_numbers_in_days(tmp_path):
     built = dataset.features["built"].to_numpy()
     assert built[0] == (frame.built[0] - pd.Timestamp("1970-01-01")).days and np.isnan(built[3])
     assert dataset.features["lease"].tolist() == (frame.lease.dt.days.astype(float)).tolist()
+    from ablation_pipeline.data.dataset import data_notes
+
+    dates, ids = data_notes(dataset)  # and built_oslo, kept a category as asked, is one value per row: noted as such
+    assert dates == ("data.features: 'built', 'lease' (dates, times or durations) are read as days since 1970-01-01 UTC; "
+                     "list one in data.categorical to keep it a category")
+    assert ids.startswith("data.features: column 'built_oslo' is categorical and 233 of its 240 rows hold a value no other row has")
 
 
 def test_a_csvs_iso_dates_are_numbers_and_other_text_stays_categories(tmp_path):

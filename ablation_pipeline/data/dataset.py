@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import decimal
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,11 +16,10 @@ from ..spec.schema import StudySpec
 from ..vocabulary import Task
 from .files import is_bundled
 from .sources import Source, read_source
+from .times import as_days, as_time
 
 MAX_CLASSES_FOR_INT_TARGET = 10
 UNIQUE_SHARE, MIN_UNIQUE_ROWS = 0.5, 20  # a categorical column this share of whose rows (and this many) hold a value of their own
-# An ISO date with a month (2024-01, 2024-01-31), optionally a time and a zone: text that is a date, not a category.
-ISO_TIME = re.compile(r"\d{4}-\d{2}(-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?)?(Z|[+-]\d{2}:?\d{2})?")
 MIN_TEST_ROWS = 2  # per test fold: r2 and most scores need two rows to be defined
 
 
@@ -133,7 +131,7 @@ def load_dataset(spec: StudySpec, source: Source | None = None) -> Dataset:
     # column, and every fold's rows taken from 150 blocks cost 4x as much); an .npz array is one block as read,
     # and copying it cost 0.9 s at 100,000 x 256 (a transposition).
     features = frame[names] if spec.data.x is not None else frame[names].copy()
-    times = {c: _as_time(features[c]) for c in names if c not in spec.data.categorical}
+    times = {c: as_time(features[c]) for c in names if c not in spec.data.categorical}
     times = {c: values for c, values in times.items() if values is not None}
     if times:  # a date read as text categories would be unseen in every test fold: as a number, models can order it
         features = features.assign(**{c: as_days(values) for c, values in times.items()})
@@ -195,33 +193,6 @@ def _stacked(top: pd.DataFrame, bottom: pd.DataFrame) -> pd.DataFrame:
     parts = [pd.DataFrame(np.concatenate([top[names].to_numpy(), bottom[names].to_numpy()]), columns=names, copy=False,
                           dtype=object if dtype.kind == "O" else None) for dtype, names in groups.items()]
     return pd.concat(parts, axis=1)[columns]
-
-
-def _as_time(values: pd.Series) -> pd.Series | None:
-    """The column as dates, times or durations when it is one: typed so (Parquet, an upstream frame), or text
-    of which every value is an ISO date or time (2024-01-31, 2024-01-31T08:00, with or without a zone: a CSV's
-    dates); None otherwise."""
-    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
-        return values
-    if values.dtype.kind != "O":  # numbers: nothing to look at (and no copy of a wide array's columns)
-        return None
-    present = values.dropna()
-    if present.empty or not all(isinstance(v, str) and ISO_TIME.fullmatch(v) for v in present):
-        return None
-    try:
-        return pd.to_datetime(values, format="ISO8601", utc=True)
-    except (ValueError, TypeError):
-        return None
-
-
-def as_days(values: pd.Series) -> pd.Series:
-    """A date or time column (a Parquet timestamp, an upstream frame's datetime64, with or without a time
-    zone) as float days since 1970-01-01 UTC; a duration as float days; a missing one as NaN."""
-    if pd.api.types.is_timedelta64_dtype(values):
-        return values / pd.Timedelta(days=1)
-    if getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-    return (values - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
 
 
 def _time_order(spec: StudySpec, frame: pd.DataFrame) -> np.ndarray | None:

@@ -46,7 +46,7 @@ import pandas as pd
 from ablation_pipeline.ablations.fitting import FoldPredictions, Outcome
 from ablation_pipeline.data.dataset import Dataset
 from ablation_pipeline.data.splits import Split, holdout_ratio
-from ablation_pipeline.evaluation.metrics import resolve_metrics
+from ablation_pipeline.evaluation.metrics import evaluate, resolve_metrics
 from ablation_pipeline.evaluation.scoring import score_outcomes
 from ablation_pipeline.stats.comparison import compare_variants
 from ablation_pipeline.vocabulary import Task
@@ -152,9 +152,10 @@ def auc_normality(rng: np.random.Generator, rows: int, sets: int) -> dict[str, f
     without a bootstrap: its skewness and the one-sided removable claim's error with the true variance."""
     from scipy import stats
 
+    roc_auc = resolve_metrics(("roc_auc",), Task.CLASSIFICATION)[0]
+
     def auc(score: np.ndarray, y: np.ndarray) -> float:
-        positives = int(y.sum())
-        return (stats.rankdata(score)[y == 1].sum() - positives * (positives + 1) / 2) / (positives * (len(y) - positives))
+        return evaluate(roc_auc, y, y, score, 2)
 
     deltas = np.empty(sets)
     for i in range(sets):
@@ -257,18 +258,12 @@ def main() -> None:
     parser.add_argument("--auc-variance", type=int, default=0, help="the bootstrap's ΔAUC variance on N sets per size")
     parser.add_argument("--auc-normality", type=int, default=0, help="ΔAUC's skewness and tail on N sets per size, no bootstrap")
     args = parser.parse_args()
-    if args.auc_normality:
-        table = {f"{rows} rows": auc_normality(np.random.default_rng([rows, args.seed or 0]), rows, args.auc_normality)
-                 for rows in args.rows}
-        print(f"ΔAUC one margin ({MARGIN}) worse, {args.auc_normality} held-out sets per size, by ranks")
-        print(pd.DataFrame(table).round(4).to_string())
-        return
-    if args.auc_variance:
-        table = {f"{rows} rows": auc_variance(np.random.default_rng([rows, args.seed or 0]), rows, args.auc_variance)
-                 for rows in args.rows}
-        print(f"ΔAUC one margin ({MARGIN}) worse, {args.auc_variance} held-out sets per size, paired bootstrap")
-        print(pd.DataFrame(table).round(4).to_string())
-        return
+    for sets, check, how in ((args.auc_normality, auc_normality, "by ranks"), (args.auc_variance, auc_variance, "paired bootstrap")):
+        if sets:
+            table = {f"{rows} rows": check(np.random.default_rng([rows, args.seed or 0]), rows, sets) for rows in args.rows}
+            print(f"ΔAUC one margin ({MARGIN}) worse, {sets} held-out sets per size, {how}")
+            print(pd.DataFrame(table).round(4).to_string())
+            return
     if args.exact:
         table = {f"{rows} rows, {share:.0%} discordant": exact_wrong_removable(rows, share)
                  for rows in args.rows for share in (0.02, 0.05, 0.1, 0.2)}

@@ -219,8 +219,6 @@ def show(
 def layers(study: str = typer.Argument(..., help="A study name or spec path whose model is a torch network.")) -> None:
     """Print the network's layers as ablations name them: dotted name, type, output shape, parameters, and
     whether mode remove can take the layer out."""
-    import yaml
-
     from ..pipeline.setup import study_layers
 
     try:
@@ -232,10 +230,20 @@ def layers(study: str = typer.Argument(..., help="A study name or spec path whos
         removable = "yes" if row.removable else "no" if row.called else "-"
         table.add_row(escape("  " * row.name.count(".") + row.name), row.type, row.output_shape, f"{row.parameters:,}", removable)
     out.print(table)
-    numeric = next((row.name for row in rows if not isinstance(yaml.safe_load(row.name), str)), None)  # 0, 0.1 in a Sequential
+    numeric = next((row.name for row in rows if not _yaml_reads_as_text(row.name)), None)  # 0, 0.1 in a Sequential
     quoted = f" Quote a numeric name in YAML (layers: ['{numeric}']), or it is read as a number." if numeric else ""
     out.print("Name any of these in ablations[].layers; `layers: each` takes the top-level ones. `remove` needs a layer whose "
               f"output has its input's shape; mode zero works on any.{quoted}", highlight=False)
+
+
+def _yaml_reads_as_text(name: str) -> bool:
+    """Whether a spec may write `name` unquoted: YAML reads 0 as a number, and an nn.ModuleDict key may be anything."""
+    import yaml
+
+    try:
+        return isinstance(yaml.safe_load(name), str)
+    except yaml.YAMLError:
+        return False
 
 
 @app.command("list")

@@ -136,18 +136,19 @@ def _labels(fn: Callable[..., float], **kw: object) -> Callable[..., float]:
     return lambda y, pred, n: float(fn(y, pred, **kw))
 
 
-def _per_class(fn: Callable[..., float], name: str) -> Callable[..., float]:
+def _per_class(fn: Callable[..., float], over: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., float]:
     """scikit-learn's precision, recall or f1 (binary for two classes, else macro over the labels present;
     zero_division 0), from per-class counts where the labels are the study's codes (tests/evaluation check
     equality): its input checks took about 1 ms a call, and a study calls it per variant, split and draw (200
-    times more under a held-out study's bootstrap)."""
+    times more under a held-out study's bootstrap). `over(true, predicted)`: the per-class counts the hits are
+    divided by."""
     def compute(y: np.ndarray, pred: np.ndarray, n: int) -> float:
         counts = _class_counts(y, pred, n)
         if counts is None:
             return float(fn(y, pred, zero_division=0, **_average(n)))
         hits, true, predicted = counts
-        over = {"precision": predicted, "recall": true, "f1": (true + predicted) / 2}[name]
-        value = np.divide(hits, over, out=np.zeros(n), where=over > 0)
+        denominator = over(true, predicted)
+        value = np.divide(hits, denominator, out=np.zeros(n), where=denominator > 0)
         return float(value[1] if n == 2 else value[(true + predicted) > 0].mean())
     return compute
 
@@ -179,9 +180,9 @@ METRICS: dict[str, Metric] = {
         _row_mean("accuracy", Task.CLASSIFICATION, Direction.HIGHER, False, lambda y, pred, n: (pred == y).astype(float), POINT),
         Metric("balanced_accuracy", Task.CLASSIFICATION, Direction.HIGHER, False, _balanced_accuracy),
         _row_mean("error_rate", Task.CLASSIFICATION, Direction.LOWER, False, lambda y, pred, n: (pred != y).astype(float), POINT),
-        Metric("precision", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.precision_score, "precision")),
-        Metric("recall", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.recall_score, "recall")),
-        Metric("f1", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.f1_score, "f1")),
+        Metric("precision", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.precision_score, lambda true, pred: pred)),
+        Metric("recall", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.recall_score, lambda true, pred: true)),
+        Metric("f1", Task.CLASSIFICATION, Direction.HIGHER, False, _per_class(skm.f1_score, lambda true, pred: (true + pred) / 2)),
         Metric("roc_auc", Task.CLASSIFICATION, Direction.HIGHER, True, _roc_auc),
         _row_mean("log_loss", Task.CLASSIFICATION, Direction.LOWER, True, _row_log_loss, RELATIVE),
         _row_mean("mse", Task.REGRESSION, Direction.LOWER, False, _squared_errors, RELATIVE),

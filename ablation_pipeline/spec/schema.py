@@ -195,9 +195,9 @@ class AblationSpec(Frozen):
     @classmethod
     def _features_shape(cls, features: Any, info: ValidationInfo) -> Any:
         """One clear message instead of pydantic's one-per-union-member."""
-        sets = FEATURE_SETS if info.field_name == "features" else ("each",)
-        expected = "expected 'each', 'groups', 'clusters' or a list of feature/group names and [feature, ...] lists" \
-            if info.field_name == "features" else "expected 'each' or a list of layer names"
+        sets, expected = (FEATURE_SETS, "expected 'each', 'groups', 'clusters' or a list of feature/group names and "
+                                        "[feature, ...] lists") if info.field_name == "features" else \
+            (("each",), "expected 'each' or a list of layer names")
         if features is None:
             return None
         if isinstance(features, str):
